@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "procfs.h"
 #include "ptdump.h"
+#include "request.h"
 
 /* Options hello reports from /proc/config.gz. */
 static const char *const config_keys[] = {
@@ -132,6 +133,18 @@ static void cmd_hello(struct agent *a, struct json_object *id, struct json_objec
 	channel_reply_ok(a, id, ok);
 }
 
+/* The agent's own resident set, from the real /proc (not the sysroot). */
+static int64_t self_rss_kb(void)
+{
+	char buf[4096];
+	const char *p;
+
+	if (read_file_at("/proc/self/status", buf, sizeof(buf), NULL) < 0)
+		return -1;
+	p = strstr(buf, "VmRSS:");
+	return p ? strtoll(p + 6, NULL, 10) : -1;
+}
+
 static void cmd_ping(struct agent *a, struct json_object *id, struct json_object *args)
 {
 	static const struct arg_spec spec[] = { { NULL } };
@@ -147,6 +160,7 @@ static void cmd_ping(struct agent *a, struct json_object *id, struct json_object
 	json_object_object_add(ok, "children", json_object_new_int((int)jobs_running(a)));
 	json_object_object_add(ok, "stuck_children", json_object_new_int((int)stuck));
 	json_object_object_add(ok, "dropped_events", json_object_new_int64((int64_t)a->dropped_events));
+	json_object_object_add(ok, "rss_kb", json_object_new_int64(self_rss_kb()));
 	channel_reply_ok(a, id, ok);
 }
 
@@ -462,45 +476,26 @@ static const struct {
 
 void command_dispatch(struct agent *a, const char *line)
 {
-	_cleanup_json_ struct json_object *req = NULL;
-	struct json_object *id = NULL, *cmd = NULL, *args = NULL;
+	struct request req;
 	const char *msg;
+	char msgbuf[128];
 	int r;
 
 	if (!*line)
 		return;
-	r = jsonl_parse_object(line, &req, &msg);
+	r = request_parse(line, &req, &msg, msgbuf, sizeof(msgbuf));
 	if (r < 0) {
-		channel_reply_error(a, NULL, r == -ELOOP ? ELOOP : EBADMSG, "bad request: %s", msg);
-		return;
-	}
-	json_object_object_foreach(req, key, val) {
-		(void)val;
-		if (strcmp(key, "id") && strcmp(key, "cmd") && strcmp(key, "args")) {
-			json_object_object_get_ex(req, "id", &id);
-			channel_reply_error(a, json_object_is_type(id, json_type_int) ? id : NULL, EINVAL,
-					    "unknown request member '%s'", key);
-			return;
-		}
-	}
-	if (!json_object_object_get_ex(req, "id", &id) || !json_object_is_type(id, json_type_int) ||
-	    json_object_get_int64(id) < 0) {
-		channel_reply_error(a, NULL, EINVAL, "request 'id' must be a non-negative integer");
-		return;
-	}
-	if (!json_object_object_get_ex(req, "cmd", &cmd) || !json_object_is_type(cmd, json_type_string)) {
-		channel_reply_error(a, id, EINVAL, "request 'cmd' must be a string");
-		return;
-	}
-	if (json_object_object_get_ex(req, "args", &args) && !json_object_is_type(args, json_type_object)) {
-		channel_reply_error(a, id, EINVAL, "request 'args' must be an object");
+		channel_reply_error(a, req.id, -r, "bad request: %s", msg);
+		request_free(&req);
 		return;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-		if (strcmp(commands[i].name, json_object_get_string(cmd)) == 0) {
-			commands[i].fn(a, id, args);
+		if (strcmp(commands[i].name, req.cmd) == 0) {
+			commands[i].fn(a, req.id, req.args);
+			request_free(&req);
 			return;
 		}
 	}
-	channel_reply_error(a, id, ENOSYS, "unknown command '%.64s'", json_object_get_string(cmd));
+	channel_reply_error(a, req.id, ENOSYS, "unknown command '%.64s'", req.cmd);
+	request_free(&req);
 }

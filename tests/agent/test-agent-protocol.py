@@ -1,0 +1,342 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+# test-agent-protocol.py - the native mhpstress-agent against a sysroot built
+# from real guest captures, over a unix socket. Every command, every kind of
+# malformed input, and sysfs files that hang (FIFOs) while the loop keeps
+# answering. Prints TAP.
+#
+# usage: test-agent-protocol.py AGENT FIXTURES_DIR
+import gzip
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+AGENT, FIX = sys.argv[1], sys.argv[2]
+n = 0
+failed = 0
+
+
+def ok(cond, what, detail=None):
+    global n, failed
+    n += 1
+    print(('ok' if cond else 'not ok'), n, '-', what, flush=True)
+    if not cond:
+        failed += 1
+        if detail is not None:
+            print('#   ' + repr(detail)[:2000])
+
+
+def write(path, text, mode='w'):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, mode) as f:
+        f.write(text)
+
+
+def make_sysroot(root):
+    mem = root + '/sys/devices/system/memory'
+    write(mem + '/block_size_bytes', '8000000\n')
+    write(mem + '/auto_online_blocks', 'offline\n')
+    # boot memory (blocks 0 and 8-15) and a hot-added 512M DIMM (16-19),
+    # as the 7.3 guest showed them
+    for i in [0] + list(range(8, 20)):
+        d = '%s/memory%d' % (mem, i)
+        hot = i >= 16
+        write(d + '/state', 'offline\n' if hot else 'online\n')
+        write(d + '/valid_zones', 'Normal Movable\n' if hot else 'DMA\n')
+        os.symlink('../../node/node0', d + '/node0')
+        if hot:
+            os.symlink('../../../LNXSYSTM:00/LNXSYBUS:00/PNP0A06:00/PNP0C80:%02d' % (i // 4 - 4),
+                       d + '/firmware_node')
+    g = FIX + '/guest-7.3-512M'
+    os.makedirs(root + '/proc', exist_ok=True)
+    shutil.copy(g + '/meminfo.before.txt', root + '/proc/meminfo')
+    shutil.copy(g + '/vmstat.before.txt', root + '/proc/vmstat')
+    shutil.copy(g + '/ptdump.before.txt', root + '/ptdump.txt')
+    os.makedirs(root + '/sys/kernel/debug')
+    shutil.copy(g + '/ptdump.before.txt', root + '/sys/kernel/debug/kernel_page_tables')
+    with gzip.open(root + '/proc/config.gz', 'wt') as f:
+        f.write('# comment\nCONFIG_MEMORY_HOTREMOVE=y\nCONFIG_ARM64_VA_BITS=48\nCONFIG_TEST_VMALLOC=m\n'
+                '# CONFIG_KASAN is not set\n')
+    write(root + '/proc/sys/kernel/random/boot_id', '01234567-89ab-cdef-0123-456789abcdef\n')
+    write(root + '/proc/sys/vm/drop_caches', '')
+    write(root + '/dev/kmsg', '4,812,21319760,-;WARNING: CPU: 1 PID: 42 at mm/memory_hotplug.c:1 test\n')
+
+
+class Agent:
+    def __init__(self, root):
+        self.root = root
+        self.sock_path = root + '/agent.sock'
+        env = dict(os.environ, MHPSTRESS_SYSROOT=root)
+        self.proc = subprocess.Popen([AGENT, '--listen', 'unix:' + self.sock_path, '--heartbeat-ms', '100'],
+                                     env=env, stderr=open(root + '/agent.log', 'w'))
+        self.events = []
+        self.next_id = 0
+        self.connect()
+
+    def connect(self):
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.s = socket.socket(socket.AF_UNIX)
+                self.s.connect(self.sock_path)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        self.s.settimeout(10)
+        self.buf = b''
+
+    def send_raw(self, data):
+        self.s.sendall(data)
+
+    def read_msg(self):
+        while b'\n' not in self.buf:
+            chunk = self.s.recv(1 << 20)
+            if not chunk:
+                raise EOFError('agent closed the connection')
+            self.buf += chunk
+        line, self.buf = self.buf.split(b'\n', 1)
+        return json.loads(line)
+
+    def reply(self):
+        """The next reply, keeping events aside."""
+        while True:
+            m = self.read_msg()
+            if 'event' in m:
+                self.events.append(m)
+                continue
+            return m
+
+    def call(self, cmd, **args):
+        self.next_id += 1
+        req = {'id': self.next_id, 'cmd': cmd}
+        if args:
+            req['args'] = args
+        self.send_raw((json.dumps(req) + '\n').encode())
+        m = self.reply()
+        if m.get('id') != self.next_id:
+            raise AssertionError('reply id %r for request %d' % (m.get('id'), self.next_id))
+        return m
+
+    def wait_event(self, name, timeout=5):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for e in self.events:
+                if e['event'] == name:
+                    return e
+            self.s.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                m = self.read_msg()
+            except socket.timeout:
+                break
+            finally:
+                self.s.settimeout(10)
+            if 'event' in m:
+                self.events.append(m)
+        return None
+
+
+def err_of(m):
+    return m.get('error', {}).get('errno')
+
+
+def main():
+    root = tempfile.mkdtemp(prefix='mhp-agent-test-')
+    make_sysroot(root)
+    a = Agent(root)
+    mem = root + '/sys/devices/system/memory'
+
+    # hello
+    h = a.call('hello')['ok']
+    ok(h['page_size'] == os.sysconf('SC_PAGESIZE') and h['block_size'] == 128 << 20, 'hello: page and block size', h)
+    ok(h['auto_online_blocks'] == 'offline', 'hello: auto_online_blocks', h)
+    ok(h['features']['ptdump'] is True and h['features']['efi_ptdump'] is False, 'hello: ptdump feature', h)
+    ok(h['features']['config']['CONFIG_MEMORY_HOTREMOVE'] == 'y' and h['features']['config']['CONFIG_KASAN'] is None,
+       'hello: config from /proc/config.gz', h['features']['config'])
+    ok(h['va_bits'] == 48 and h['boot_id'].startswith('01234567'), 'hello: va_bits and boot_id', h)
+    ok(h['agent_version'] and h['cpus'] >= 1, 'hello: version and cpus', h)
+
+    p = a.call('ping')['ok']
+    ok(p['uptime_ns'] > 0 and p['children'] == 0 and p['rss_kb'] > 0, 'ping', p)
+
+    # blocks
+    b = a.call('blocks')['ok']
+    idx = [x['index'] for x in b['blocks']]
+    ok(idx == [0] + list(range(8, 20)), 'blocks: every memoryN, sorted', idx)
+    by = {x['index']: x for x in b['blocks']}
+    ok(by[16]['boot'] is False and by[8]['boot'] is True and by[0]['boot'] is True, 'blocks: boot vs hot-added', by[16])
+    ok(by[16]['phys_start'] == 0x80000000 and by[16]['node'] == 0 and by[16]['state'] == 'offline',
+       'blocks: phys_start, node, state', by[16])
+    ok(by[17]['valid_zones'] == 'Normal Movable', 'blocks: valid_zones', by[17])
+
+    # online / offline
+    r = a.call('online', blocks=[16, 17], zone='online_movable')['ok']
+    ok(r['failed'] == 0 and [x['block'] for x in r['results']] == [16, 17] and not r['timed_out'],
+       'online: per-block results', r)
+    ok(open(mem + '/memory16/state').read() == 'online_movable', 'online: wrote the zone to state')
+    r = a.call('online', blocks=[99])['ok']
+    ok(r['failed'] == 1 and r['results'][0]['errno'] == 2, 'online: missing block gives ENOENT', r)
+    r = a.call('offline', blocks=[16], timeout_ms=5000)['ok']
+    ok(r['failed'] == 0 and open(mem + '/memory16/state').read().startswith('offline'), 'offline', r)
+    for args, what in [({'blocks': [16], 'zone': 'online_dma'}, 'bad zone'),
+                       ({'blocks': []}, 'empty blocks'),
+                       ({'blocks': ['x']}, 'non-integer block'),
+                       ({'blocks': [-1]}, 'negative block'),
+                       ({'blocks': 16}, 'blocks not an array'),
+                       ({'zone': 'online'}, 'missing blocks'),
+                       ({'blocks': [16], 'timeout_ms': -5}, 'negative timeout'),
+                       ({'blocks': [16], 'bogus': 1}, 'unknown argument')]:
+        m = a.call('online', **args)
+        ok(err_of(m) in (22, 34), 'online rejects ' + what, m)
+
+    # a state file that hangs: the child is killed at the deadline, the loop answers meanwhile
+    os.makedirs(mem + '/memory21')
+    os.mkfifo(mem + '/memory21/state')
+    a.next_id += 1
+    hang_id = a.next_id
+    a.send_raw((json.dumps({'id': hang_id, 'cmd': 'offline', 'args': {'blocks': [21], 'timeout_ms': 800}}) + '\n').encode())
+    t0 = time.monotonic()
+    p = a.call('ping')
+    ok('ok' in p and time.monotonic() - t0 < 0.5 and p['ok']['children'] == 1,
+       'ping answers while an offline hangs in a child', p)
+    r = a.reply()
+    ok(r.get('id') == hang_id and r['ok']['timed_out'] and r['ok']['results'][0]['errno'] == 110,
+       'hung offline reports ETIMEDOUT at its deadline', r)
+    time.sleep(0.2)
+    ok(a.call('ping')['ok']['children'] == 0, 'the killed child was reaped')
+
+    # wait-blocks
+    m = a.call('wait-blocks', phys_start=0x80000000, size=512 << 20)
+    ok('ok' in m and m['ok']['first'] == 16 and m['ok']['last'] == 19, 'wait-blocks: present range returns at once', m)
+    m = a.call('wait-blocks', phys_start=0xa0000000, size=128 << 20, timeout_ms=200)
+    ok(err_of(m) == 110, 'wait-blocks: missing block times out', m)
+    a.next_id += 1
+    wid = a.next_id
+    a.send_raw((json.dumps({'id': wid, 'cmd': 'wait-blocks',
+                            'args': {'phys_start': 0xa0000000, 'size': 256 << 20, 'timeout_ms': 5000}}) + '\n').encode())
+    time.sleep(0.1)
+    os.makedirs(mem + '/memory20')
+    os.makedirs(mem + '/memory22')
+    r = a.reply()
+    ok(r.get('id') == wid and 'ok' in r and r['ok']['elapsed_ns'] < 4e9, 'wait-blocks: wakes when blocks appear', r)
+    a.next_id += 1
+    wid = a.next_id
+    a.send_raw((json.dumps({'id': wid, 'cmd': 'wait-blocks',
+                            'args': {'phys_start': 0xa0000000, 'size': 128 << 20, 'present': False}}) + '\n').encode())
+    time.sleep(0.1)
+    os.rmdir(mem + '/memory20')
+    r = a.reply()
+    ok(r.get('id') == wid and 'ok' in r, 'wait-blocks present=false: wakes when blocks vanish', r)
+    for args, what in [({'phys_start': 0x80001000, 'size': 128 << 20}, 'misaligned start'),
+                       ({'phys_start': 0x80000000, 'size': 0}, 'zero size'),
+                       ({'phys_start': 0x80000000}, 'missing size'),
+                       ({'phys_start': '0x80000000', 'size': 1}, 'string start'),
+                       ({'phys_start': 0x80000000, 'size': 128 << 20, 'present': 1}, 'non-boolean present')]:
+        m = a.call('wait-blocks', **args)
+        ok(err_of(m) in (22, 34), 'wait-blocks rejects ' + what, m)
+
+    # snapshot
+    s = a.call('snapshot')['ok']
+    lm = [x for x in s['ptdump']['sections'] if x['name'] == 'Linear Mapping'][0]
+    ok(lm['mapped_bytes'] == 1066598400 and lm['table_pages'] == 514, 'snapshot: Linear Mapping summary', lm)
+    ok(s['meminfo']['MemTotal'] == 1010168 and s['vmstat']['nr_page_table_pages'] == 49, 'snapshot: meminfo and vmstat')
+    ok('ptdump_raw' not in s and 'errors' not in s, 'snapshot: summary only, no errors', s.get('errors'))
+    s = a.call('snapshot', ptdump='raw', raw_procfs=True, drop_caches=True)['ok']
+    ok(s['ptdump_raw'] == open(FIX + '/guest-7.3-512M/ptdump.before.txt').read(), 'snapshot raw: ptdump text verbatim')
+    ok(s['meminfo_raw'].startswith('MemTotal:') and s['vmstat_raw'], 'snapshot raw_procfs')
+    s = a.call('snapshot', ptdump='none')['ok']
+    ok('ptdump' not in s and s['meminfo']['MemTotal'] == 1010168, 'snapshot ptdump=none', s.keys())
+    m = a.call('snapshot', ptdump='full')
+    ok(err_of(m) == 22, 'snapshot rejects ptdump=full', m)
+    os.rename(root + '/sys/kernel/debug/kernel_page_tables', root + '/ptdump.saved')
+    s = a.call('snapshot')['ok']
+    ok(s['ptdump'] is None and 'kernel_page_tables' in s['errors']['ptdump'] and s['meminfo'],
+       'snapshot without ptdump: null with an error, meminfo kept', s.get('errors'))
+    write(root + '/sys/kernel/debug/kernel_page_tables', '0xffff000000000000-0xffff000040000000 1G PUD\ngarbage\n')
+    s = a.call('snapshot')['ok']
+    ok(s['ptdump'] is None and 'line 2' in s['errors']['ptdump'], 'snapshot: malformed ptdump names the line',
+       s.get('errors'))
+    os.unlink(root + '/sys/kernel/debug/kernel_page_tables')
+    os.mkfifo(root + '/sys/kernel/debug/kernel_page_tables')
+    t0 = time.monotonic()
+    m = a.call('snapshot', timeout_ms=500)
+    ok(err_of(m) == 110 and 0.4 < time.monotonic() - t0 < 3, 'snapshot: a hung ptdump read times out', m)
+    os.unlink(root + '/sys/kernel/debug/kernel_page_tables')
+    os.rename(root + '/ptdump.saved', root + '/sys/kernel/debug/kernel_page_tables')
+
+    # kernel log
+    e = a.wait_event('kmsg')
+    ok(e and e['match'] == 'WARNING:' and e['level'] == 4 and e['seq'] == 812, 'kmsg event for a WARNING', e)
+    d = a.call('dmesg')['ok']
+    ok('[   21.319760] WARNING: CPU: 1' in d['text'], 'dmesg text', d)
+    ok(err_of(a.call('dmesg', max_bytes=10)) == 34, 'dmesg rejects a tiny max_bytes')
+    e = a.wait_event('heartbeat')
+    ok(e and e['seq'] >= 1 and 'ts_ns' in e, 'heartbeat events', e)
+
+    # malformed input: each gets an error reply, then the agent still answers
+    bad = [
+        (b'this is not json\n', 74, 'non-JSON'),
+        (b'{"id": 1, "cmd": "ping"} trailing\n', 74, 'trailing data'),
+        (b'[1, 2, 3]\n', 74, 'not an object'),
+        (b'{"id": 1, "cmd": "ping"\n', 74, 'truncated JSON'),
+        (b'{"id": 1, "cmd": "pi\x00ng"}\n', 74, 'NUL byte'),
+        (b'{"id": 1, "cmd": "ping", "x": 1}\n', 22, 'unknown member'),
+        (b'{"id": "1", "cmd": "ping"}\n', 22, 'string id'),
+        (b'{"id": -1, "cmd": "ping"}\n', 22, 'negative id'),
+        (b'{"cmd": "ping"}\n', 22, 'missing id'),
+        (b'{"id": 1, "cmd": 5}\n', 22, 'integer cmd'),
+        (b'{"id": 1}\n', 22, 'missing cmd'),
+        (b'{"id": 1, "cmd": "ping", "args": [1]}\n', 22, 'array args'),
+        (b'{"id": 1, "cmd": "ping", "args": {"x": 1}}\n', 22, 'unknown argument to ping'),
+        (b'{"id": 1, "cmd": "format-disk"}\n', 38, 'unknown command'),
+        (b'{"id": 1, "cmd": "ping", "args": ' + b'[' * 17 + b']' * 17 + b'}\n', 40, 'too deep'),
+        (b'{"id": 1, "cmd": "' + b'x' * (70 << 10) + b'"}\n', 90, 'line over 64 KiB'),
+        (b'{"id": 1, "cmd": "' + b'y' * (200 << 10), 90, 'line over 64 KiB, split'),
+    ]
+    for data, want, what in bad:
+        a.send_raw(data)
+        if not data.endswith(b'\n'):
+            a.send_raw(b'still the same line"}\n')
+        m = a.reply()
+        ok(err_of(m) == want, 'rejects %s with errno %d' % (what, want), m)
+    a.send_raw(b'\n\r\n')
+    ok('ok' in a.call('ping'), 'empty lines are ignored, agent still answers')
+    a.send_raw(b'{"id": 7, "cmd": "ping"}\r\n')
+    ok(a.reply().get('id') == 7, 'CRLF line endings accepted')
+
+    # reconnect: a new host connection replaces the old one
+    a.s.close()
+    a.connect()
+    ok('ok' in a.call('ping'), 'reconnect after the host went away')
+
+    # poweroff under a sysroot is simulated and ends the agent
+    m = a.call('poweroff')
+    ok(m['ok']['simulated'] is True, 'poweroff is simulated under MHPSTRESS_SYSROOT', m)
+    try:
+        rc = a.proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        a.proc.kill()
+        rc = None
+    ok(rc == 0, 'agent exits cleanly after poweroff', rc)
+
+    # bad command lines
+    r = subprocess.run([AGENT, '--listen', 'tcp:1'], capture_output=True, text=True)
+    ok(r.returncode == 2 and "--listen 'tcp:1'" in r.stderr, 'rejects --listen tcp:', r.stderr)
+    r = subprocess.run([AGENT, '--heartbeat-ms', 'soon'], capture_output=True, text=True)
+    ok(r.returncode == 2 and 'soon' in r.stderr, 'rejects a bad --heartbeat-ms', r.stderr)
+    r = subprocess.run([AGENT], capture_output=True, text=True, env=dict(os.environ, MHPSTRESS_SYSROOT=root))
+    ok(r.returncode == 1 and 'virtio port' in r.stderr, 'no virtio port: clear error', r.stderr)
+
+    shutil.rmtree(root)
+    print('1..%d' % n)
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
