@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * agent-link.c - the host's client for mhpstress-agent.
+ *
+ * Requests carry our ids; each has its own deadline (a GSource), so a hung
+ * guest fails a request with MHP_AGENT_ERROR_TIMEOUT instead of blocking.
+ * The agent is untrusted: every message is size- and depth-limited, and
+ * replies must have an integer id and an "ok" object or an "error" object
+ * with an integer errno; anything else is counted and dropped. When the
+ * socket drops, the link retries on a timer for reconnect_ms.
+ */
+#include <errno.h>
+
+#include "agent-link.h"
+#include "json-sock.h"
+
+#define AGENT_MAX_MSG (64u << 20) /* snapshot raw and dmesg can be large */
+#define AGENT_MAX_DEPTH 16
+#define RECONNECT_INTERVAL_MS 100
+
+G_DEFINE_QUARK(mhp-agent-error-quark, mhp_agent_error)
+G_DEFINE_QUARK(mhp-agent-errno-quark, mhp_agent_errno)
+
+typedef struct {
+	MhpAgentLink *link;
+	gint64 id;
+	char *cmd;
+	MhpAgentReplyFunc cb;
+	gpointer user_data;
+	GSource *timeout;
+} Request;
+
+struct MhpAgentLink {
+	GMainContext *ctx;
+	MhpJsonSock *sock;
+	MhpAgentLinkCallbacks cb;
+	gpointer user_data;
+	GHashTable *pending; /* id -> Request */
+	gint64 next_id;
+	char *path;
+	guint reconnect_ms;
+	gint64 reconnect_deadline;
+	GSource *reconnect_src;
+	gint64 last_seen;
+	guint64 bad_messages;
+};
+
+static void request_free(Request *r)
+{
+	if (r->timeout) {
+		g_source_destroy(r->timeout);
+		g_source_unref(r->timeout);
+	}
+	g_free(r->cmd);
+	g_free(r);
+}
+
+static void complete(MhpAgentLink *l, Request *r, struct json_object *ok, const GError *error)
+{
+	g_hash_table_steal(l->pending, &r->id);
+	if (r->cb)
+		r->cb(l, ok, error, r->user_data);
+	request_free(r);
+}
+
+static gboolean on_request_timeout(gpointer user_data)
+{
+	Request *r = user_data;
+	MhpAgentLink *l = r->link;
+	g_autoptr(GError) e = g_error_new(MHP_AGENT_ERROR, MHP_AGENT_ERROR_TIMEOUT,
+					  "agent '%s': no reply by the deadline", r->cmd);
+
+	g_source_unref(r->timeout);
+	r->timeout = NULL;
+	complete(l, r, NULL, e);
+	return G_SOURCE_REMOVE;
+}
+
+static void bad_message(MhpAgentLink *l)
+{
+	l->bad_messages++;
+}
+
+static void on_message(MhpJsonSock *sock, struct json_object *msg, gpointer user_data)
+{
+	MhpAgentLink *l = user_data;
+	struct json_object *v, *ok = NULL, *err = NULL;
+
+	l->last_seen = g_get_monotonic_time();
+	if (l->cb.log)
+		l->cb.log(l, TRUE, msg, l->user_data);
+	if (json_object_object_get_ex(msg, "event", &v)) {
+		if (!json_object_is_type(v, json_type_string)) {
+			bad_message(l);
+			return;
+		}
+		if (l->cb.event)
+			l->cb.event(l, json_object_get_string(v), msg, l->user_data);
+		return;
+	}
+	if (!json_object_object_get_ex(msg, "id", &v) || !json_object_is_type(v, json_type_int)) {
+		bad_message(l); /* includes id:null replies to requests too broken to parse */
+		return;
+	}
+	gint64 id = json_object_get_int64(v);
+	Request *r = g_hash_table_lookup(l->pending, &id);
+	if (!r)
+		return; /* late reply to a request that already timed out */
+	if (json_object_object_get_ex(msg, "ok", &ok) && json_object_is_type(ok, json_type_object)) {
+		complete(l, r, ok, NULL);
+	} else if (json_object_object_get_ex(msg, "error", &err) && json_object_is_type(err, json_type_object)) {
+		struct json_object *en = NULL, *m = NULL;
+		int e = EIO;
+
+		if (json_object_object_get_ex(err, "errno", &en) && json_object_is_type(en, json_type_int))
+			e = json_object_get_int(en);
+		json_object_object_get_ex(err, "msg", &m);
+		g_autoptr(GError) ge = g_error_new(MHP_AGENT_ERRNO, e, "agent '%s': %s (errno %d)", r->cmd,
+						   m && json_object_is_type(m, json_type_string)
+							   ? json_object_get_string(m) : "error", e);
+		complete(l, r, NULL, ge);
+	} else {
+		g_autoptr(GError) ge = g_error_new(MHP_AGENT_ERROR, MHP_AGENT_ERROR_PROTOCOL,
+						   "agent '%s': reply has neither ok nor error", r->cmd);
+		bad_message(l);
+		complete(l, r, NULL, ge);
+	}
+}
+
+static void try_reconnect(MhpAgentLink *l);
+
+static gboolean on_reconnect_timer(gpointer user_data)
+{
+	MhpAgentLink *l = user_data;
+
+	g_source_unref(l->reconnect_src);
+	l->reconnect_src = NULL;
+	try_reconnect(l);
+	return G_SOURCE_REMOVE;
+}
+
+static void try_reconnect(MhpAgentLink *l)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (mhp_json_sock_connect(l->sock, l->path, &error))
+		return;
+	if (g_get_monotonic_time() >= l->reconnect_deadline) {
+		g_prefix_error(&error, "agent link lost: ");
+		mhp_agent_link_cancel_all(l, error->message);
+		if (l->cb.lost)
+			l->cb.lost(l, error, l->user_data);
+		return;
+	}
+	l->reconnect_src = g_timeout_source_new(RECONNECT_INTERVAL_MS);
+	g_source_set_callback(l->reconnect_src, on_reconnect_timer, l, NULL);
+	g_source_attach(l->reconnect_src, l->ctx);
+}
+
+static void on_closed(MhpJsonSock *sock, const GError *error, gpointer user_data)
+{
+	MhpAgentLink *l = user_data;
+
+	/* Replies to requests in flight are lost with the connection. */
+	mhp_agent_link_cancel_all(l, error ? error->message : "agent connection closed");
+	l->reconnect_deadline = g_get_monotonic_time() + (gint64)l->reconnect_ms * 1000;
+	try_reconnect(l);
+}
+
+MhpAgentLink *mhp_agent_link_new(GMainContext *ctx, const MhpAgentLinkCallbacks *cb, gpointer user_data)
+{
+	MhpAgentLink *l = g_new0(MhpAgentLink, 1);
+
+	l->ctx = ctx ? g_main_context_ref(ctx) : g_main_context_ref_thread_default();
+	l->cb = *cb;
+	l->user_data = user_data;
+	l->pending = g_hash_table_new(g_int64_hash, g_int64_equal);
+	l->sock = mhp_json_sock_new(l->ctx, AGENT_MAX_MSG, AGENT_MAX_DEPTH, on_message, on_closed, l);
+	l->next_id = 1;
+	return l;
+}
+
+gboolean mhp_agent_link_connect(MhpAgentLink *l, const char *path, guint reconnect_ms, GError **error)
+{
+	g_free(l->path);
+	l->path = g_strdup(path);
+	l->reconnect_ms = reconnect_ms;
+	return mhp_json_sock_connect(l->sock, path, error);
+}
+
+void mhp_agent_link_call(MhpAgentLink *l, const char *cmd, struct json_object *args, guint timeout_ms,
+			 MhpAgentReplyFunc cb, gpointer user_data)
+{
+	struct json_object *msg = json_object_new_object();
+	Request *r = g_new0(Request, 1);
+
+	r->link = l;
+	r->id = l->next_id++;
+	r->cmd = g_strdup(cmd);
+	r->cb = cb;
+	r->user_data = user_data;
+	json_object_object_add(msg, "id", json_object_new_int64(r->id));
+	json_object_object_add(msg, "cmd", json_object_new_string(cmd));
+	if (args)
+		json_object_object_add(msg, "args", args);
+	r->timeout = g_timeout_source_new(timeout_ms);
+	g_source_set_callback(r->timeout, on_request_timeout, r, NULL);
+	g_source_attach(r->timeout, l->ctx);
+	g_hash_table_insert(l->pending, &r->id, r);
+	if (l->cb.log)
+		l->cb.log(l, FALSE, msg, l->user_data);
+	/* While disconnected the request waits for its deadline (or a cancel). */
+	mhp_json_sock_send(l->sock, msg);
+	json_object_put(msg);
+}
+
+void mhp_agent_link_cancel_all(MhpAgentLink *l, const char *why)
+{
+	g_autofree char *reason = g_strdup(why);
+	GArray *ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	GHashTableIter it;
+	gpointer key;
+
+	/* Callbacks may issue or cancel requests: complete by id, if still there. */
+	g_hash_table_iter_init(&it, l->pending);
+	while (g_hash_table_iter_next(&it, &key, NULL))
+		g_array_append_val(ids, *(gint64 *)key);
+	for (guint i = 0; i < ids->len; i++) {
+		Request *r = g_hash_table_lookup(l->pending, &g_array_index(ids, gint64, i));
+		if (!r)
+			continue;
+		g_autoptr(GError) e = g_error_new(MHP_AGENT_ERROR, MHP_AGENT_ERROR_DISCONNECTED,
+						  "agent '%s': %s", r->cmd, reason);
+		complete(l, r, NULL, e);
+	}
+	g_array_free(ids, TRUE);
+}
+
+gboolean mhp_agent_link_is_connected(MhpAgentLink *l)
+{
+	return mhp_json_sock_is_connected(l->sock);
+}
+
+gint64 mhp_agent_link_last_seen(MhpAgentLink *l)
+{
+	return l->last_seen;
+}
+
+void mhp_agent_link_free(MhpAgentLink *l)
+{
+	GList *all;
+
+	if (!l)
+		return;
+	if (l->reconnect_src) {
+		g_source_destroy(l->reconnect_src);
+		g_source_unref(l->reconnect_src);
+	}
+	mhp_json_sock_free(l->sock);
+	all = g_hash_table_get_values(l->pending);
+	for (GList *x = all; x; x = x->next)
+		request_free(x->data);
+	g_list_free(all);
+	g_hash_table_destroy(l->pending);
+	g_free(l->path);
+	g_main_context_unref(l->ctx);
+	g_free(l);
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * agent-link.h - the host's client for mhpstress-agent (JSON lines).
+ */
+#ifndef MHP_AGENT_LINK_H
+#define MHP_AGENT_LINK_H
+
+#include <glib.h>
+#include <json-c/json.h>
+
+#define MHP_AGENT_ERROR (mhp_agent_error_quark())
+#define MHP_AGENT_ERRNO (mhp_agent_errno_quark())
+GQuark mhp_agent_error_quark(void);
+/* The agent answered with an error: the GError code is its errno. */
+GQuark mhp_agent_errno_quark(void);
+
+typedef enum {
+	MHP_AGENT_ERROR_TIMEOUT,      /* no reply by the request's deadline */
+	MHP_AGENT_ERROR_DISCONNECTED, /* the link went away before the reply */
+	MHP_AGENT_ERROR_PROTOCOL,     /* a reply that breaks the protocol */
+} MhpAgentError;
+
+typedef struct MhpAgentLink MhpAgentLink;
+
+/* @ok is the reply's "ok" object (borrowed), NULL when @error is set. */
+typedef void (*MhpAgentReplyFunc)(MhpAgentLink *link, struct json_object *ok, const GError *error,
+				  gpointer user_data);
+
+typedef struct {
+	/* an event message ("heartbeat", "kmsg", "uevent", ...), borrowed */
+	void (*event)(MhpAgentLink *link, const char *name, struct json_object *msg, gpointer user_data);
+	/* every message in either direction, for the record */
+	void (*log)(MhpAgentLink *link, gboolean incoming, struct json_object *msg, gpointer user_data);
+	/* reconnecting failed for reconnect_ms: the link is down for good */
+	void (*lost)(MhpAgentLink *link, const GError *error, gpointer user_data);
+} MhpAgentLinkCallbacks;
+
+MhpAgentLink *mhp_agent_link_new(GMainContext *ctx, const MhpAgentLinkCallbacks *cb, gpointer user_data);
+void mhp_agent_link_free(MhpAgentLink *link);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MhpAgentLink, mhp_agent_link_free)
+
+/**
+ * mhp_agent_link_connect() - connect to the agent's chardev socket.
+ * @link: the link
+ * @path: the unix socket QEMU serves for the virtio-serial port
+ * @reconnect_ms: when the connection drops, retry for this long before
+ *                cb->lost (0: give up at once)
+ * @error: return location
+ */
+gboolean mhp_agent_link_connect(MhpAgentLink *link, const char *path, guint reconnect_ms, GError **error);
+
+/**
+ * mhp_agent_link_call() - send a request; @cb gets the reply or an error, once.
+ * @link: the link
+ * @cmd: command
+ * @args: arguments, consumed; NULL for none
+ * @timeout_ms: deadline for the reply
+ * @cb: callback
+ * @user_data: for @cb
+ */
+void mhp_agent_link_call(MhpAgentLink *link, const char *cmd, struct json_object *args, guint timeout_ms,
+			 MhpAgentReplyFunc cb, gpointer user_data);
+
+/* Fail every pending request now (for example when the guest is going away). */
+void mhp_agent_link_cancel_all(MhpAgentLink *link, const char *why);
+gboolean mhp_agent_link_is_connected(MhpAgentLink *link);
+/* Monotonic time (us) of the last message from the agent, 0 if none. */
+gint64 mhp_agent_link_last_seen(MhpAgentLink *link);
+
+#endif
