@@ -13,7 +13,8 @@ int json_stream_init(struct json_stream *s, size_t max_msg, int max_depth)
 	s->tok = json_tokener_new_ex(max_depth);
 	if (!s->tok)
 		return -ENOMEM;
-	json_tokener_set_flags(s->tok, JSON_TOKENER_STRICT);
+	/* strict, but a stream holds more than one value */
+	json_tokener_set_flags(s->tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
 	return 0;
 }
 

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * backend.h - what the cycle engine needs from a VM: start it, plug and
+ * unplug DIMMs, report hotplug events. backend-qemu.c launches QEMU itself;
+ * a libvirt backend sits beside it behind the same operations.
+ */
+#ifndef MHP_BACKEND_H
+#define MHP_BACKEND_H
+
+#include <glib.h>
+#include <json-c/json.h>
+
+#include "agent-link.h"
+#include "scenario.h"
+
+typedef struct MhpBackend MhpBackend;
+
+typedef struct {
+	char id[32];     /* device id, "dimmN" */
+	char memdev[32]; /* backend object id, "memN" */
+	guint64 size;
+	int slot;        /* -1: the machine picks */
+	MhpMemdev backend;
+	const char *backend_path;
+} MhpDimmSpec;
+
+typedef struct {
+	char id[64];
+	guint64 addr;
+	guint64 size;
+	int slot;
+} MhpMemoryDevice;
+
+typedef enum {
+	MHP_HOTPLUG_OST,          /* ACPI_DEVICE_OST */
+	MHP_HOTPLUG_DELETED,      /* DEVICE_DELETED */
+	MHP_HOTPLUG_GUEST_ERROR,  /* DEVICE_UNPLUG_GUEST_ERROR / DEVICE_REMOVAL_FAILED */
+} MhpHotplugEventType;
+
+typedef struct {
+	MhpHotplugEventType type;
+	const char *device; /* NULL when the event names none (the trailing eject OST) */
+	int slot;           /* -1 when unknown */
+	int source;         /* OST: 1 insert, 3 eject */
+	int status;         /* OST status */
+} MhpHotplugEvent;
+
+typedef void (*MhpBackendDoneFunc)(MhpBackend *b, const GError *error, gpointer user_data);
+typedef void (*MhpBackendDevicesFunc)(MhpBackend *b, GArray *devices, const GError *error, gpointer user_data);
+
+typedef struct {
+	/* the guest runs (its agent may still be booting), or starting failed */
+	void (*started)(MhpBackend *b, const GError *error, gpointer user_data);
+	void (*hotplug)(MhpBackend *b, const MhpHotplugEvent *ev, gpointer user_data);
+	/* any other machine event (GUEST_PANICKED, STOP, ...) */
+	void (*event)(MhpBackend *b, const char *name, struct json_object *data, gpointer user_data);
+	/* every monitor message, for events.jsonl */
+	void (*log)(MhpBackend *b, const char *source, struct json_object *msg, gpointer user_data);
+	void (*console_line)(MhpBackend *b, const char *line, gpointer user_data);
+	/* the VM process is gone; @how is a description, e.g. "exited with status 1" */
+	void (*exited)(MhpBackend *b, const char *how, gpointer user_data);
+} MhpBackendCallbacks;
+
+typedef struct {
+	const char *name;
+	void (*start)(MhpBackend *b);
+	void (*plug)(MhpBackend *b, const MhpDimmSpec *d, MhpBackendDoneFunc cb, gpointer user_data);
+	void (*unplug)(MhpBackend *b, const MhpDimmSpec *d, MhpBackendDoneFunc cb, gpointer user_data);
+	void (*release)(MhpBackend *b, const MhpDimmSpec *d, MhpBackendDoneFunc cb, gpointer user_data);
+	void (*query_devices)(MhpBackend *b, MhpBackendDevicesFunc cb, gpointer user_data);
+	void (*pause)(MhpBackend *b, MhpBackendDoneFunc cb, gpointer user_data);
+	/* quit the VM: politely, then by force after a deadline; exited follows */
+	void (*stop)(MhpBackend *b);
+	gboolean (*is_running)(MhpBackend *b);
+	void (*free)(MhpBackend *b);
+} MhpBackendOps;
+
+struct MhpBackend {
+	const MhpBackendOps *ops;
+	GMainContext *ctx;
+	MhpBackendCallbacks cb;
+	gpointer user_data;
+	MhpAgentLink *agent; /* connected by the backend before the guest runs */
+	char *identity;      /* e.g. "QEMU 7.2.22", after start */
+};
+
+typedef struct {
+	const MhpScenario *scenario;
+	const char *kernel;
+	const char *initrd;
+	const char *results_dir; /* console.log, qemu.log, qemu.pid go here */
+	const char *gdb;         /* "tcp::PORT" for -gdb, or NULL */
+} MhpBackendConfig;
+
+MhpBackend *mhp_backend_qemu_new(GMainContext *ctx, const MhpBackendConfig *cfg, MhpAgentLink *agent,
+				 const MhpBackendCallbacks *cb, gpointer user_data);
+
+/* The QEMU command line for @cfg (for tests and --dry-run), without the
+ * run-directory sockets. */
+GPtrArray *mhp_backend_qemu_argv(const MhpBackendConfig *cfg, const char *rundir);
+
+static inline void mhp_backend_free(MhpBackend *b)
+{
+	if (b)
+		b->ops->free(b);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MhpBackend, mhp_backend_free)
+
+#endif

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cycle.h - the hotplug cycle engine: a library on a GMainContext.
+ */
+#ifndef MHP_CYCLE_H
+#define MHP_CYCLE_H
+
+#include <glib.h>
+
+#include "scenario.h"
+
+typedef struct MhpEngine MhpEngine;
+
+typedef struct {
+	const char *kernel;
+	const char *initrd;
+	const char *results_dir;
+	gint64 cycles;      /* -1: the scenario's */
+	gint64 duration_ms; /* -1: the scenario's */
+	guint64 seed;       /* used when have_seed */
+	gboolean have_seed;
+	const char *gdb;    /* -gdb argument, or NULL */
+	const char *backend;/* "qemu" (default) */
+} MhpRunOptions;
+
+typedef struct {
+	const char *state;  /* "booting", "running", "stopping", "done" */
+	const char *phase;  /* the step in progress */
+	guint64 cycle;      /* cycles finished */
+	guint64 cycles;     /* planned, 0 when bounded by duration */
+	guint64 elapsed_ms;
+	guint64 duration_ms;
+	guint64 failures;
+	double cycles_per_s;
+} MhpProgress;
+
+typedef struct {
+	void (*progress)(MhpEngine *e, const MhpProgress *p, gpointer user_data);
+	/* @exit_code: 0 every cycle passed, 1 failures found, 2 the run could not be done */
+	void (*finished)(MhpEngine *e, int exit_code, const char *message, gpointer user_data);
+} MhpEngineCallbacks;
+
+/* Failure classes, as written in cycles.jsonl and summary.json. */
+#define MHP_FAIL_QMP_ERROR "qmp-error"
+#define MHP_FAIL_ADD_NOT_SEEN "add-not-seen"
+#define MHP_FAIL_ONLINE "online-failed"
+#define MHP_FAIL_OFFLINE "offline-failed"
+#define MHP_FAIL_GUEST_REFUSED "guest-refused"
+#define MHP_FAIL_LOST_UNPLUG "lost-unplug"
+#define MHP_FAIL_ACCOUNTING "accounting-mismatch"
+#define MHP_FAIL_AGENT_LOST "agent-lost"
+#define MHP_FAIL_QEMU_EXITED "qemu-exited"
+#define MHP_FAIL_KERNEL_WARNING "kernel-warning"
+#define MHP_FAIL_KERNEL_OOPS "kernel-oops"
+#define MHP_FAIL_EXPECTATION "expectation-failed"
+
+/**
+ * mhp_engine_new() - an engine for one run; nothing starts until mhp_engine_start().
+ * @ctx: the context every source of the run is attached to
+ * @scenario: borrowed; must outlive the engine
+ * @opts: copied
+ * @cb: callbacks
+ * @user_data: for @cb
+ */
+MhpEngine *mhp_engine_new(GMainContext *ctx, const MhpScenario *scenario, const MhpRunOptions *opts,
+			  const MhpEngineCallbacks *cb, gpointer user_data);
+void mhp_engine_free(MhpEngine *e);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MhpEngine, mhp_engine_free)
+
+/* Open the results directory, write run.json and boot the guest. */
+gboolean mhp_engine_start(MhpEngine *e, GError **error);
+/* Stop gracefully: finish the step in progress, remove the DIMMs, shut down. */
+void mhp_engine_stop(MhpEngine *e);
+const char *mhp_engine_results_dir(MhpEngine *e);
+guint64 mhp_engine_seed(MhpEngine *e);
+
+#endif

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * main-cli.c - mhpstress: the command-line tool.
+ *
+ *   mhpstress run SCENARIO [options]   run a scenario in the foreground
+ */
+#include <errno.h>
+#include <gio/gio.h>
+#include <glib-unix.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cycle.h"
+#include "scenario.h"
+
+#define EXIT_USAGE 2
+
+typedef struct {
+	GMainLoop *loop;
+	int exit_code;
+	gboolean tty;
+	gint64 last_draw;
+	guint signals;
+	MhpEngine *engine;
+} Cli;
+
+static int usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mhpstress run SCENARIO [--kernel IMAGE] [--initrd FILE] [--results DIR]\n"
+		"                 [--cycles N] [--duration T] [--seed S] [--gdb PORT]\n"
+		"\n"
+		"Runs SCENARIO's hotplug cycles on an arm64 guest under QEMU and writes\n"
+		"run.json, cycles.jsonl, events.jsonl, console.log and summary.json to the\n"
+		"results directory. Exit status: 0 every cycle passed, 1 failures found,\n"
+		"2 usage or environment error. See mhpstress(1).\n");
+	return f == stdout ? 0 : EXIT_USAGE;
+}
+
+/* The project-built guest: tools/build-kernel and tools/build-guest, cached. */
+static char *run_tool_last_line(const char *const *argv, GError **error)
+{
+	g_autofree char *out = NULL;
+	gint status = 0;
+
+	if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_CHILD_INHERITS_STDIN,
+			  NULL, NULL, &out, NULL, &status, error))
+		return NULL;
+	if (!g_spawn_check_wait_status(status, error)) {
+		g_prefix_error(error, "%s: ", argv[0]);
+		return NULL;
+	}
+	g_strchomp(out);
+	char *nl = strrchr(out, '\n');
+	return g_strdup(nl ? nl + 1 : out);
+}
+
+static gboolean default_guest(char **kernel, char **initrd, GError **error)
+{
+	const char *top = g_getenv("MHPSTRESS_SOURCE_ROOT") ? g_getenv("MHPSTRESS_SOURCE_ROOT") : MHP_SOURCE_ROOT;
+	g_autofree char *bk = g_build_filename(top, "tools", "build-kernel", NULL);
+	g_autofree char *bg = g_build_filename(top, "tools", "build-guest", NULL);
+
+	if (!*kernel) {
+		const char *argv[] = { bk, NULL };
+		fprintf(stderr, "mhpstress: no --kernel given; using the project kernel (tools/build-kernel)\n");
+		*kernel = run_tool_last_line(argv, error);
+		if (!*kernel)
+			return FALSE;
+	}
+	if (!*initrd) {
+		g_autofree char *kdir = g_path_get_dirname(*kernel);
+		g_autofree char *info = g_build_filename(kdir, "build-info", NULL);
+		const char *argv[] = { bg, "--kernel-build", kdir, NULL };
+
+		if (!g_file_test(info, G_FILE_TEST_EXISTS)) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+				    "--kernel '%s' is not from tools/build-kernel, so give --initrd too "
+				    "(tools/build-guest --kernel-build DIR builds one)", *kernel);
+			return FALSE;
+		}
+		fprintf(stderr, "mhpstress: no --initrd given; using the project guest (tools/build-guest)\n");
+		*initrd = run_tool_last_line(argv, error);
+		if (!*initrd)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static void draw(Cli *c, const MhpProgress *p, gboolean force)
+{
+	gint64 now = g_get_monotonic_time();
+	char count[64];
+
+	if (!c->tty || (!force && now - c->last_draw < 200000))
+		return;
+	c->last_draw = now;
+	if (p->cycles)
+		g_snprintf(count, sizeof(count), "cycle %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT, p->cycle, p->cycles);
+	else
+		g_snprintf(count, sizeof(count), "%" G_GUINT64_FORMAT "s/%" G_GUINT64_FORMAT "s, %" G_GUINT64_FORMAT
+			   " cycles", p->elapsed_ms / 1000, p->duration_ms / 1000, p->cycle);
+	fprintf(stderr, "\r\033[K%s  %-8s %-14s failures %" G_GUINT64_FORMAT "  %.2f cycles/s", count, p->state,
+		p->phase, p->failures, p->cycles_per_s);
+	fflush(stderr);
+}
+
+static void on_progress(MhpEngine *e, const MhpProgress *p, gpointer user_data)
+{
+	draw(user_data, p, FALSE);
+}
+
+static void on_finished(MhpEngine *e, int code, const char *message, gpointer user_data)
+{
+	Cli *c = user_data;
+
+	if (c->tty)
+		fprintf(stderr, "\r\033[K");
+	if (message)
+		fprintf(stderr, "mhpstress: %s\n", message);
+	c->exit_code = code;
+	g_main_loop_quit(c->loop);
+}
+
+static gboolean on_signal(gpointer user_data)
+{
+	Cli *c = user_data;
+
+	if (++c->signals == 1) {
+		fprintf(stderr, "\nmhpstress: stopping: removing DIMMs and shutting the guest down (again to abort)\n");
+		mhp_engine_stop(c->engine);
+	} else {
+		fprintf(stderr, "mhpstress: aborting\n");
+		c->exit_code = 1;
+		g_main_loop_quit(c->loop);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	g_autofree char *kernel = NULL, *initrd = NULL, *results = NULL, *duration = NULL, *seed = NULL, *gdb = NULL;
+	gint64 cycles = -1;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GOptionContext) oc = g_option_context_new("SCENARIO");
+	GOptionEntry entries[] = {
+		{ "kernel", 0, 0, G_OPTION_ARG_FILENAME, &kernel, "guest kernel Image", "IMAGE" },
+		{ "initrd", 0, 0, G_OPTION_ARG_FILENAME, &initrd, "guest initramfs", "FILE" },
+		{ "results", 0, 0, G_OPTION_ARG_FILENAME, &results, "results directory", "DIR" },
+		{ "cycles", 0, 0, G_OPTION_ARG_INT64, &cycles, "number of cycles", "N" },
+		{ "duration", 0, 0, G_OPTION_ARG_STRING, &duration, "run for this long (30s, 10m, 8h)", "T" },
+		{ "seed", 0, 0, G_OPTION_ARG_STRING, &seed, "random seed", "S" },
+		{ "gdb", 0, 0, G_OPTION_ARG_STRING, &gdb, "open QEMU's gdbstub on this TCP port", "PORT" },
+		{ NULL },
+	};
+	MhpRunOptions opts = { .cycles = -1, .duration_ms = -1, .backend = "qemu" };
+	g_autoptr(MhpScenario) s = NULL;
+	g_autoptr(MhpEngine) e = NULL;
+	g_autofree char *gdb_arg = NULL;
+	Cli c = { .exit_code = 2 };
+
+	g_option_context_add_main_entries(oc, entries, NULL);
+	if (!g_option_context_parse(oc, &argc, &argv, &error)) {
+		fprintf(stderr, "mhpstress run: %s\n", error->message);
+		return EXIT_USAGE;
+	}
+	if (argc != 2) {
+		fprintf(stderr, "mhpstress run: expected one SCENARIO file\n");
+		return usage(stderr);
+	}
+	if (cycles < -1 || cycles == 0) {
+		fprintf(stderr, "mhpstress run: --cycles must be at least 1\n");
+		return EXIT_USAGE;
+	}
+	opts.cycles = cycles;
+	if (duration) {
+		guint64 ms;
+		if (!mhp_parse_duration(duration, &ms) || !ms) {
+			fprintf(stderr, "mhpstress run: --duration '%s': expected a duration like 90s, 10m or 8h\n", duration);
+			return EXIT_USAGE;
+		}
+		opts.duration_ms = (gint64)ms;
+		if (cycles < 0)
+			opts.cycles = 0; /* bounded by time */
+	}
+	if (seed) {
+		char *end;
+		errno = 0;
+		opts.seed = g_ascii_strtoull(seed, &end, 0);
+		if (!*seed || *end || errno) {
+			fprintf(stderr, "mhpstress run: --seed '%s': expected a whole number\n", seed);
+			return EXIT_USAGE;
+		}
+		opts.have_seed = TRUE;
+	}
+	if (gdb) {
+		char *end;
+		long port = strtol(gdb, &end, 10);
+		if (*end || port < 1 || port > 65535) {
+			fprintf(stderr, "mhpstress run: --gdb '%s': expected a TCP port\n", gdb);
+			return EXIT_USAGE;
+		}
+		gdb_arg = g_strdup_printf("tcp:127.0.0.1:%ld", port);
+		opts.gdb = gdb_arg;
+	}
+	s = mhp_scenario_load(argv[1], &error);
+	if (!s) {
+		fprintf(stderr, "mhpstress: %s\n", error->message);
+		return EXIT_USAGE;
+	}
+	if (kernel) {
+		char *abs = g_canonicalize_filename(kernel, NULL);
+		g_free(kernel);
+		kernel = abs;
+	}
+	if (initrd) {
+		char *abs = g_canonicalize_filename(initrd, NULL);
+		g_free(initrd);
+		initrd = abs;
+	}
+	if (!kernel && s->guest.kernel)
+		kernel = g_strdup(s->guest.kernel);
+	if (!initrd && s->guest.initrd)
+		initrd = g_strdup(s->guest.initrd);
+	if (!default_guest(&kernel, &initrd, &error)) {
+		fprintf(stderr, "mhpstress: cannot get a guest: %s\n", error->message);
+		return EXIT_USAGE;
+	}
+	for (const char *const *f = (const char *const[]){ kernel, initrd, s->guest.firmware, NULL }; *f; f++) {
+		if (!g_file_test(*f, G_FILE_TEST_IS_REGULAR)) {
+			fprintf(stderr, "mhpstress: '%s' does not exist%s\n", *f,
+				strstr(*f, "QEMU_EFI") ? "; apt-get install qemu-efi-aarch64" : "");
+			return EXIT_USAGE;
+		}
+	}
+	if (!results) {
+		g_autoptr(GDateTime) now = g_date_time_new_now_local();
+		g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
+		results = g_strdup_printf("results/%s-%s", s->name, stamp);
+	}
+	opts.kernel = kernel;
+	opts.initrd = initrd;
+	opts.results_dir = results;
+
+	c.loop = g_main_loop_new(NULL, FALSE);
+	c.tty = isatty(STDERR_FILENO);
+	e = mhp_engine_new(NULL, s, &opts, &(MhpEngineCallbacks){ .progress = on_progress, .finished = on_finished }, &c);
+	c.engine = e;
+	if (!mhp_engine_start(e, &error)) {
+		fprintf(stderr, "mhpstress: %s\n", error->message);
+		g_main_loop_unref(c.loop);
+		return EXIT_USAGE;
+	}
+	guint sig1 = g_unix_signal_add(SIGINT, on_signal, &c);
+	guint sig2 = g_unix_signal_add(SIGTERM, on_signal, &c);
+	g_main_loop_run(c.loop);
+	g_source_remove(sig1);
+	g_source_remove(sig2);
+	g_main_loop_unref(c.loop);
+	printf("%s\n", results);
+	fprintf(stderr, "mhpstress: %s (seed %" G_GUINT64_FORMAT "), results in %s\n",
+		c.exit_code == 0 ? "pass" : c.exit_code == 1 ? "FAILURES FOUND" : "error", mhp_engine_seed(e), results);
+	return c.exit_code;
+}
+
+int main(int argc, char **argv)
+{
+	setlocale(LC_ALL, "");
+	if (argc < 2)
+		return usage(stderr);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return usage(stdout);
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("mhpstress %s\n", MHP_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	fprintf(stderr, "mhpstress: unknown command '%s'\n", argv[1]);
+	return usage(stderr);
+}
