@@ -16,6 +16,7 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -310,6 +311,12 @@ static void qmp_closed(MhpQmp *qmp, const GError *error, gpointer user_data)
 	/* the child watch reports the exit; a QMP drop alone changes nothing here */
 }
 
+/* QEMU never outlives us: if we are killed, so is it. */
+static void child_setup(gpointer user_data)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 static void qemu_start(MhpBackend *b)
 {
 	BackendQemu *q = (BackendQemu *)b;
@@ -341,7 +348,7 @@ static void qemu_start(MhpBackend *b)
 	}
 	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (!g_spawn_async_with_pipes_and_fds(NULL, (const char *const *)argv->pdata, NULL,
-					      G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+					      G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, child_setup, NULL,
 					      devnull, logfd, logfd, NULL, NULL, 0, &q->pid, NULL, NULL, NULL, &e)) {
 		close(logfd);
 		close(devnull);

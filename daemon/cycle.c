@@ -66,8 +66,9 @@ typedef struct Dimm {
 	guint64 first_block, nblocks;
 	gboolean insert_ost;
 	int insert_status;
-	gboolean eject_ost;
-	int eject_status;
+	gboolean eject_ost;     /* source 3, 0x84: the eject is in progress */
+	gboolean refused;       /* source 3 with a failure status */
+	int refused_status;
 	gboolean deleted;
 	gboolean guest_error;
 	gboolean eject_pending; /* slot: waiting for the trailing OST */
@@ -904,26 +905,34 @@ static void stuck(MhpEngine *e, Dimm *d, const char *why)
 	d->state = DIMM_STUCK;
 }
 
+/*
+ * The guest refused the eject: an OST with a failure status (0x1, 0x80-0x83),
+ * possibly after an "in progress" 0x84, or DEVICE_UNPLUG_GUEST_ERROR. The
+ * DIMM stays. A refusal a case expects is cleaned up (release the hog,
+ * offline, unplug again); otherwise the slot is given up.
+ */
+static void refusal_seen(MhpEngine *e, Dimm *d)
+{
+	const char *ph = e->wait == WAIT_DELETED ? "deleted" : "eject-ost";
+
+	cancel_wait(e);
+	phase_end(e, d, ph);
+	set_failure(d, MHP_FAIL_GUEST_REFUSED, 0, d->guest_error ? "DEVICE_UNPLUG_GUEST_ERROR"
+								 : "eject OST status 0x%x", d->refused_status);
+	if (d->kase && !d->cleanup) {
+		d->cleanup = TRUE;
+		d->eject_ost = d->guest_error = d->refused = FALSE;
+		begin_unplug(e, d);
+		return;
+	}
+	stuck(e, d, "the guest refused the unplug");
+	unplug_finished(e, d);
+}
+
 static void eject_ost_seen(MhpEngine *e, Dimm *d)
 {
 	cancel_wait(e);
 	phase_end(e, d, "eject-ost");
-	if (d->guest_error || refused_status(d->eject_status)) {
-		set_failure(d, MHP_FAIL_GUEST_REFUSED, 0, d->guest_error ? "DEVICE_UNPLUG_GUEST_ERROR"
-									 : "eject OST status 0x%x", d->eject_status);
-		/* The DIMM stays. A refusal we expected is cleaned up: release the
-		 * hog, offline, and unplug again; otherwise the slot is given up. */
-		if (d->kase && !d->cleanup) {
-			d->cleanup = TRUE;
-			d->eject_ost = d->guest_error = FALSE;
-			d->eject_status = 0;
-			begin_unplug(e, d);
-			return;
-		}
-		stuck(e, d, "the guest refused the unplug");
-		unplug_finished(e, d);
-		return;
-	}
 	phase_begin(e, d, "deleted");
 	if (d->deleted) {
 		deleted_seen(e, d);
@@ -947,11 +956,11 @@ static void on_unplugged(MhpBackend *b, const GError *error, gpointer user_data)
 		return;
 	}
 	phase_begin(e, d, "eject-ost");
-	if (d->eject_ost || d->guest_error) {
-		eject_ost_seen(e, d);
-		return;
-	}
 	wait_for(e, WAIT_EJECT_OST, e->s->timeouts.unplug_ms);
+	if (d->refused || d->guest_error)
+		refusal_seen(e, d);
+	else if (d->eject_ost)
+		eject_ost_seen(e, d);
 }
 
 static void device_del(MhpEngine *e, Dimm *d)
@@ -973,6 +982,7 @@ static void on_offline(MhpAgentLink *l, struct json_object *ok, const GError *er
 	Dimm *d;
 	MhpEngine *e = ctx_take(user_data, &d);
 	struct json_object *res;
+	guint failed_blocks = 0;
 
 	if (!e)
 		return;
@@ -991,25 +1001,36 @@ static void on_offline(MhpAgentLink *l, struct json_object *ok, const GError *er
 			json_object_object_get_ex(r, "block", &b);
 			set_failure(d, MHP_FAIL_OFFLINE, err, "offline of block %" PRId64 " failed: %s",
 				    json_object_get_int64(b), g_strerror(err));
+			failed_blocks++;
 		}
 	}
-	if (d->failure && strcmp(d->failure, MHP_FAIL_OFFLINE) == 0 && !d->cleanup) {
+	if (d->failure && strcmp(d->failure, MHP_FAIL_OFFLINE) == 0) {
 		/* online memory that will not offline: unplugging it would be refused */
 		stuck(e, d, "its memory could not be offlined");
+		unplug_finished(e, d);
+		return;
+	}
+	if (failed_blocks) {
+		/* a cleanup keeps the cycle's first class; the slot is given up */
+		stuck(e, d, "its memory could not be offlined during cleanup");
 		unplug_finished(e, d);
 		return;
 	}
 	device_del(e, d);
 }
 
+#define CLEANUP_OFFLINE_MS 10000
+
 static void offline_blocks(MhpEngine *e, Dimm *d)
 {
 	struct json_object *a = json_object_new_object();
+	/* memory the kernel has used (Normal zone) may never offline: a cleanup tries briefly */
+	guint64 ms = d->cleanup ? MIN(e->s->timeouts.offline_ms, CLEANUP_OFFLINE_MS) : e->s->timeouts.offline_ms;
 
 	phase_begin(e, d, "offline");
 	json_object_object_add(a, "blocks", block_list(d));
-	json_object_object_add(a, "timeout_ms", json_object_new_int64((int64_t)e->s->timeouts.offline_ms));
-	mhp_agent_link_call(e->agent, "offline", a, (guint)e->s->timeouts.offline_ms + 5000, on_offline, ctx_new(e, d));
+	json_object_object_add(a, "timeout_ms", json_object_new_int64((int64_t)ms));
+	mhp_agent_link_call(e->agent, "offline", a, (guint)ms + 5000, on_offline, ctx_new(e, d));
 }
 
 static void on_unhog(MhpAgentLink *l, struct json_object *ok, const GError *error, gpointer user_data)
@@ -1045,7 +1066,8 @@ static void begin_unplug(MhpEngine *e, Dimm *d)
 		e->backend->ops->release(e->backend, &d->spec, on_released, ctx_new(e, d));
 		return;
 	}
-	if (d->hogged) {
+	if (d->hogged && d->cleanup) {
+		/* the hog stays through the first unplug: it is what makes the guest refuse */
 		phase_begin(e, d, "unhog");
 		mhp_agent_link_call(e->agent, "hog-release", NULL, (guint)e->s->timeouts.agent_ms, on_unhog, ctx_new(e, d));
 		return;
@@ -1137,13 +1159,17 @@ static void backend_hotplug(MhpBackend *b, const MhpHotplugEvent *ev, gpointer u
 			d->insert_status = ev->status;
 			if (e->wait == WAIT_INSERT_OST && e->cur == d)
 				insert_ost_seen(e, d);
-		} else if (ev->source == 3 && (ev->status == OST_EJECTING || refused_status(ev->status))) {
+		} else if (ev->source == 3 && ev->status == OST_EJECTING) {
 			d->eject_ost = TRUE;
-			d->eject_status = ev->status;
-			if (ev->status == OST_EJECTING)
-				d->eject_pending = TRUE;
+			d->eject_pending = TRUE;
 			if (e->wait == WAIT_EJECT_OST && e->cur == d)
 				eject_ost_seen(e, d);
+		} else if (ev->source == 3 && refused_status(ev->status)) {
+			d->refused = TRUE;
+			d->refused_status = ev->status;
+			d->eject_pending = FALSE;
+			if ((e->wait == WAIT_EJECT_OST || e->wait == WAIT_DELETED) && e->cur == d)
+				refusal_seen(e, d);
 		}
 		break;
 	case MHP_HOTPLUG_DELETED:
@@ -1158,8 +1184,8 @@ static void backend_hotplug(MhpBackend *b, const MhpHotplugEvent *ev, gpointer u
 		break;
 	case MHP_HOTPLUG_GUEST_ERROR:
 		d->guest_error = TRUE;
-		if (e->wait == WAIT_EJECT_OST && e->cur == d)
-			eject_ost_seen(e, d);
+		if ((e->wait == WAIT_EJECT_OST || e->wait == WAIT_DELETED) && e->cur == d)
+			refusal_seen(e, d);
 		break;
 	}
 }

@@ -85,6 +85,8 @@ struct agent {
 	uint64_t start_ns;
 	bool quit;
 	int power_action; /* 0, or a RB_* value to run once output is flushed */
+	int hog_pid;      /* the child holding memory for 'hog', 0 if none */
+	struct json_object *hog_release_id;
 };
 
 /* util.c */
@@ -135,6 +137,11 @@ int kmsg_open(struct agent *a);
 void kmsg_on_readable(struct agent *a);
 void cmd_dmesg(struct agent *a, struct json_object *id, struct json_object *args);
 const char *kmsg_match(const char *msg);
+
+/* hog.c */
+void cmd_hog(struct agent *a, struct json_object *id, struct json_object *args);
+void cmd_hog_release(struct agent *a, struct json_object *id, struct json_object *args);
+void hog_reaped(struct agent *a, int pid);
 
 /* args.c */
 struct arg_spec {

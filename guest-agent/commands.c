@@ -470,6 +470,8 @@ static const struct {
 	{ "wait-blocks", cmd_wait_blocks },
 	{ "snapshot", cmd_snapshot },
 	{ "dmesg", cmd_dmesg },
+	{ "hog", cmd_hog },
+	{ "hog-release", cmd_hog_release },
 	{ "reboot", cmd_reboot },
 	{ "poweroff", cmd_poweroff },
 };

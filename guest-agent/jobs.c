@@ -177,6 +177,7 @@ void jobs_reap(struct agent *a)
 
 		if (pid <= 0)
 			return;
+		hog_reaped(a, pid);
 		for (struct job *j = a->jobs; j; j = j->next) {
 			if (j->pid != pid)
 				continue;
