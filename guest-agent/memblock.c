@@ -76,19 +76,26 @@ static int block_node(const struct agent *a, uint64_t idx)
 	return node;
 }
 
-/* Hot-added blocks are bound to their ACPI memory device (PNP0C80). */
-static bool block_is_hotplugged(const struct agent *a, uint64_t idx)
+/*
+ * Hot-added blocks are bound to their ACPI memory device (PNP0C80:NN)
+ * through firmware_node; boot memory has none. Return: the device name, or
+ * "" when there is none.
+ */
+static const char *block_firmware_node(const struct agent *a, uint64_t idx, char *buf, size_t size)
 {
 	char path[512], target[512];
 	ssize_t n;
 
+	buf[0] = '\0';
 	if (path_join(a, path, sizeof(path), "/sys/devices/system/memory/memory%" PRIu64 "/firmware_node", idx) < 0)
-		return false;
+		return buf;
 	n = readlink(path, target, sizeof(target) - 1);
 	if (n < 0)
-		return false;
+		return buf;
 	target[n] = '\0';
-	return strstr(target, "PNP0C80") != NULL;
+	const char *base = strrchr(target, '/');
+	snprintf(buf, size, "%.127s", base ? base + 1 : target);
+	return buf;
 }
 
 static int cmp_u64(const void *x, const void *y)
@@ -164,7 +171,8 @@ void cmd_blocks(struct agent *a, struct json_object *id, struct json_object *arg
 
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *b = json_object_new_object();
-		char state[64] = "", zones[128] = "";
+		char state[64] = "", zones[128] = "", fw[128];
+		const char *node_name = block_firmware_node(a, idx[i], fw, sizeof(fw));
 
 		read_sys(a, state, sizeof(state), "/sys/devices/system/memory/memory%" PRIu64 "/state", idx[i]);
 		read_sys(a, zones, sizeof(zones), "/sys/devices/system/memory/memory%" PRIu64 "/valid_zones", idx[i]);
@@ -173,7 +181,8 @@ void cmd_blocks(struct agent *a, struct json_object *id, struct json_object *arg
 		json_object_object_add(b, "state", json_object_new_string(state));
 		json_object_object_add(b, "valid_zones", json_object_new_string(zones));
 		json_object_object_add(b, "node", json_object_new_int(block_node(a, idx[i])));
-		json_object_object_add(b, "boot", json_object_new_boolean(!block_is_hotplugged(a, idx[i])));
+		json_object_object_add(b, "boot", json_object_new_boolean(strncmp(node_name, "PNP0C80", 7) != 0));
+		json_object_object_add(b, "firmware_node", node_name[0] ? json_object_new_string(node_name) : NULL);
 		json_object_array_add(arr, b);
 	}
 	json_object_object_add(ok, "block_size", json_object_new_int64((int64_t)bs));

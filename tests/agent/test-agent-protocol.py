@@ -52,6 +52,9 @@ def make_sysroot(root):
         if hot:
             os.symlink('../../../LNXSYSTM:00/LNXSYBUS:00/PNP0A06:00/PNP0C80:%02d' % (i // 4 - 4),
                        d + '/firmware_node')
+        elif i == 0:
+            # boot memory may have a firmware node too, just not a memory device
+            os.symlink('../../../LNXSYSTM:00', d + '/firmware_node')
     g = FIX + '/guest-7.3-512M'
     os.makedirs(root + '/proc', exist_ok=True)
     shutil.copy(g + '/meminfo.before.txt', root + '/proc/meminfo')
@@ -174,6 +177,26 @@ def main():
     ok(by[16]['phys_start'] == 0x80000000 and by[16]['node'] == 0 and by[16]['state'] == 'offline',
        'blocks: phys_start, node, state', by[16])
     ok(by[17]['valid_zones'] == 'Normal Movable', 'blocks: valid_zones', by[17])
+    ok(by[16]['firmware_node'] == 'PNP0C80:00' and by[8]['firmware_node'] is None, 'blocks: firmware_node',
+       (by[16], by[8]))
+
+    # hog: a child holding memory; release answers once it is reaped
+    m = a.call('hog', kind='movable', bytes=4 << 20)
+    ok('ok' in m and m['ok']['bytes'] == 4 << 20 and m['ok']['pid'] > 0, 'hog movable 4M', m)
+    hog_pid = m['ok']['pid']
+    ok(err_of(a.call('hog', kind='movable', bytes=1 << 20)) == 16, 'a second hog is EBUSY')
+    ok(a.call('ping')['ok']['children'] == 1, 'the hog is a live child')
+    m = a.call('hog-release')
+    ok('ok' in m and not os.path.exists('/proc/%d' % hog_pid), 'hog-release answers after the child is gone', m)
+    m = a.call('hog', kind='unmovable', bytes=3 << 20)
+    ok('ok' in m and m['ok']['bytes'] >= 3 << 20, 'hog unmovable (pipe buffers) 3M', m)
+    ok('ok' in a.call('hog-release'), 'hog-release of the pipe hog')
+    ok('ok' in a.call('hog-release'), 'hog-release with nothing held is fine')
+    for args, want, what in [({'kind': 'slab', 'bytes': 1}, 22, 'an unknown kind'),
+                             ({'kind': 'movable', 'bytes': 0}, 34, 'zero bytes'),
+                             ({'kind': 'movable'}, 22, 'missing bytes'),
+                             ({'kind': 'movable', 'bytes': '1M'}, 22, 'string bytes')]:
+        ok(err_of(a.call('hog', **args)) == want, 'hog rejects ' + what)
 
     # online / offline
     r = a.call('online', blocks=[16, 17], zone='online_movable')['ok']
@@ -324,6 +347,15 @@ def main():
         a.proc.kill()
         rc = None
     ok(rc == 0, 'agent exits cleanly after poweroff', rc)
+    a = Agent(root)
+    m = a.call('reboot')
+    ok(m['ok']['simulated'] is True, 'reboot is simulated under MHPSTRESS_SYSROOT', m)
+    try:
+        rc = a.proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        a.proc.kill()
+        rc = None
+    ok(rc == 0, 'agent exits cleanly after reboot', rc)
 
     # bad command lines
     r = subprocess.run([AGENT, '--listen', 'tcp:1'], capture_output=True, text=True)
