@@ -310,6 +310,38 @@ int ptdump_parse(const char *buf, size_t len, unsigned page_size,
 	return 0;
 }
 
+void ptdump_for_each_line(const char *buf, size_t len, ptdump_line_fn fn, void *userdata)
+{
+	char section[PTDUMP_MAX_NAME] = "other";
+	size_t off = 0;
+
+	while (off < len) {
+		const char *p = buf + off;
+		const char *nl = memchr(p, '\n', len - off);
+		size_t ll = nl ? (size_t)(nl - p) : len - off;
+
+		off += ll + (nl ? 1 : 0);
+		if (!ll)
+			continue;
+		if (p[0] == '-') {
+			const char *name;
+			size_t nlen;
+			bool open;
+
+			if (parse_marker(p, ll, &name, &nlen, &open) < 0)
+				continue;
+			if (open && nlen < PTDUMP_MAX_NAME) {
+				memcpy(section, name, nlen);
+				section[nlen] = '\0';
+			} else {
+				strcpy(section, "other");
+			}
+			continue;
+		}
+		fn(section, p, ll, userdata);
+	}
+}
+
 const struct ptdump_section *ptdump_find_section(const struct ptdump_summary *s,
 						 const char *name)
 {

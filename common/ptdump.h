@@ -79,6 +79,21 @@ int ptdump_parse(const char *buf, size_t len, unsigned page_size,
 		 unsigned va_bits, struct ptdump_summary *ret, unsigned *ret_line);
 
 /**
+ * typedef ptdump_line_fn - one range line of a dump, with its section.
+ * @section: the section's name ("Linear Mapping", ..., or "other"), NUL-terminated
+ * @line: the line, not NUL-terminated
+ * @len: its length
+ */
+typedef void (*ptdump_line_fn)(const char *section, const char *line, size_t len, void *userdata);
+
+/**
+ * ptdump_for_each_line() - walk the range lines of a dump, as ptdump_parse()
+ * assigns them to sections. Markers and empty lines are skipped; lines are
+ * not validated (ptdump_parse() does that).
+ */
+void ptdump_for_each_line(const char *buf, size_t len, ptdump_line_fn fn, void *userdata);
+
+/**
  * ptdump_find_section() - a section by name, or NULL.
  */
 const struct ptdump_section *ptdump_find_section(const struct ptdump_summary *s,

@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "accounting.h"
 #include "agent-link.h"
 #include "backend.h"
 #include "cycle.h"
@@ -126,7 +127,13 @@ struct MhpEngine {
 	gboolean shutting_down; /* we asked the VM to quit */
 
 	guint64 block_size;
+	guint page_size;
 	guint64 base_memtotal_kb;
+	struct json_object *baseline; /* the snapshot every check compares with */
+	gboolean rebaseline;          /* a slot got stuck: re-measure once the rest is out */
+	gboolean measuring;           /* the re-baseline snapshot is in flight */
+	MhpTrends *trends;
+	MhpAcctBands bands;
 	struct json_object *hello;
 	Dimm *slots;            /* [guest.slots] */
 	GQueue plugged;         /* Dimm*, oldest first */
@@ -419,6 +426,33 @@ static guint64 plugged_bytes(MhpEngine *e, Dimm *except)
 	return n;
 }
 
+static guint64 plugged_vmemmap(MhpEngine *e, Dimm *except)
+{
+	guint64 n = 0;
+
+	for (GList *l = e->plugged.head; l; l = l->next) {
+		Dimm *x = l->data;
+		if (x != except && x->nblocks)
+			n += mhp_acct_vmemmap_bytes(x->spec.size, e->page_size, e->bands.struct_page_size);
+	}
+	return n;
+}
+
+/* The checks failed: the cycle is an accounting-mismatch naming the first one. */
+static void checks_failed(Dimm *d, struct json_object *checks, const char *failed)
+{
+	for (size_t i = 0; i < json_object_array_length(checks); i++) {
+		struct json_object *c = json_object_array_get_idx(checks, i), *n, *v, *x;
+		if (!json_object_object_get_ex(c, "name", &n) || strcmp(json_object_get_string(n), failed))
+			continue;
+		json_object_object_get_ex(c, "value", &v);
+		json_object_object_get_ex(c, "expected", &x);
+		set_failure(d, MHP_FAIL_ACCOUNTING, 0, "check '%s' failed: %" PRId64 ", expected %" PRId64, failed,
+			    json_object_get_int64(v), json_object_get_int64(x));
+		return;
+	}
+}
+
 static struct json_object *section_brief(struct json_object *ptdump, const char *name)
 {
 	struct json_object *secs, *o = NULL;
@@ -473,13 +507,19 @@ static guint64 memtotal_kb(struct json_object *snap)
 	return 0;
 }
 
-static struct json_object *snapshot_args(MhpEngine *e)
+/* @full: one of the snapshots kept whole (baseline, plugged-1, end): raw ptdump too */
+static struct json_object *snapshot_args_full(MhpEngine *e, gboolean full)
 {
 	struct json_object *a = json_object_new_object();
 
-	json_object_object_add(a, "ptdump", json_object_new_string(e->s->verify.ptdump ? "summary" : "none"));
+	json_object_object_add(a, "ptdump", json_object_new_string(!e->s->verify.ptdump ? "none" : full ? "raw" : "summary"));
 	json_object_object_add(a, "drop_caches", json_object_new_boolean(e->s->verify.drop_caches));
 	return a;
+}
+
+static struct json_object *snapshot_args(MhpEngine *e)
+{
+	return snapshot_args_full(e, FALSE);
 }
 
 static void save_snapshot(MhpEngine *e, const char *name, struct json_object *snap)
@@ -507,7 +547,6 @@ static void on_verify_snapshot(MhpAgentLink *l, struct json_object *ok, const GE
 {
 	Dimm *d;
 	MhpEngine *e = ctx_take(user_data, &d);
-	guint64 want, got;
 
 	if (!e)
 		return;
@@ -515,12 +554,16 @@ static void on_verify_snapshot(MhpAgentLink *l, struct json_object *ok, const GE
 		verify_online_done(e, d);
 		return;
 	}
-	want = e->base_memtotal_kb + plugged_bytes(e, NULL) / 1024;
-	got = memtotal_kb(ok);
-	json_object_object_add(d->data, "plugged", snapshot_brief(ok));
-	if (got != want)
-		set_failure(d, MHP_FAIL_ACCOUNTING, 0, "MemTotal is %" G_GUINT64_FORMAT " kB after online, expected %"
-			    G_GUINT64_FORMAT " kB", got, want);
+	{
+		const char *failed = NULL;
+		struct json_object *checks = mhp_acct_check_plugged(e->baseline, ok, plugged_bytes(e, NULL),
+								    plugged_vmemmap(e, NULL), &e->bands, &failed);
+
+		json_object_object_add(d->data, "plugged", snapshot_brief(ok));
+		json_object_object_add(d->data, "checks_plugged", checks);
+		if (failed)
+			checks_failed(d, checks, failed);
+	}
 	if (d->cycle == 1 && !d->kase)
 		save_snapshot(e, "plugged-1", ok);
 	verify_online_done(e, d);
@@ -563,8 +606,8 @@ static void on_verify_blocks(MhpAgentLink *l, struct json_object *ok, const GErr
 	if (seen != d->nblocks)
 		set_failure(d, MHP_FAIL_ADD_NOT_SEEN, 0, "%u of %" G_GUINT64_FORMAT " blocks listed after online", seen,
 			    d->nblocks);
-	mhp_agent_link_call(e->agent, "snapshot", snapshot_args(e), (guint)e->s->timeouts.agent_ms,
-			    on_verify_snapshot, ctx_new(e, d));
+	mhp_agent_link_call(e->agent, "snapshot", snapshot_args_full(e, d->cycle == 1 && !d->kase),
+			    (guint)e->s->timeouts.agent_ms, on_verify_snapshot, ctx_new(e, d));
 }
 
 static void on_hog(MhpAgentLink *l, struct json_object *ok, const GError *error, gpointer user_data)
@@ -809,12 +852,17 @@ static void on_verify_removed(MhpAgentLink *l, struct json_object *ok, const GEr
 		return;
 	phase_end(e, d, "verify-removed");
 	if (!agent_failed(d, error, "snapshot after removal")) {
-		guint64 want = e->base_memtotal_kb + plugged_bytes(e, d) / 1024, got = memtotal_kb(ok);
+		const char *failed = NULL;
+		guint64 others = plugged_bytes(e, d);
+		struct json_object *checks = mhp_acct_check_removed(e->baseline, ok, others, plugged_vmemmap(e, d),
+								    &e->bands, &failed);
 
 		json_object_object_add(d->data, "removed", snapshot_brief(ok));
-		if (got != want)
-			set_failure(d, MHP_FAIL_ACCOUNTING, 0, "MemTotal is %" G_GUINT64_FORMAT " kB after removal, expected %"
-				    G_GUINT64_FORMAT " kB", got, want);
+		json_object_object_add(d->data, "checks_removed", checks);
+		if (failed)
+			checks_failed(d, checks, failed);
+		else if (!others && !e->rebaseline)
+			mhp_trends_add_snapshot(e->trends, (double)d->cycle, ok); /* a quiet guest */
 	}
 	unplug_finished(e, d);
 }
@@ -903,6 +951,7 @@ static void stuck(MhpEngine *e, Dimm *d, const char *why)
 	json_object_object_add(f, "why", json_object_new_string(why));
 	engine_event(e, "slot-stuck", f);
 	d->state = DIMM_STUCK;
+	e->rebaseline = TRUE; /* its memory may be partly online: measure again */
 }
 
 /*
@@ -1330,6 +1379,8 @@ static void on_baseline(MhpAgentLink *l, struct json_object *ok, const GError *e
 		boot_failed(e, "baseline snapshot has no MemTotal");
 		return;
 	}
+	json_object_put(e->baseline);
+	e->baseline = json_object_get(ok);
 	save_snapshot(e, "baseline", ok);
 	e->state = "running";
 	engine_event(e, "running", NULL);
@@ -1392,8 +1443,14 @@ static void on_hello(MhpAgentLink *l, struct json_object *ok, const GError *erro
 	write_run_json(e);
 	e->phase = "baseline";
 	emit_progress(e);
-	mhp_agent_link_call(e->agent, "snapshot", snapshot_args(e), (guint)e->s->timeouts.agent_ms, on_baseline,
-			    ctx_new(e, NULL));
+	if (json_object_object_get_ex(ok, "page_size", &v) && json_object_is_type(v, json_type_int))
+		e->page_size = (guint)json_object_get_int(v);
+	if (e->page_size != 4096 && e->page_size != 16384 && e->page_size != 65536) {
+		boot_failed(e, "the agent reports no valid page_size");
+		return;
+	}
+	mhp_agent_link_call(e->agent, "snapshot", snapshot_args_full(e, TRUE), (guint)e->s->timeouts.agent_ms,
+			    on_baseline, ctx_new(e, NULL));
 }
 
 static void send_hello(MhpEngine *e)
@@ -1437,6 +1494,11 @@ static void boot(MhpEngine *e)
 	mhp_backend_free(e->backend);
 	g_clear_pointer(&e->hello, json_object_put);
 	e->base_memtotal_kb = 0;
+	e->measuring = FALSE;
+	e->rebaseline = FALSE;
+	/* trends are over one boot: a restarted guest starts a new series */
+	mhp_trends_free(e->trends);
+	e->trends = mhp_trends_new();
 	e->state = "booting";
 	e->phase = "start";
 	for (guint i = 0; i < e->s->guest.slots; i++) {
@@ -1498,11 +1560,37 @@ static void on_end_snapshot(MhpAgentLink *l, struct json_object *ok, const GErro
 
 static void run_case_offline_boot(MhpEngine *e, Dimm *d);
 
+/* After a slot got stuck: what is left in the guest becomes the new baseline. */
+static void on_rebaseline(MhpAgentLink *l, struct json_object *ok, const GError *error, gpointer user_data)
+{
+	MhpEngine *e = ctx_take(user_data, NULL);
+	struct json_object *f;
+
+	if (!e)
+		return;
+	e->measuring = FALSE;
+	if (error) {
+		e->fatal = TRUE;
+		e->fatal_msg = g_strdup_printf("re-baseline snapshot: %s", error->message);
+		schedule_step(e);
+		return;
+	}
+	f = json_object_new_object();
+	json_object_object_add(f, "MemTotal_before", json_object_new_int64((int64_t)e->base_memtotal_kb));
+	json_object_object_add(f, "MemTotal_after", json_object_new_int64((int64_t)memtotal_kb(ok)));
+	engine_event(e, "rebaseline", f);
+	e->base_memtotal_kb = memtotal_kb(ok);
+	json_object_put(e->baseline);
+	e->baseline = json_object_get(ok);
+	e->rebaseline = FALSE;
+	schedule_step(e);
+}
+
 static void step(MhpEngine *e)
 {
 	Dimm *d;
 
-	if (e->finished || e->cur)
+	if (e->finished || e->cur || e->measuring)
 		return;
 	if (e->restart_pending && !e->plugged.length && !e->stopping) {
 		e->restart_pending = FALSE;
@@ -1536,6 +1624,13 @@ static void step(MhpEngine *e)
 		const MhpCase *k = e->s->cases->len ? g_ptr_array_index(e->s->cases, e->started_cycles % e->s->cases->len)
 						    : NULL;
 
+		if (room && e->rebaseline && !e->plugged.length) {
+			e->phase = "rebaseline";
+			e->measuring = TRUE; /* no other step until the snapshot is in */
+			mhp_agent_link_call(e->agent, "snapshot", snapshot_args(e), (guint)e->s->timeouts.agent_ms,
+					    on_rebaseline, ctx_new(e, NULL));
+			return;
+		}
 		if (room && (d = pick_free_slot(e))) {
 			if (k && k->action == MHP_CASE_OFFLINE_BOOT) {
 				run_case_offline_boot(e, d);
@@ -1565,8 +1660,8 @@ static void step(MhpEngine *e)
 		e->state = "stopping";
 		e->phase = "end-snapshot";
 		emit_progress(e);
-		mhp_agent_link_call(e->agent, "snapshot", snapshot_args(e), (guint)e->s->timeouts.agent_ms, on_end_snapshot,
-				    ctx_new(e, NULL));
+		mhp_agent_link_call(e->agent, "snapshot", snapshot_args_full(e, TRUE), (guint)e->s->timeouts.agent_ms,
+				    on_end_snapshot, ctx_new(e, NULL));
 		e->cur = NULL;
 		return;
 	}
@@ -1669,7 +1764,7 @@ static double percentile(GArray *sorted, double p)
 	return g_array_index(sorted, double, rank - 1);
 }
 
-static void write_summary(MhpEngine *e, int exit_code, const char *message)
+static void write_summary(MhpEngine *e, int exit_code, const char *message, struct json_object *trends)
 {
 	struct json_object *o = json_object_new_object(), *f = json_object_new_object(), *lat = json_object_new_object();
 	GHashTableIter it;
@@ -1699,6 +1794,7 @@ static void write_summary(MhpEngine *e, int exit_code, const char *message)
 	json_object_object_add(o, "failed_cycles", json_object_new_int64((int64_t)e->failed_cycles));
 	json_object_object_add(o, "failures", f);
 	json_object_object_add(o, "latency_ms", lat);
+	json_object_object_add(o, "trends", trends);
 	json_object_object_add(o, "seed", json_object_new_uint64(e->seed));
 	json_object_object_add(o, "elapsed_ms", json_object_new_int64((g_get_monotonic_time() - e->t0) / 1000));
 	json_object_object_add(o, "stopped", json_object_new_boolean(e->stopping));
@@ -1708,15 +1804,22 @@ static void write_summary(MhpEngine *e, int exit_code, const char *message)
 
 static void finish_run(MhpEngine *e)
 {
-	int code = e->fatal && !e->finished_cycles ? 2 : (e->failed_cycles || e->fatal) ? 1 : 0;
+	guint leaks = 0;
+	struct json_object *trends = mhp_trends_to_json(e->trends, &leaks);
+	int code;
 
-	if (e->finished)
+	if (e->finished) {
+		json_object_put(trends);
 		return;
+	}
+	if (leaks) /* a trend that says page tables leak fails the run */
+		g_hash_table_insert(e->failures, g_strdup("page-table-leak"), GSIZE_TO_POINTER(leaks));
+	code = e->fatal && !e->finished_cycles ? 2 : (e->failed_cycles || e->fatal || leaks) ? 1 : 0;
 	e->finished = TRUE;
 	e->state = "done";
 	e->phase = NULL;
 	cancel_wait(e);
-	write_summary(e, code, e->fatal_msg);
+	write_summary(e, code, e->fatal_msg, trends);
 	emit_progress(e);
 	if (e->cb.finished)
 		e->cb.finished(e, code, e->fatal_msg, e->user_data);
@@ -1747,6 +1850,12 @@ MhpEngine *mhp_engine_new(GMainContext *ctx, const MhpScenario *s, const MhpRunO
 		e->slots[i].slot = (int)i;
 	g_queue_init(&e->plugged);
 	e->agent = mhp_agent_link_new(e->ctx, &acb, e);
+	e->trends = mhp_trends_new();
+	mhp_acct_bands_default(&e->bands);
+	e->bands.struct_page_size = s->verify.struct_page_size;
+	e->bands.page_tables_kb = s->verify.page_tables_band / 1024;
+	e->bands.nr_page_table_pages = s->verify.nr_page_table_pages_band;
+	e->bands.memfree_kb = s->verify.memfree_band / 1024;
 	e->state = "new";
 	return e;
 }
@@ -1812,6 +1921,8 @@ void mhp_engine_free(MhpEngine *e)
 	g_free(e->slots);
 	g_queue_clear(&e->plugged);
 	json_object_put(e->hello);
+	json_object_put(e->baseline);
+	mhp_trends_free(e->trends);
 	mhp_results_close(e->results);
 	if (e->rand)
 		g_rand_free(e->rand);

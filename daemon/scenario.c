@@ -100,6 +100,11 @@ static const KeySpec dimm_keys[] = {
 static const KeySpec verify_keys[] = {
 	{ "ptdump", T_ENUM, S(verify.ptdump), 0, 0, ptdump_names, "ptdump in snapshots" },
 	{ "drop-caches", T_BOOL, S(verify.drop_caches), 0, 0, NULL, "drop caches before snapshots" },
+	{ "struct-page-size", T_UINT, S(verify.struct_page_size), 16, 1024, NULL, "bytes per struct page" },
+	{ "page-tables-band", T_SIZE, S(verify.page_tables_band), 0, 64 * GiB, NULL, "PageTables noise allowed" },
+	{ "nr-page-table-pages-band", T_UINT, S(verify.nr_page_table_pages_band), 0, 1u << 30, NULL,
+	  "nr_page_table_pages noise allowed" },
+	{ "memfree-band", T_SIZE, S(verify.memfree_band), 0, 1024 * GiB, NULL, "MemFree noise allowed" },
 	{ NULL },
 };
 
@@ -589,6 +594,11 @@ static MhpScenario *scenario_defaults(const char *path)
 	s->dimm.offline = TRUE;
 	s->dimm.concurrent = 1;
 	s->verify.ptdump = TRUE;
+	s->verify.drop_caches = TRUE; /* MemFree is only comparable without caches */
+	s->verify.struct_page_size = 64;
+	s->verify.page_tables_band = 512 * KiB;
+	s->verify.nr_page_table_pages_band = 128;
+	s->verify.memfree_band = 64 * MiB;
 	s->timeouts.add_ms = 10000;
 	s->timeouts.blocks_ms = 10000;
 	s->timeouts.online_ms = 60000;

@@ -106,6 +106,10 @@ typedef struct {
 	struct {
 		gboolean ptdump;
 		gboolean drop_caches;
+		guint struct_page_size;
+		guint64 page_tables_band;   /* bytes */
+		guint nr_page_table_pages_band;
+		guint64 memfree_band;       /* bytes */
 	} verify;
 
 	struct {

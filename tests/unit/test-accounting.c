@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * test-accounting.c - per-cycle checks, trends and compare on snapshots made
+ * from the real 7.3 and 6.12 captures (the agent's own parsers build them).
+ */
+#include <glib.h>
+#include <string.h>
+
+#include "accounting.h"
+#include "procfs.h"
+#include "ptdump.h"
+#include "tap.h"
+
+static const char *fixtures;
+
+static struct json_object *kv_json(const char *rel, enum procfs_format fmt)
+{
+	g_autofree char *path = g_build_filename(fixtures, rel, NULL);
+	struct procfs_kv *kv = NULL;
+	size_t n, len;
+	unsigned line;
+	char *buf = tap_slurp(path, &len);
+	struct json_object *o = NULL;
+
+	if (procfs_parse(buf, len, fmt, &kv, &n, &line) == 0)
+		o = procfs_to_json(kv, n);
+	free(kv);
+	free(buf);
+	return o;
+}
+
+/* A snapshot as the agent sends it with ptdump=raw (meminfo/vmstat when captured). */
+static struct json_object *snapshot(const char *dir, const char *when, gboolean procfs)
+{
+	struct json_object *o = json_object_new_object();
+	g_autofree char *rel = g_strdup_printf("%s/ptdump.%s.txt", dir, when);
+	g_autofree char *path = g_build_filename(fixtures, rel, NULL);
+	struct ptdump_summary s;
+	unsigned line;
+	size_t len;
+	char *buf = tap_slurp(path, &len);
+
+	if (ptdump_parse(buf, len, 4096, 0, &s, &line) == 0)
+		json_object_object_add(o, "ptdump", ptdump_summary_to_json(&s));
+	json_object_object_add(o, "ptdump_raw", json_object_new_string_len(buf, (int)len));
+	free(buf);
+	if (procfs) {
+		g_autofree char *m = g_strdup_printf("%s/meminfo.%s.txt", dir, when);
+		g_autofree char *v = g_strdup_printf("%s/vmstat.%s.txt", dir, when);
+		json_object_object_add(o, "meminfo", kv_json(m, PROCFS_MEMINFO));
+		json_object_object_add(o, "vmstat", kv_json(v, PROCFS_VMSTAT));
+	}
+	return o;
+}
+
+static struct json_object *check_named(struct json_object *arr, const char *name)
+{
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *c = json_object_array_get_idx(arr, i), *n;
+		if (json_object_object_get_ex(c, "name", &n) && strcmp(json_object_get_string(n), name) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+static gboolean passed(struct json_object *arr, const char *name)
+{
+	struct json_object *c = check_named(arr, name), *p;
+
+	return c && json_object_object_get_ex(c, "pass", &p) && json_object_get_boolean(p);
+}
+
+static void test_checks(void)
+{
+	MhpAcctBands bands;
+	struct json_object *b = snapshot("guest-7.3-512M", "before", TRUE);
+	struct json_object *p = snapshot("guest-7.3-512M", "plugged", TRUE);
+	struct json_object *a = snapshot("guest-7.3-512M", "after", TRUE);
+	const char *failed;
+	guint64 vm = mhp_acct_vmemmap_bytes(512u << 20, 4096, 64);
+
+	mhp_acct_bands_default(&bands);
+	TAP_EQ_U64(vm, 8u << 20, "vmemmap of 512M with 4K pages and a 64-byte struct page");
+	TAP_EQ_U64(mhp_acct_vmemmap_bytes(128u << 20, 65536, 64), 128 * 1024, "vmemmap of 128M with 64K pages (page granule)");
+	struct json_object *c = mhp_acct_check_plugged(b, p, 512u << 20, vm, &bands, &failed);
+	tap_ok(!failed && passed(c, "memtotal-exact") && passed(c, "linear-map-grew") && passed(c, "vmemmap-grew"),
+	       "7.3 plugged: MemTotal, linear map (+512M) and vmemmap (+8M) as expected (%s)", failed ? failed : "-");
+	json_object_put(c);
+	c = mhp_acct_check_plugged(b, p, 256u << 20, vm / 2, &bands, &failed);
+	tap_ok(failed && strcmp(failed, "memtotal-exact") == 0 && !passed(c, "linear-map-grew"),
+	       "7.3 plugged, wrong expectation: memtotal-exact and linear-map-grew fail");
+	json_object_put(c);
+	c = mhp_acct_check_removed(b, a, 0, 0, &bands, &failed);
+	tap_ok(!failed, "7.3 after removal: every check passes (%s)", failed ? failed : "-");
+	tap_ok(passed(c, "linear-map-restored") && passed(c, "linear-map-restored-table-pages") &&
+	       passed(c, "vmemmap-restored") && passed(c, "page-tables-band") && passed(c, "nr-page-table-pages-band") &&
+	       passed(c, "memfree-band"), "7.3 after removal: restored sections and bands");
+	json_object_put(c);
+	c = mhp_acct_check_removed(b, p, 0, 0, &bands, &failed);
+	tap_ok(failed && strcmp(failed, "memtotal-exact") == 0 && !passed(c, "linear-map-restored") &&
+	       !passed(c, "linear-map-restored-table-pages") && !passed(c, "vmemmap-restored") && !passed(c, "page-tables-band"),
+	       "7.3 a DIMM left in: restored checks and the PageTables band fail");
+	json_object_put(c);
+	c = mhp_acct_check_removed(b, p, 512u << 20, vm, &bands, &failed);
+	tap_ok(!failed, "7.3 another DIMM still plugged: only its share is allowed (%s)", failed ? failed : "-");
+	json_object_put(c);
+
+	struct json_object *b6 = snapshot("ptdump-6.12-512M", "before", FALSE);
+	struct json_object *a6 = snapshot("ptdump-6.12-512M", "after", FALSE);
+	c = mhp_acct_check_removed(b6, a6, 0, 0, &bands, &failed);
+	struct json_object *mt = check_named(c, "memtotal-exact"), *sk;
+	tap_ok(!failed && passed(c, "linear-map-restored") && mt && json_object_object_get_ex(mt, "skipped", &sk),
+	       "6.12 after removal (ptdump only): restored, MemTotal skipped");
+	json_object_put(c);
+	json_object_put(b6);
+	json_object_put(a6);
+
+	/* compare */
+	struct json_object *report = NULL;
+	tap_ok(!mhp_compare(b, p, &report), "compare before/plugged: invariants do not hold");
+	g_autofree char *text = mhp_compare_format(report, "before", "plugged");
+	printf("# %s\n", g_strjoinv("\n# ", g_strsplit(text, "\n", -1)));
+	tap_ok(strstr(text, "+ 0xffff000080000000-0xffff0000a0000000 512M PTE RW NX SHD AF") != NULL,
+	       "compare names the extra Linear Mapping range");
+	tap_ok(strstr(text, "+8M") && strstr(text, "+512M") && strstr(text, "+257"),
+	       "compare: linear +512M, vmemmap +8M, +257 table pages");
+	json_object_put(report);
+	tap_ok(mhp_compare(b, a, &report), "compare before/after: invariants hold");
+	json_object_put(report);
+	json_object_put(b);
+	json_object_put(p);
+	json_object_put(a);
+}
+
+static void test_trends(void)
+{
+	g_autoptr(MhpTrends) t = mhp_trends_new();
+	guint leaks;
+	guint32 seed = 7;
+
+	for (int i = 1; i <= 50; i++) {
+		seed = seed * 1103515245 + 12345;
+		double noise = (double)((seed >> 16) % 64) - 32; /* ±32 kB */
+		mhp_trends_add(t, "PageTables", "kB", i, 200 + noise);
+		mhp_trends_add(t, "nr_page_table_pages", "pages", i, 50 + 2.0 * i + noise / 16); /* 2 pages per cycle */
+		mhp_trends_add(t, "MemFree", "kB", i, 1000000 - 8.0 * i + noise / 8);             /* -8 kB per cycle */
+		mhp_trends_add(t, "VmallocUsed", "kB", i, 700 + 10.0 * i);
+		if (i <= 9)
+			mhp_trends_add(t, "kernel_table_pages", "pages", i, 535 + 5.0 * i);
+	}
+	struct json_object *o = mhp_trends_to_json(t, &leaks), *e, *v;
+#define VERDICT(name) (json_object_object_get_ex(o, name, &e) && json_object_object_get_ex(e, "verdict", &v) ? json_object_get_string(v) : "?")
+	tap_ok(strcmp(VERDICT("PageTables"), "ok") == 0, "trend: noisy flat PageTables is ok (%s)", VERDICT("PageTables"));
+	tap_ok(strcmp(VERDICT("nr_page_table_pages"), "leak") == 0, "trend: +2 pages/cycle is a leak");
+	tap_ok(strcmp(VERDICT("MemFree"), "leak") == 0, "trend: MemFree falling 8 kB/cycle is a leak");
+	tap_ok(strcmp(VERDICT("VmallocUsed"), "context") == 0, "trend: VmallocUsed is context only");
+	tap_ok(strcmp(VERDICT("kernel_table_pages"), "too-few-points") == 0, "trend: 9 points are too few");
+	TAP_EQ_U64(leaks, 2, "two leaks flagged");
+	json_object_object_get_ex(o, "nr_page_table_pages", &e);
+	json_object_object_get_ex(e, "slope", &v);
+	tap_ok(json_object_get_double(v) > 1.9 && json_object_get_double(v) < 2.1, "trend: slope 2.0 recovered (%.3f)",
+	       json_object_get_double(v));
+	json_object_put(o);
+}
+
+int main(int argc, char **argv)
+{
+	fixtures = argv[1];
+	test_checks();
+	test_trends();
+	return tap_done();
+}
