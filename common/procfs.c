@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "procfs.h"
@@ -132,4 +133,36 @@ struct json_object *procfs_to_json(const struct procfs_kv *kv, size_t n)
 		json_object_object_add(o, kv[i].name,
 				       json_object_new_int64((int64_t)kv[i].value));
 	return o;
+}
+
+int procfs_zoneinfo_pcp(const char *buf, size_t len, uint64_t *ret_pages)
+{
+	uint64_t sum = 0;
+	size_t off = 0;
+	bool seen = false;
+
+	while (off < len) {
+		const char *p = buf + off;
+		const char *nl = memchr(p, '\n', len - off);
+		size_t ll = nl ? (size_t)(nl - p) : len - off;
+		size_t i = 0;
+		uint64_t v;
+
+		off += ll + (nl ? 1 : 0);
+		while (i < ll && p[i] == ' ')
+			i++;
+		if (ll - i < 6 || memcmp(p + i, "count:", 6) != 0)
+			continue;
+		i += 6;
+		while (i < ll && p[i] == ' ')
+			i++;
+		if (parse_u64(p + i, ll - i, &v) < 0 || v > UINT64_MAX - sum)
+			return -EBADMSG;
+		sum += v;
+		seen = true;
+	}
+	if (!seen)
+		return -ENOENT;
+	*ret_pages = sum;
+	return 0;
 }

@@ -40,6 +40,20 @@ int procfs_parse(const char *buf, size_t len, enum procfs_format fmt,
 		 struct procfs_kv **ret_kv, size_t *ret_n, unsigned *ret_line);
 
 /**
+ * procfs_zoneinfo_pcp() - pages parked on per-CPU lists, from /proc/zoneinfo.
+ * @buf: the file's text
+ * @len: its length
+ * @ret_pages: the sum of every pageset's "count:"
+ *
+ * These pages are in neither MemFree nor any vmstat counter, and since 6.7
+ * their high mark tunes itself, so they drift by megabytes.
+ *
+ * Return: 0, -EBADMSG on a malformed count line, -ENOENT when the file has no
+ * pagesets.
+ */
+int procfs_zoneinfo_pcp(const char *buf, size_t len, uint64_t *ret_pages);
+
+/**
  * procfs_lookup() - find a value by name.
  * Return: 0 and *ret_value, or -ENOENT.
  */

@@ -60,9 +60,10 @@ void mhp_trends_add(MhpTrends *t, const char *name, const char *unit, double x, 
  * @ret_leaks: how many trends are flagged "leak"
  *
  * A leak: at least 10 points, a slope above the threshold (one page per
- * cycle: 4 kB for kB values, 1 for pages), and a t statistic (slope over its
+ * cycle: 4 kB for kB values, 1 for pages; 64 kB for MemFree, which counts
+ * pages on per-CPU lists as free), and a t statistic (slope over its
  * residual standard error) above 3. Context trends (VmallocUsed, Percpu,
- * KernelStack) are never flagged.
+ * KernelStack, pcp_kb) are never flagged.
  */
 struct json_object *mhp_trends_to_json(MhpTrends *t, guint *ret_leaks);
 

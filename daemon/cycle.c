@@ -486,6 +486,8 @@ static struct json_object *snapshot_brief(struct json_object *snap)
 				json_object_object_add(o, mkeys[i], json_object_get(v));
 	if (json_object_object_get_ex(snap, "vmstat", &vm) && json_object_object_get_ex(vm, "nr_page_table_pages", &v))
 		json_object_object_add(o, "nr_page_table_pages", json_object_get(v));
+	if (json_object_object_get_ex(snap, "pcp_kb", &v))
+		json_object_object_add(o, "pcp_kb", json_object_get(v));
 	json_object_object_get_ex(snap, "ptdump", &pt);
 	if (pt && json_object_is_type(pt, json_type_object)) {
 		struct json_object *tot;
@@ -1812,8 +1814,8 @@ static void finish_run(MhpEngine *e)
 		json_object_put(trends);
 		return;
 	}
-	if (leaks) /* a trend that says page tables leak fails the run */
-		g_hash_table_insert(e->failures, g_strdup("page-table-leak"), GSIZE_TO_POINTER(leaks));
+	if (leaks) /* a trend that says memory leaks fails the run */
+		g_hash_table_insert(e->failures, g_strdup("leak"), GSIZE_TO_POINTER(leaks));
 	code = e->fatal && !e->finished_cycles ? 2 : (e->failed_cycles || e->fatal || leaks) ? 1 : 0;
 	e->finished = TRUE;
 	e->state = "done";

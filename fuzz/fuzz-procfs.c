@@ -17,6 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = 0;
 	unsigned line = 0;
 
+	uint64_t pcp;
+
+	procfs_zoneinfo_pcp((const char *)data, size, &pcp);
 	if (procfs_parse((const char *)data, size, FUZZ_FORMAT, &kv, &n, &line) == 0) {
 		assert(n <= PROCFS_MAX_ENTRIES);
 		for (size_t i = 0; i < n; i++)

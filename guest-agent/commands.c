@@ -265,7 +265,8 @@ static int snapshot_child(struct agent *a, void *vctx, int out)
 	if (c->ptdump && frame_file(a, out, "ptdump", "/sys/kernel/debug/kernel_page_tables") < 0)
 		return 1;
 	if (frame_file(a, out, "meminfo", "/proc/meminfo") < 0 ||
-	    frame_file(a, out, "vmstat", "/proc/vmstat") < 0)
+	    frame_file(a, out, "vmstat", "/proc/vmstat") < 0 ||
+	    frame_file(a, out, "zoneinfo", "/proc/zoneinfo") < 0)
 		return 1;
 	return 0;
 }
@@ -329,7 +330,7 @@ static void snapshot_done(struct agent *a, struct json_object *id, int err,
 			  const char *out, size_t len, void *vctx)
 {
 	struct snapshot_ctx *c = vctx;
-	struct frame ptd = { 0 }, mi = { 0 }, vm = { 0 };
+	struct frame ptd = { 0 }, mi = { 0 }, vm = { 0 }, zi = { 0 };
 	const char *p = out, *end = out + len;
 	struct json_object *ok, *errors;
 	char name[32];
@@ -345,6 +346,8 @@ static void snapshot_done(struct agent *a, struct json_object *id, int err,
 			mi = f;
 		else if (strcmp(name, "vmstat") == 0)
 			vm = f;
+		else if (strcmp(name, "zoneinfo") == 0)
+			zi = f;
 	}
 	if (err == -ETIMEDOUT && !mi.present) {
 		channel_reply_error(a, id, ETIMEDOUT, "snapshot timed out%s",
@@ -355,6 +358,12 @@ static void snapshot_done(struct agent *a, struct json_object *id, int err,
 	errors = json_object_new_object();
 	json_object_object_add(ok, "meminfo", procfs_json(&mi, PROCFS_MEMINFO, errors, "meminfo"));
 	json_object_object_add(ok, "vmstat", procfs_json(&vm, PROCFS_VMSTAT, errors, "vmstat"));
+	if (zi.present && !zi.err) {
+		/* pages on per-CPU lists: free, but in neither MemFree nor vmstat */
+		uint64_t pcp;
+		if (procfs_zoneinfo_pcp(zi.data, zi.len, &pcp) == 0)
+			json_object_object_add(ok, "pcp_kb", json_object_new_int64((int64_t)(pcp * (uint64_t)sysconf(_SC_PAGESIZE) / 1024)));
+	}
 	if (c->ptdump) {
 		struct ptdump_summary s;
 		unsigned line = 0;

@@ -143,7 +143,8 @@ static void test_trends(void)
 		double noise = (double)((seed >> 16) % 64) - 32; /* ±32 kB */
 		mhp_trends_add(t, "PageTables", "kB", i, 200 + noise);
 		mhp_trends_add(t, "nr_page_table_pages", "pages", i, 50 + 2.0 * i + noise / 16); /* 2 pages per cycle */
-		mhp_trends_add(t, "MemFree", "kB", i, 1000000 - 8.0 * i + noise / 8);             /* -8 kB per cycle */
+		mhp_trends_add(t, "MemFree", "kB", i, 1000000 - 80.0 * i + noise / 8);            /* -80 kB per cycle */
+		mhp_trends_add(t, "PageTables2", "kB", i, 200 + 8.0 * i + noise / 8);             /* +2 pages per cycle */
 		mhp_trends_add(t, "VmallocUsed", "kB", i, 700 + 10.0 * i);
 		if (i <= 9)
 			mhp_trends_add(t, "kernel_table_pages", "pages", i, 535 + 5.0 * i);
@@ -152,10 +153,11 @@ static void test_trends(void)
 #define VERDICT(name) (json_object_object_get_ex(o, name, &e) && json_object_object_get_ex(e, "verdict", &v) ? json_object_get_string(v) : "?")
 	tap_ok(strcmp(VERDICT("PageTables"), "ok") == 0, "trend: noisy flat PageTables is ok (%s)", VERDICT("PageTables"));
 	tap_ok(strcmp(VERDICT("nr_page_table_pages"), "leak") == 0, "trend: +2 pages/cycle is a leak");
-	tap_ok(strcmp(VERDICT("MemFree"), "leak") == 0, "trend: MemFree falling 8 kB/cycle is a leak");
+	tap_ok(strcmp(VERDICT("MemFree"), "leak") == 0, "trend: MemFree falling 80 kB/cycle is a leak");
+	tap_ok(strcmp(VERDICT("PageTables2"), "leak") == 0, "trend: PageTables rising 8 kB/cycle is a leak");
 	tap_ok(strcmp(VERDICT("VmallocUsed"), "context") == 0, "trend: VmallocUsed is context only");
 	tap_ok(strcmp(VERDICT("kernel_table_pages"), "too-few-points") == 0, "trend: 9 points are too few");
-	TAP_EQ_U64(leaks, 2, "two leaks flagged");
+	TAP_EQ_U64(leaks, 3, "three leaks flagged");
 	json_object_object_get_ex(o, "nr_page_table_pages", &e);
 	json_object_object_get_ex(e, "slope", &v);
 	tap_ok(json_object_get_double(v) > 1.9 && json_object_get_double(v) < 2.1, "trend: slope 2.0 recovered (%.3f)",

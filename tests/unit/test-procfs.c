@@ -94,6 +94,19 @@ int main(int argc, char **argv)
 		tap_ok(r == bad[i].err && line == bad[i].line, "rejects %s (r=%d line=%u)", bad[i].what, r, line);
 		free(kv);
 	}
+	{
+		/* the layout of mm/vmstat.c zoneinfo_show_print() in 7.3 */
+		static const char zi[] =
+			"Node 0, zone      DMA\n  per-node stats\n      nr_inactive_anon 345\n"
+			"  pages free     248697\n  pagesets\n    cpu: 0\n              count:    27\n"
+			"              high:     154\n              batch:    63\n  vm stats threshold: 6\n"
+			"    cpu: 1\n              count:    1500\n              high:     2000\n"
+			"Node 0, zone  Movable\n  pagesets\n    cpu: 0\n              count:    3\n";
+		uint64_t pcp = 0;
+		tap_ok(procfs_zoneinfo_pcp(zi, sizeof(zi) - 1, &pcp) == 0 && pcp == 1530, "zoneinfo: pcp pages summed (%" PRIu64 ")", pcp);
+		tap_ok(procfs_zoneinfo_pcp("Node 0\n", 7, &pcp) == -ENOENT, "zoneinfo without pagesets");
+		tap_ok(procfs_zoneinfo_pcp("  count: x\n", 11, &pcp) == -EBADMSG, "zoneinfo: bad count");
+	}
 	free(mb); free(mp); free(ma); free(sb); free(sp); free(sa);
 	return tap_done();
 }
