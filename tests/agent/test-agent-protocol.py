@@ -39,22 +39,18 @@ def write(path, text, mode='w'):
 
 def make_sysroot(root):
     mem = root + '/sys/devices/system/memory'
-    write(mem + '/block_size_bytes', '8000000\n')
     write(mem + '/auto_online_blocks', 'offline\n')
-    # boot memory (blocks 0 and 8-15) and a hot-added 512M DIMM (16-19),
-    # as the 7.3 guest showed them
-    for i in [0] + list(range(8, 20)):
-        d = '%s/memory%d' % (mem, i)
-        hot = i >= 16
-        write(d + '/state', 'offline\n' if hot else 'online\n')
-        write(d + '/valid_zones', 'Normal Movable\n' if hot else 'DMA\n')
-        os.symlink('../../node/node0', d + '/node0')
-        if hot:
-            os.symlink('../../../LNXSYSTM:00/LNXSYBUS:00/PNP0A06:00/PNP0C80:%02d' % (i // 4 - 4),
-                       d + '/firmware_node')
-        elif i == 0:
-            # boot memory may have a firmware node too, just not a memory device
-            os.symlink('../../../LNXSYSTM:00', d + '/firmware_node')
+    # the memory tree as the 7.3 guest listed it with a 512M DIMM plugged,
+    # not yet online (tests/fixtures/guest-7.3-512M/blocks.plugged-offline.json)
+    listing = json.load(open(FIX + '/guest-7.3-512M/blocks.plugged-offline.json'))
+    write(mem + '/block_size_bytes', '%x\n' % listing['block_size'])
+    for blk in listing['blocks']:
+        d = '%s/memory%d' % (mem, blk['index'])
+        write(d + '/state', blk['state'] + '\n')
+        write(d + '/valid_zones', blk['valid_zones'] + '\n')
+        os.symlink('../../node/node%d' % blk['node'], d + '/node%d' % blk['node'])
+        if blk['firmware_node']:
+            os.symlink('../../../LNXSYSTM:00/LNXSYBUS:00/PNP0A06:00/' + blk['firmware_node'], d + '/firmware_node')
     g = FIX + '/guest-7.3-512M'
     os.makedirs(root + '/proc', exist_ok=True)
     shutil.copy(g + '/meminfo.before.txt', root + '/proc/meminfo')

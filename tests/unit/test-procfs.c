@@ -70,6 +70,18 @@ int main(int argc, char **argv)
 	TAP_EQ_U64(get(sa, va, "nr_page_table_pages"), 61, "nr_page_table_pages after");
 	TAP_EQ_U64(get(sb, vb, "nr_free_pages"), 248761, "nr_free_pages before");
 
+	/* 6.12: PageTables moves with user page tables only (docs/accounting.md) */
+	size_t n6b, n6p, v6b;
+	struct procfs_kv *m6b = parse("guest-6.12-512M/meminfo.before.txt", PROCFS_MEMINFO, &n6b);
+	struct procfs_kv *m6p = parse("guest-6.12-512M/meminfo.plugged.txt", PROCFS_MEMINFO, &n6p);
+	struct procfs_kv *s6b = parse("guest-6.12-512M/vmstat.before.txt", PROCFS_VMSTAT, &v6b);
+	TAP_EQ_U64(get(m6b, n6b, "MemTotal"), 1012772, "6.12 MemTotal before");
+	TAP_EQ_U64(get(m6p, n6p, "MemTotal"), 1012772 + 524288, "6.12 MemTotal plugged: +512M exactly");
+	TAP_EQ_U64(get(m6b, n6b, "PageTables"), 96, "6.12 PageTables before");
+	TAP_EQ_U64(get(m6p, n6p, "PageTables"), 180, "6.12 PageTables plugged: +84 kB, not the 257 pages 7.3 adds");
+	TAP_EQ_U64(get(s6b, v6b, "nr_page_table_pages"), 24, "6.12 nr_page_table_pages before");
+	free(m6b); free(m6p); free(s6b);
+
 	static const struct {
 		const char *text;
 		enum procfs_format fmt;

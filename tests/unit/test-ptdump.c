@@ -81,6 +81,21 @@ static void test_612(void)
 	TAP_EQ_U64(b.n_sections, 7, "6.12 sections (6 named + other)");
 }
 
+/* Our own 6.12 capture agrees with the shared one: PMD blocks, one table more. */
+static void test_612_own(void)
+{
+	struct ptdump_summary b, p, a;
+
+	parse_fixture("guest-6.12-512M/ptdump.before.txt", 4096, &b);
+	parse_fixture("guest-6.12-512M/ptdump.plugged.txt", 4096, &p);
+	parse_fixture("guest-6.12-512M/ptdump.after.txt", 4096, &a);
+	TAP_EQ_U64(ptdump_section_table_pages(sec(&b, "Linear Mapping")), 7, "6.12 (own) before: linear table pages");
+	TAP_EQ_U64(ptdump_section_table_pages(sec(&p, "Linear Mapping")), 8, "6.12 (own) plugged: one PMD table more");
+	TAP_EQ_U64(sec(&p, "Linear Mapping")->level[PTDUMP_LEVEL_PMD].block_entries -
+		   sec(&b, "Linear Mapping")->level[PTDUMP_LEVEL_PMD].block_entries, 256, "6.12 (own) plugged: 256 more 2M blocks");
+	tap_ok(sec(&b, "vmemmap")->digest == sec(&a, "vmemmap")->digest, "6.12 (own) vmemmap restored");
+}
+
 /*
  * 7.3 with rodata_full: the linear map is PTE-mapped. 1018M + 1M + ... of
  * RAM sit in 511 PTE tables; plus one PMD, one PUD and the PGD: 514.
@@ -206,6 +221,7 @@ int main(int argc, char **argv)
 {
 	fixtures = argc > 1 ? argv[1] : "tests/fixtures";
 	test_612();
+	test_612_own();
 	test_73();
 	test_synth();
 	test_errors();
