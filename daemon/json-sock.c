@@ -155,6 +155,22 @@ static gboolean on_writable(gint fd, GIOCondition cond, gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+gboolean mhp_json_sock_adopt(MhpJsonSock *s, int fd, GError **error)
+{
+	g_return_val_if_fail(s->fd < 0, FALSE);
+	if (json_stream_init(&s->stream, s->max_msg, s->max_depth) < 0) {
+		close(fd);
+		g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED, "out of memory");
+		return FALSE;
+	}
+	g_unix_set_fd_nonblocking(fd, TRUE, NULL);
+	s->fd = fd;
+	s->in_src = g_unix_fd_source_new(fd, G_IO_IN | G_IO_HUP | G_IO_ERR);
+	g_source_set_callback(s->in_src, G_SOURCE_FUNC(on_readable), s, NULL);
+	g_source_attach(s->in_src, s->ctx);
+	return TRUE;
+}
+
 gboolean mhp_json_sock_connect(MhpJsonSock *s, const char *path, GError **error)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -176,16 +192,7 @@ gboolean mhp_json_sock_connect(MhpJsonSock *s, const char *path, GError **error)
 		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "connect to '%s': %s", path, g_strerror(e));
 		return FALSE;
 	}
-	if (json_stream_init(&s->stream, s->max_msg, s->max_depth) < 0) {
-		close(fd);
-		g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED, "out of memory");
-		return FALSE;
-	}
-	s->fd = fd;
-	s->in_src = g_unix_fd_source_new(fd, G_IO_IN | G_IO_HUP | G_IO_ERR);
-	g_source_set_callback(s->in_src, G_SOURCE_FUNC(on_readable), s, NULL);
-	g_source_attach(s->in_src, s->ctx);
-	return TRUE;
+	return mhp_json_sock_adopt(s, fd, error);
 }
 
 gboolean mhp_json_sock_is_connected(MhpJsonSock *s)

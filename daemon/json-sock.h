@@ -33,6 +33,9 @@ MhpJsonSock *mhp_json_sock_new(GMainContext *ctx, gsize max_msg, int max_depth,
 gboolean mhp_json_sock_connect(MhpJsonSock *sock, const char *path, GError **error);
 gboolean mhp_json_sock_is_connected(MhpJsonSock *sock);
 
+/* Serve an already connected fd (a server's accepted client); takes the fd. */
+gboolean mhp_json_sock_adopt(MhpJsonSock *sock, int fd, GError **error);
+
 /* Queue @msg (not consumed) plus a newline; written as the socket allows. */
 void mhp_json_sock_send(MhpJsonSock *sock, struct json_object *msg);
 /* Queue raw bytes, as they are. */

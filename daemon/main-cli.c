@@ -11,11 +11,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "accounting.h"
 #include "agent-link.h"
 #include "cycle.h"
+#include "jsonstream.h"
 #include "scenario.h"
 
 #define EXIT_USAGE 2
@@ -36,6 +39,9 @@ static int usage(FILE *f)
 		"                 [--cycles N] [--duration T] [--seed S] [--gdb PORT]\n"
 		"       mhpstress compare A [B] [--json]\n"
 		"       mhpstress snapshot --agent SOCKET --out FILE\n"
+		"       mhpstress [--socket PATH] start SCENARIO [--kernel IMAGE] [--initrd FILE]\n"
+		"                 [--cycles N] [--duration T] [--seed S] [--json]\n"
+		"       mhpstress [--socket PATH] list|status RUN|stop RUN|follow RUN|results RUN [--json]\n"
 		"\n"
 		"Runs SCENARIO's hotplug cycles on an arm64 guest under QEMU and writes\n"
 		"run.json, cycles.jsonl, events.jsonl, console.log and summary.json to the\n"
@@ -427,9 +433,310 @@ static int cmd_snapshot(int argc, char **argv)
 	return 0;
 }
 
+/* ---- the daemon's client ---- */
+
+typedef struct {
+	int fd;
+	struct json_stream js;
+	GQueue msgs; /* parsed, not yet consumed */
+	guint64 next_id;
+} Ctl;
+
+static int ctl_collect(struct json_object *obj, void *userdata)
+{
+	g_queue_push_tail(&((Ctl *)userdata)->msgs, obj);
+	return 0;
+}
+
+static char *ctl_default_socket(void)
+{
+	if (geteuid() == 0)
+		return g_strdup("/run/mhpstress/control");
+	return g_build_filename(g_get_user_runtime_dir(), "mhpstress", "control", NULL);
+}
+
+static gboolean ctl_connect(Ctl *c, const char *path, GError **error)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FILENAME_TOO_LONG, "socket path '%s' is too long", path);
+		return FALSE;
+	}
+	strcpy(sa.sun_path, path);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "cannot reach mhpstressd at '%s': %s%s", path,
+			    g_strerror(errno), errno == ENOENT || errno == ECONNREFUSED ? " (is mhpstressd running?)" : "");
+		return FALSE;
+	}
+	json_stream_init(&c->js, 64u << 20, 32);
+	g_queue_init(&c->msgs);
+	return TRUE;
+}
+
+/* The next message from the daemon; blocks (the CLI has nothing else to do). */
+static struct json_object *ctl_next(Ctl *c, GError **error)
+{
+	char buf[65536];
+
+	while (g_queue_is_empty(&c->msgs)) {
+		ssize_t n = read(c->fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "mhpstressd closed the connection");
+			return NULL;
+		}
+		if (json_stream_feed(&c->js, buf, (size_t)n, ctl_collect, c) < 0) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "bad message from mhpstressd: %s", c->js.error);
+			return NULL;
+		}
+	}
+	return g_queue_pop_head(&c->msgs);
+}
+
+/* Send a request; return its "ok" object (owned), or NULL with the daemon's error. */
+static struct json_object *ctl_call(Ctl *c, const char *cmd, struct json_object *args, GError **error)
+{
+	struct json_object *req = json_object_new_object(), *m, *v, *ok;
+	gint64 id = (gint64)++c->next_id;
+	const char *text;
+
+	json_object_object_add(req, "id", json_object_new_int64(id));
+	json_object_object_add(req, "cmd", json_object_new_string(cmd));
+	if (args)
+		json_object_object_add(req, "args", args);
+	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	g_autofree char *line = g_strconcat(text, "\n", NULL);
+	json_object_put(req);
+	/* no SIGPIPE: a daemon that refused us has said why; read it below */
+	if (send(c->fd, line, strlen(line), MSG_NOSIGNAL) < 0 && errno != EPIPE && errno != ECONNRESET) {
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "write to mhpstressd: %s", g_strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (!(m = ctl_next(c, error)))
+			return NULL;
+		if (json_object_object_get_ex(m, "error", &v)) {
+			struct json_object *msg;
+			json_object_object_get_ex(v, "msg", &msg);
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", msg ? json_object_get_string(msg) : "error");
+			json_object_put(m);
+			return NULL;
+		}
+		if (json_object_object_get_ex(m, "id", &v) && json_object_get_int64(v) == id &&
+		    json_object_object_get_ex(m, "ok", &ok)) {
+			ok = json_object_get(ok);
+			json_object_put(m);
+			return ok;
+		}
+		json_object_put(m);
+	}
+}
+
+static void print_run_line(struct json_object *r)
+{
+	struct json_object *v, *p;
+	const char *f[4] = { "", "", "", "" };
+	static const char *const keys[] = { "run", "state", "scenario", "results" };
+	gint64 cyc = 0, fail = 0;
+
+	for (int i = 0; i < 4; i++)
+		if (json_object_object_get_ex(r, keys[i], &v))
+			f[i] = json_object_get_string(v);
+	if (json_object_object_get_ex(r, "progress", &p)) {
+		if (json_object_object_get_ex(p, "cycle", &v))
+			cyc = json_object_get_int64(v);
+		if (json_object_object_get_ex(p, "failures", &v))
+			fail = json_object_get_int64(v);
+	}
+	printf("%-40s %-11s %-16s %7" G_GINT64_FORMAT " %8" G_GINT64_FORMAT "  %s\n", f[0], f[1], f[2], cyc, fail, f[3]);
+}
+
+static int cmd_ctl(const char *socket_path, int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	gboolean json = FALSE;
+	g_autofree char *kernel = NULL, *initrd = NULL, *duration = NULL, *seed = NULL;
+	gint64 cycles = -1;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GOptionContext) oc = g_option_context_new(NULL);
+	GOptionEntry common[] = {
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &json, "machine-readable output", NULL },
+		{ NULL },
+	};
+	GOptionEntry start[] = {
+		{ "kernel", 0, 0, G_OPTION_ARG_FILENAME, &kernel, "guest kernel Image", "IMAGE" },
+		{ "initrd", 0, 0, G_OPTION_ARG_FILENAME, &initrd, "guest initramfs", "FILE" },
+		{ "cycles", 0, 0, G_OPTION_ARG_INT64, &cycles, "number of cycles", "N" },
+		{ "duration", 0, 0, G_OPTION_ARG_STRING, &duration, "run for this long", "T" },
+		{ "seed", 0, 0, G_OPTION_ARG_STRING, &seed, "random seed", "S" },
+		{ NULL },
+	};
+	g_autofree char *path = socket_path ? g_strdup(socket_path) : ctl_default_socket();
+	struct json_object *args = NULL, *ok;
+	Ctl c = { .fd = -1 };
+
+	g_option_context_add_main_entries(oc, common, NULL);
+	if (strcmp(cmd, "start") == 0)
+		g_option_context_add_main_entries(oc, start, NULL);
+	if (!g_option_context_parse(oc, &argc, &argv, &error)) {
+		fprintf(stderr, "mhpstress %s: %s\n", cmd, error->message);
+		return EXIT_USAGE;
+	}
+	if (strcmp(cmd, "list") == 0) {
+		if (argc != 1)
+			return usage(stderr);
+	} else if (strcmp(cmd, "start") == 0) {
+		g_autofree char *text = NULL, *base = NULL;
+		g_autoptr(MhpScenario) s = NULL;
+
+		if (argc != 2)
+			return usage(stderr);
+		/* check here too: errors name the file as the user wrote it */
+		s = mhp_scenario_load(argv[1], &error);
+		if (!s) {
+			fprintf(stderr, "mhpstress: %s\n", error->message);
+			return EXIT_USAGE;
+		}
+		if (!g_file_get_contents(argv[1], &text, NULL, &error)) {
+			fprintf(stderr, "mhpstress: %s\n", error->message);
+			return EXIT_USAGE;
+		}
+		if (kernel) {
+			char *abs = g_canonicalize_filename(kernel, NULL);
+			g_free(kernel);
+			kernel = abs;
+		}
+		if (initrd) {
+			char *abs = g_canonicalize_filename(initrd, NULL);
+			g_free(initrd);
+			initrd = abs;
+		}
+		if (!default_guest(&kernel, &initrd, &error)) {
+			fprintf(stderr, "mhpstress: cannot get a guest: %s\n", error->message);
+			return EXIT_USAGE;
+		}
+		base = g_path_get_basename(argv[1]);
+		args = json_object_new_object();
+		json_object_object_add(args, "scenario", json_object_new_string(text));
+		json_object_object_add(args, "scenario_name", json_object_new_string(base));
+		json_object_object_add(args, "kernel", json_object_new_string(kernel));
+		json_object_object_add(args, "initrd", json_object_new_string(initrd));
+		if (cycles >= 0)
+			json_object_object_add(args, "cycles", json_object_new_int64(cycles));
+		if (duration) {
+			guint64 ms;
+			if (!mhp_parse_duration(duration, &ms) || !ms) {
+				fprintf(stderr, "mhpstress start: --duration '%s': expected a duration like 90s, 10m or 8h\n", duration);
+				json_object_put(args);
+				return EXIT_USAGE;
+			}
+			json_object_object_add(args, "duration_ms", json_object_new_int64((gint64)ms));
+		}
+		if (seed) {
+			char *end;
+			guint64 v = g_ascii_strtoull(seed, &end, 0);
+			if (!*seed || *end || v > G_MAXINT64) {
+				fprintf(stderr, "mhpstress start: --seed '%s': expected a whole number\n", seed);
+				json_object_put(args);
+				return EXIT_USAGE;
+			}
+			json_object_object_add(args, "seed", json_object_new_int64((gint64)v));
+		}
+	} else {
+		if (argc != 2)
+			return usage(stderr);
+		args = json_object_new_object();
+		json_object_object_add(args, "run", json_object_new_string(argv[1]));
+	}
+	if (!ctl_connect(&c, path, &error)) {
+		fprintf(stderr, "mhpstress: %s\n", error->message);
+		json_object_put(args);
+		return EXIT_USAGE;
+	}
+	ok = ctl_call(&c, cmd, args, &error);
+	if (!ok) {
+		fprintf(stderr, "mhpstress %s: %s\n", cmd, error->message);
+		close(c.fd);
+		return strcmp(cmd, "status") == 0 || strcmp(cmd, "stop") == 0 ? 1 : EXIT_USAGE;
+	}
+	int rc = 0;
+	if (json && strcmp(cmd, "follow") != 0) {
+		printf("%s\n", json_object_to_json_string_ext(ok, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	} else if (strcmp(cmd, "list") == 0) {
+		struct json_object *runs;
+		printf("%-40s %-11s %-16s %7s %8s  %s\n", "RUN", "STATE", "SCENARIO", "CYCLES", "FAILURES", "RESULTS");
+		if (json_object_object_get_ex(ok, "runs", &runs))
+			for (size_t i = 0; i < json_object_array_length(runs); i++)
+				print_run_line(json_object_array_get_idx(runs, i));
+	} else if (strcmp(cmd, "results") == 0) {
+		struct json_object *v;
+		json_object_object_get_ex(ok, "results", &v);
+		printf("%s\n", json_object_get_string(v));
+	} else if (strcmp(cmd, "start") == 0) {
+		struct json_object *v;
+		json_object_object_get_ex(ok, "run", &v);
+		printf("%s\n", json_object_get_string(v));
+	} else if (strcmp(cmd, "follow") == 0) {
+		/* progress until the run ends; a killed follower changes nothing for the run */
+		for (;;) {
+			struct json_object *m = ctl_next(&c, &error), *ev, *v, *p;
+			if (!m) {
+				fprintf(stderr, "mhpstress follow: %s\n", error->message);
+				rc = EXIT_USAGE;
+				break;
+			}
+			if (!json_object_object_get_ex(m, "event", &ev)) {
+				json_object_put(m);
+				continue;
+			}
+			if (json) {
+				printf("%s\n", json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN));
+			} else if (json_object_object_get_ex(m, "progress", &p)) {
+				struct json_object *ph, *cy, *cs, *fa;
+				json_object_object_get_ex(p, "phase", &ph);
+				json_object_object_get_ex(p, "cycle", &cy);
+				json_object_object_get_ex(p, "cycles", &cs);
+				json_object_object_get_ex(p, "failures", &fa);
+				printf("%s cycle %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " %s failures %" G_GINT64_FORMAT "\n",
+				       json_object_get_string(ev), json_object_get_int64(cy), json_object_get_int64(cs),
+				       json_object_get_string(ph), json_object_get_int64(fa));
+			}
+			fflush(stdout);
+			if (strcmp(json_object_get_string(ev), "finished") == 0) {
+				json_object_object_get_ex(m, "exit_code", &v);
+				rc = json_object_get_int(v);
+				if (!json) {
+					json_object_object_get_ex(m, "state", &v);
+					printf("%s\n", json_object_get_string(v));
+				}
+				json_object_put(m);
+				break;
+			}
+			json_object_put(m);
+		}
+	} else {
+		print_run_line(ok);
+	}
+	json_object_put(ok);
+	json_stream_free(&c.js);
+	close(c.fd);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
+	const char *socket_path = NULL;
+
 	setlocale(LC_ALL, "");
+	if (argc >= 3 && strcmp(argv[1], "--socket") == 0) {
+		socket_path = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2)
 		return usage(stderr);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
@@ -444,6 +751,10 @@ int main(int argc, char **argv)
 		return cmd_compare(argc - 1, argv + 1);
 	if (strcmp(argv[1], "snapshot") == 0)
 		return cmd_snapshot(argc - 1, argv + 1);
+	for (const char *const *c = (const char *const[]){ "start", "list", "status", "stop", "follow", "results", NULL };
+	     *c; c++)
+		if (strcmp(argv[1], *c) == 0)
+			return cmd_ctl(socket_path, argc - 1, argv + 1);
 	fprintf(stderr, "mhpstress: unknown command '%s'\n", argv[1]);
 	return usage(stderr);
 }

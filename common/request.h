@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * request.h - validate one agent request line (pure; fuzzed).
+ * request.h - validate one request line, {"id":N,"cmd":"...","args":{...}}:
+ * the agent protocol and the daemon's control protocol share it (pure; fuzzed).
  */
 #ifndef MHP_REQUEST_H
 #define MHP_REQUEST_H

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * control-proto.c - validate one control request: the shared envelope
+ * (common/request.c), then each command's arguments, strictly: unknown
+ * arguments, wrong types and out-of-range values are errors naming the key.
+ */
+#include <errno.h>
+#include <gio/gio.h>
+#include <string.h>
+
+#include "control-proto.h"
+#include "request.h"
+
+typedef struct {
+	const char *key;
+	enum json_type type;
+	gboolean required;
+} Arg;
+
+static const struct {
+	const char *name;
+	MhpCtlCmd cmd;
+	Arg args[8];
+} commands[] = {
+	{ "start", MHP_CTL_START, { { "scenario", json_type_string, TRUE }, { "scenario_name", json_type_string, FALSE },
+				    { "kernel", json_type_string, TRUE }, { "initrd", json_type_string, TRUE },
+				    { "cycles", json_type_int, FALSE }, { "duration_ms", json_type_int, FALSE },
+				    { "seed", json_type_int, FALSE } } },
+	{ "list", MHP_CTL_LIST, { { NULL } } },
+	{ "status", MHP_CTL_STATUS, { { "run", json_type_string, TRUE } } },
+	{ "stop", MHP_CTL_STOP, { { "run", json_type_string, TRUE } } },
+	{ "follow", MHP_CTL_FOLLOW, { { "run", json_type_string, TRUE } } },
+	{ "results", MHP_CTL_RESULTS, { { "run", json_type_string, TRUE } } },
+};
+
+gboolean mhp_ctl_valid_run_id(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n > MHP_CTL_MAX_RUN_ID || id[0] == '.')
+		return FALSE;
+	for (size_t i = 0; i < n; i++)
+		if (!g_ascii_isalnum(id[i]) && id[i] != '.' && id[i] != '_' && id[i] != '-')
+			return FALSE;
+	return TRUE;
+}
+
+static gboolean fail(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static gboolean fail(GError **error, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (error)
+		*error = g_error_new_valist(G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, fmt, ap);
+	va_end(ap);
+	return FALSE;
+}
+
+static const char *str_arg(struct json_object *args, const char *key)
+{
+	struct json_object *v;
+
+	return args && json_object_object_get_ex(args, key, &v) ? json_object_get_string(v) : NULL;
+}
+
+gboolean mhp_ctl_parse(const char *line, MhpCtlRequest *ret, GError **error)
+{
+	struct request req;
+	const char *msg;
+	char buf[128];
+	gsize c;
+	struct json_object *v;
+
+	*ret = (MhpCtlRequest){ .cycles = -1, .duration_ms = -1 };
+	if (request_parse(line, &req, &msg, buf, sizeof(buf)) < 0) {
+		ret->root = req.root;
+		ret->id = req.id;
+		return fail(error, "bad request: %s", msg);
+	}
+	ret->root = req.root;
+	ret->id = req.id;
+	for (c = 0; c < G_N_ELEMENTS(commands); c++)
+		if (strcmp(commands[c].name, req.cmd) == 0)
+			break;
+	if (c == G_N_ELEMENTS(commands))
+		return fail(error, "unknown command '%.64s'; known: start, list, status, stop, follow, results", req.cmd);
+	ret->cmd = commands[c].cmd;
+	if (req.args) {
+		json_object_object_foreach(req.args, key, val) {
+			const Arg *a = commands[c].args;
+
+			while (a->key && strcmp(a->key, key))
+				a++;
+			if (!a->key)
+				return fail(error, "%s: unknown argument '%.64s'", req.cmd, key);
+			if (!json_object_is_type(val, a->type))
+				return fail(error, "%s: argument '%s' must be %s", req.cmd, key,
+					    a->type == json_type_int ? "an integer" : "a string");
+			if (a->type == json_type_string && json_object_get_string_len(val) >
+				    (int)(strcmp(key, "scenario") ? MHP_CTL_MAX_STRING : MHP_CTL_MAX_SCENARIO))
+				return fail(error, "%s: argument '%s' is too long", req.cmd, key);
+		}
+	}
+	for (const Arg *a = commands[c].args; a->key; a++)
+		if (a->required && !(req.args && json_object_object_get_ex(req.args, a->key, NULL)))
+			return fail(error, "%s: missing argument '%s'", req.cmd, a->key);
+	ret->run = str_arg(req.args, "run");
+	if (ret->run && !mhp_ctl_valid_run_id(ret->run))
+		return fail(error, "%s: '%.64s' is not a run id", req.cmd, ret->run);
+	if (ret->cmd != MHP_CTL_START)
+		return TRUE;
+	ret->scenario = str_arg(req.args, "scenario");
+	ret->scenario_name = str_arg(req.args, "scenario_name");
+	ret->kernel = str_arg(req.args, "kernel");
+	ret->initrd = str_arg(req.args, "initrd");
+	if (ret->scenario_name && (strchr(ret->scenario_name, '/') || !mhp_ctl_valid_run_id(ret->scenario_name)))
+		return fail(error, "start: 'scenario_name' must be a plain file name");
+	if (!g_path_is_absolute(ret->kernel) || !g_path_is_absolute(ret->initrd))
+		return fail(error, "start: 'kernel' and 'initrd' must be absolute paths");
+	if (json_object_object_get_ex(req.args, "cycles", &v)) {
+		ret->cycles = json_object_get_int64(v);
+		if (ret->cycles < 1 || ret->cycles > 100000000)
+			return fail(error, "start: 'cycles' must be 1 to 100000000");
+	}
+	if (json_object_object_get_ex(req.args, "duration_ms", &v)) {
+		ret->duration_ms = json_object_get_int64(v);
+		if (ret->duration_ms < 1 || ret->duration_ms > 30ll * 86400 * 1000)
+			return fail(error, "start: 'duration_ms' must be 1 ms to 30 days");
+	}
+	if (json_object_object_get_ex(req.args, "seed", &v)) {
+		if (json_object_get_int64(v) < 0)
+			return fail(error, "start: 'seed' must not be negative");
+		ret->seed = (guint64)json_object_get_int64(v);
+		ret->have_seed = TRUE;
+	}
+	return TRUE;
+}
+
+void mhp_ctl_request_clear(MhpCtlRequest *r)
+{
+	json_object_put(r->root);
+	*r = (MhpCtlRequest){ 0 };
+}

@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+# test-daemon.py - mhpstressd on real guests: two runs at once to completion
+# while a follower is killed; status shows live progress; SIGTERM ends runs
+# as stopped with finalized summaries; after SIGKILL and a restart the runs
+# are interrupted and no QEMU is left; another uid cannot use the socket.
+#
+# usage: test-daemon.py MHPSTRESS MHPSTRESSD SCENARIO_DIR
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from guestlib import Tap, require_guest  # noqa: E402
+
+MHP, MHPD, SCEN = sys.argv[1], sys.argv[2], sys.argv[3]
+
+
+class Daemon:
+    def __init__(self, top):
+        self.sock = os.path.join(top, 'ctl', 'control')
+        self.results = os.path.join(top, 'runs')
+        self.log = open(os.path.join(top, 'daemon.log'), 'a')
+        self.proc = subprocess.Popen([MHPD, '--socket', self.sock, '--results', self.results],
+                                     stderr=self.log, stdout=self.log)
+        # a dead daemon's socket file may still be there: wait for an answer
+        deadline = time.monotonic() + 10
+        while self.cli('list').returncode != 0:
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError('mhpstressd did not come up')
+            time.sleep(0.05)
+
+    def cli(self, *args, timeout=120):
+        return subprocess.run([MHP, '--socket', self.sock] + list(args), capture_output=True, text=True,
+                              timeout=timeout)
+
+    def status(self, run):
+        return json.loads(self.cli('status', run, '--json').stdout)
+
+    def wait_state(self, run, states, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            st = self.status(run)
+            if st['state'] in states:
+                return st
+            time.sleep(0.25)
+        return self.status(run)
+
+
+def qemu_alive(results_dir):
+    try:
+        pid = int(open(os.path.join(results_dir, 'qemu.pid')).read())
+        return b'qemu' in open('/proc/%d/cmdline' % pid, 'rb').read()
+    except (OSError, ValueError):
+        return False
+
+
+def wait_cycles(d, run, n, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        st = d.status(run)
+        if st['progress']['cycle'] >= n or st['state'] not in ('queued', 'running'):
+            return st
+        time.sleep(0.2)
+    return d.status(run)
+
+
+def main():
+    tap = Tap()
+    kernel, initrd = require_guest(tap)
+    top = tempfile.mkdtemp(prefix='mhp-daemon-')
+    smoke = os.path.join(SCEN, 'smoke.ini')
+    start = ['start', smoke, '--kernel', kernel, '--initrd', initrd]
+
+    d = Daemon(top)
+    tap.ok(oct(os.stat(d.sock).st_mode & 0o777) == '0o600', 'the control socket is 0600')
+    tap.ok(oct(os.stat(os.path.dirname(d.sock)).st_mode & 0o777) == '0o700', 'its directory is 0700')
+
+    # two runs at once; a follower killed in the middle disturbs nothing
+    r1 = d.cli(*start, '--cycles', '12').stdout.strip()
+    r2 = d.cli(*start, '--cycles', '12').stdout.strip()
+    tap.ok(r1 and r2 and r1 != r2, 'two runs started (%s, %s)' % (r1, r2))
+    follower = subprocess.Popen([MHP, '--socket', d.sock, 'follow', r1], stdout=subprocess.PIPE, text=True)
+    first = follower.stdout.readline()
+    st_a = wait_cycles(d, r1, 2)
+    tap.ok(first.startswith('progress') and st_a['state'] == 'running', 'follow streams progress', first)
+    follower.kill()
+    follower.wait()
+    both = [d.status(r1), d.status(r2)]
+    tap.ok(all(s['state'] == 'running' for s in both), 'both run at once', [s['state'] for s in both])
+    st_b = wait_cycles(d, r1, st_a['progress']['cycle'] + 2)
+    tap.ok(st_b['progress']['cycle'] > st_a['progress']['cycle'] and st_b['progress']['elapsed_ms'] > st_a['progress']['elapsed_ms'],
+           'status shows live progress (cycle %d -> %d)' % (st_a['progress']['cycle'], st_b['progress']['cycle']))
+    ends = [d.wait_state(r, ('passed', 'failed', 'stopped'), 300) for r in (r1, r2)]
+    tap.ok([e['state'] for e in ends] == ['passed', 'passed'], 'both runs pass after the follower was killed',
+           [(e['state'], e.get('message')) for e in ends])
+    tap.ok(all(json.load(open(os.path.join(e['results'], 'summary.json')))['cycles'] == 12 for e in ends),
+           'both summaries count 12 cycles')
+    p = d.cli('follow', r2)
+    tap.ok(p.returncode == 0 and p.stdout.strip().endswith('passed'), 'following a finished run reports its end')
+    lst = json.loads(d.cli('list', '--json').stdout)
+    tap.ok({r['run']: r['state'] for r in lst['runs']} == {r1: 'passed', r2: 'passed'}, 'list --json has states')
+    p = d.cli('status', 'no-such-run')
+    tap.ok(p.returncode == 1 and 'no run' in p.stderr, 'status of an unknown run', p.stderr)
+
+    # another uid: the directory keeps it out, and so does SO_PEERCRED
+    nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', MHP, '--socket', d.sock, 'list']
+    p = subprocess.run(nobody, capture_output=True, text=True)
+    tap.ok(p.returncode != 0 and 'Permission denied' in p.stderr, 'uid 65534 cannot reach the socket', p.stderr)
+    os.chmod(top, 0o755)
+    os.chmod(os.path.dirname(d.sock), 0o755)
+    os.chmod(d.sock, 0o666)
+    p = subprocess.run(nobody, capture_output=True, text=True)
+    tap.ok(p.returncode != 0 and 'permission denied: uid 65534' in p.stderr,
+           'with the file modes opened, SO_PEERCRED still refuses uid 65534', p.stderr)
+    os.chmod(d.sock, 0o600)
+    os.chmod(os.path.dirname(d.sock), 0o700)
+    os.chmod(top, 0o700)
+
+    # SIGTERM: runs end as stopped, summaries finalized, no QEMU left
+    r3 = d.cli(*start, '--cycles', '500').stdout.strip()
+    r4 = d.cli(*start, '--cycles', '500').stdout.strip()
+    wait_cycles(d, r3, 1)
+    wait_cycles(d, r4, 1)
+    d.proc.send_signal(signal.SIGTERM)
+    try:
+        rc = d.proc.wait(timeout=150)
+    except subprocess.TimeoutExpired:
+        d.proc.kill()
+        rc = None
+    tap.ok(rc == 0, 'SIGTERM: the daemon exits 0 after stopping its runs', rc)
+    for r in (r3, r4):
+        rd = os.path.join(d.results, r)
+        state = json.load(open(os.path.join(rd, 'state.json')))['state']
+        summary = json.load(open(os.path.join(rd, 'summary.json')))
+        tap.ok(state == 'stopped' and summary['stopped'] is True and summary['cycles'] >= 1,
+               'SIGTERM: %s is stopped with a final summary (%d cycles)' % (r, summary['cycles']), (state, summary))
+        tap.ok(not qemu_alive(rd), 'SIGTERM: no QEMU left for ' + r)
+
+    # SIGKILL: the next daemon lists the runs as interrupted; no QEMU is left
+    d = Daemon(top)
+    r5 = d.cli(*start, '--cycles', '500').stdout.strip()
+    r6 = d.cli(*start, '--cycles', '500').stdout.strip()
+    wait_cycles(d, r5, 1)
+    wait_cycles(d, r6, 1)
+    d.proc.kill()
+    d.proc.wait()
+    time.sleep(0.5)
+    d = Daemon(top)
+    lst = {r['run']: r for r in json.loads(d.cli('list', '--json').stdout)['runs']}
+    tap.ok(lst.get(r5, {}).get('state') == 'interrupted' and lst.get(r6, {}).get('state') == 'interrupted',
+           'after SIGKILL and a restart the runs are interrupted', {k: v['state'] for k, v in lst.items()})
+    tap.ok(lst.get(r3, {}).get('state') == 'stopped' and lst.get(r1, {}).get('state') == 'passed',
+           'earlier runs keep their states across restarts')
+    for r in (r5, r6):
+        rd = os.path.join(d.results, r)
+        tap.ok(not qemu_alive(rd), 'after SIGKILL: no QEMU left for ' + r)
+        s = json.load(open(os.path.join(rd, 'summary.json')))
+        lines = [json.loads(l) for l in open(os.path.join(rd, 'cycles.jsonl'))]
+        tap.ok(s['verdict'] == 'interrupted' and s['cycles'] == len(lines) >= 1,
+               'after SIGKILL: %s has an interrupted summary of its %d cycles' % (r, len(lines)))
+    d.proc.send_signal(signal.SIGTERM)
+    d.proc.wait(timeout=30)
+    shutil.rmtree(top, ignore_errors=True)
+    return tap.done()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
