@@ -41,9 +41,12 @@ static int parse_line(const char *p, size_t n, enum procfs_format fmt,
 		name_len = (size_t)(colon - p);
 		i = name_len + 1;
 	} else {
-		name_len = strcspn(p, " ");
-		if (name_len >= n)
+		/* the line is not NUL-terminated: search within it only */
+		const char *sp = memchr(p, ' ', n);
+
+		if (!sp)
 			return -EBADMSG;
+		name_len = (size_t)(sp - p);
 		i = name_len;
 	}
 	if (name_len == 0 || name_len >= PROCFS_MAX_NAME)
