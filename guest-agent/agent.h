@@ -143,6 +143,17 @@ void cmd_hog(struct agent *a, struct json_object *id, struct json_object *args);
 void cmd_hog_release(struct agent *a, struct json_object *id, struct json_object *args);
 void hog_reaped(struct agent *a, int pid);
 
+/* stressor.c */
+void cmd_stressor_start(struct agent *a, struct json_object *id, struct json_object *args);
+void cmd_stressor_stop(struct agent *a, struct json_object *id, struct json_object *args);
+void cmd_stressors(struct agent *a, struct json_object *id, struct json_object *args);
+struct json_object *stressors_json(void);
+void stressors_pause(bool pause);
+void stressor_reaped(struct agent *a, int pid, int status);
+
+/* inject.c */
+void cmd_inject(struct agent *a, struct json_object *id, struct json_object *args);
+
 /* args.c */
 struct arg_spec {
 	const char *name;

@@ -183,6 +183,7 @@ static void cmd_power(struct agent *a, struct json_object *id, struct json_objec
 
 struct snapshot_ctx {
 	bool drop_caches;
+	bool quiet; /* stressors paused while it is taken */
 	bool raw_procfs;
 	int ptdump; /* 0 none, 1 summary, 2 raw */
 	uint64_t started_ns;
@@ -350,6 +351,8 @@ static void snapshot_done(struct agent *a, struct json_object *id, int err,
 			zi = f;
 	}
 	if (err == -ETIMEDOUT && !mi.present) {
+		if (c->quiet)
+			stressors_pause(false);
 		channel_reply_error(a, id, ETIMEDOUT, "snapshot timed out%s",
 				    ptd.present ? "" : " reading kernel_page_tables");
 		return;
@@ -395,6 +398,9 @@ static void snapshot_done(struct agent *a, struct json_object *id, int err,
 		if (vm.present && !vm.err)
 			json_object_object_add(ok, "vmstat_raw", json_object_new_string_len(vm.data, (int)vm.len));
 	}
+	if (c->quiet)
+		stressors_pause(false);
+	json_object_object_add(ok, "stressors", stressors_json());
 	json_object_object_add(ok, "elapsed_ns", json_object_new_int64((int64_t)(now_ns() - c->started_ns)));
 	if (json_object_object_length(errors))
 		json_object_object_add(ok, "errors", errors);
@@ -409,6 +415,7 @@ static void cmd_snapshot(struct agent *a, struct json_object *id, struct json_ob
 		{ "ptdump", json_type_string, false },
 		{ "drop_caches", json_type_boolean, false },
 		{ "raw_procfs", json_type_boolean, false },
+		{ "quiet", json_type_boolean, false },
 		{ "timeout_ms", json_type_int, false },
 		{ NULL },
 	};
@@ -442,14 +449,19 @@ static void cmd_snapshot(struct agent *a, struct json_object *id, struct json_ob
 	}
 	c->drop_caches = json_object_object_get_ex(args, "drop_caches", &v) && json_object_get_boolean(v);
 	c->raw_procfs = json_object_object_get_ex(args, "raw_procfs", &v) && json_object_get_boolean(v);
+	c->quiet = json_object_object_get_ex(args, "quiet", &v) && json_object_get_boolean(v);
 	if (args_get_uint(args, "timeout_ms", 3600000, 30000, &timeout_ms) < 0) {
 		free(c);
 		channel_reply_error(a, id, ERANGE, "'timeout_ms' must be 0 to 3600000");
 		return;
 	}
 	c->started_ns = now_ns();
+	if (c->quiet)
+		stressors_pause(true);
 	r = job_start(a, id, (unsigned)timeout_ms, snapshot_child, snapshot_done, c);
 	if (r < 0) {
+		if (c->quiet)
+			stressors_pause(false);
 		free(c);
 		channel_reply_error(a, id, -r, "cannot start a child: %s", strerror(-r));
 	}
@@ -480,6 +492,10 @@ static const struct {
 	{ "snapshot", cmd_snapshot },
 	{ "dmesg", cmd_dmesg },
 	{ "hog", cmd_hog },
+	{ "stressor-start", cmd_stressor_start },
+	{ "stressor-stop", cmd_stressor_stop },
+	{ "stressors", cmd_stressors },
+	{ "inject", cmd_inject },
 	{ "hog-release", cmd_hog_release },
 	{ "reboot", cmd_reboot },
 	{ "poweroff", cmd_poweroff },

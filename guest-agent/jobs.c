@@ -178,6 +178,7 @@ void jobs_reap(struct agent *a)
 		if (pid <= 0)
 			return;
 		hog_reaped(a, pid);
+		stressor_reaped(a, pid, status);
 		for (struct job *j = a->jobs; j; j = j->next) {
 			if (j->pid != pid)
 				continue;

@@ -289,6 +289,45 @@ def main():
     os.unlink(root + '/sys/kernel/debug/kernel_page_tables')
     os.rename(root + '/ptdump.saved', root + '/sys/kernel/debug/kernel_page_tables')
 
+    # stressors: children counting into shared memory
+    m = a.call('stressor-start', name='pt', kind='ptdump', rate_hz=200)
+    ok('ok' in m and m['ok']['running'] and m['ok']['kind'] == 'ptdump', 'stressor-start ptdump', m)
+    m = a.call('stressor-start', name='churn', kind='vmalloc-churn', rate_hz=100, cpu=0)
+    ok('ok' in m, 'stressor-start vmalloc-churn pinned to cpu 0', m)
+    m = a.call('stressor-start', name='cmd', kind='command', argv=['/bin/true'], rate_hz=50)
+    ok('ok' in m, 'stressor-start command /bin/true', m)
+    time.sleep(0.5)
+    st = a.call('stressors')['ok']
+    ok(st['pt']['ops'] > 10 and st['churn']['ops'] > 5 and st['cmd']['ops'] > 2 and
+       all(v['errors'] == 0 for v in st.values()), 'stressor counters rise, no errors', st)
+    snap = a.call('snapshot', quiet=True, ptdump='none')['ok']
+    ok(set(snap['stressors']) == {'pt', 'churn', 'cmd'} and not any(v['paused'] for v in snap['stressors'].values()),
+       'a quiet snapshot reports stressors and resumes them', snap['stressors'])
+    before = a.call('stressors')['ok']['pt']['ops']
+    time.sleep(0.3)
+    ok(a.call('stressors')['ok']['pt']['ops'] > before, 'stressors run again after the quiet snapshot')
+    ok(err_of(a.call('stressor-start', name='pt', kind='ptdump')) == 16, 'starting a running stressor is EBUSY')
+    m = a.call('stressor-stop', name='pt')
+    ok('ok' in m and m['ok']['pt']['ops'] > 0, 'stressor-stop one', m)
+    time.sleep(0.2)
+    ok(a.call('stressors')['ok']['pt']['running'] is False, 'the stopped stressor is reaped')
+    m = a.call('stressor-start', name='pt', kind='ptdump', rate_hz=10)
+    ok('ok' in m and m['ok']['ops'] == 0, 'a stressor restarts with fresh counters', m)
+    m = a.call('stressor-stop')
+    ok('ok' in m and set(m['ok']) == {'pt', 'churn', 'cmd'}, 'stressor-stop all', m)
+    for args, want, what in [({'name': 'x', 'kind': 'fork-bomb'}, 22, 'an unknown kind'),
+                             ({'name': 'x', 'kind': 'command'}, 22, 'a command without argv'),
+                             ({'name': 'x', 'kind': 'command', 'argv': ['true']}, 22, 'a relative argv[0]'),
+                             ({'name': 'x', 'kind': 'ptdump', 'cpu': 4096}, 22, 'an offline cpu'),
+                             ({'name': 'x', 'kind': 'ptdump', 'rate_hz': -1}, 34, 'a negative rate'),
+                             ({'name': '', 'kind': 'ptdump'}, 22, 'an empty name')]:
+        ok(err_of(a.call('stressor-start', **args)) == want, 'stressor-start rejects ' + what)
+    ok(err_of(a.call('stressor-stop', name='nope')) == 2, 'stressor-stop of an unknown name')
+    ok(err_of(a.call('inject', kind='panic')) == 1 and err_of(a.call('inject', kind='hang')) == 1,
+       'inject panic and hang are refused under a sysroot')
+    ok(err_of(a.call('inject', kind='warn')) == 2, 'inject warn without the module: ENOENT')
+    ok(err_of(a.call('inject', kind='oops')) == 22, 'inject rejects an unknown kind')
+
     # kernel log
     e = a.wait_event('kmsg')
     ok(e and e['match'] == 'WARNING:' and e['level'] == 4 and e['seq'] == 812, 'kmsg event for a WARNING', e)
