@@ -116,6 +116,8 @@ GPtrArray *mhp_backend_qemu_argv(const MhpBackendConfig *cfg, const char *rundir
 	ADD("-chardev"); ADDF("socket,id=agent0,path=%s/agent.sock,server=on,wait=off", rundir);
 	ADD("-device"); ADD("virtserialport,bus=vser0.0,chardev=agent0,name=org.mhpstress.agent.0");
 	ADD("-device"); ADD("pvpanic-pci");
+	/* a panicked guest stays paused: its memory can still be dumped */
+	ADD("-action"); ADD("panic=pause");
 	if (cfg->gdb) {
 		ADD("-gdb"); ADD(cfg->gdb);
 	}
@@ -512,6 +514,25 @@ static void qemu_pause(MhpBackend *b, MhpBackendDoneFunc cb, gpointer user_data)
 	mhp_qmp_execute(q->qmp, "stop", NULL, on_simple, op_new(q, NULL, cb, user_data));
 }
 
+static void qemu_resume(MhpBackend *b, MhpBackendDoneFunc cb, gpointer user_data)
+{
+	BackendQemu *q = (BackendQemu *)b;
+
+	mhp_qmp_execute(q->qmp, "cont", NULL, on_simple, op_new(q, NULL, cb, user_data));
+}
+
+static void qemu_dump_memory(MhpBackend *b, const char *path, MhpBackendDoneFunc cb, gpointer user_data)
+{
+	BackendQemu *q = (BackendQemu *)b;
+	struct json_object *a = json_object_new_object();
+	g_autofree char *protocol = g_strdup_printf("file:%s", path);
+
+	/* synchronous (no detach): the reply comes when the file is complete */
+	json_object_object_add(a, "paging", json_object_new_boolean(FALSE));
+	json_object_object_add(a, "protocol", json_object_new_string(protocol));
+	mhp_qmp_execute(q->qmp, "dump-guest-memory", a, on_simple, op_new(q, NULL, cb, user_data));
+}
+
 static gboolean on_quit_deadline(gpointer user_data)
 {
 	BackendQemu *q = user_data;
@@ -593,6 +614,8 @@ static const MhpBackendOps qemu_ops = {
 	.release = qemu_release,
 	.query_devices = qemu_query_devices,
 	.pause = qemu_pause,
+	.resume = qemu_resume,
+	.dump_memory = qemu_dump_memory,
 	.stop = qemu_stop,
 	.is_running = qemu_is_running,
 	.free = qemu_free,

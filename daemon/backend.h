@@ -69,6 +69,9 @@ typedef struct {
 	void (*release)(MhpBackend *b, const MhpDimmSpec *d, MhpBackendDoneFunc cb, gpointer user_data);
 	void (*query_devices)(MhpBackend *b, MhpBackendDevicesFunc cb, gpointer user_data);
 	void (*pause)(MhpBackend *b, MhpBackendDoneFunc cb, gpointer user_data);
+	void (*resume)(MhpBackend *b, MhpBackendDoneFunc cb, gpointer user_data);
+	/* an ELF core of the guest's memory (for crash), written to @path */
+	void (*dump_memory)(MhpBackend *b, const char *path, MhpBackendDoneFunc cb, gpointer user_data);
 	/* quit the VM: politely, then by force after a deadline; exited follows */
 	void (*stop)(MhpBackend *b);
 	gboolean (*is_running)(MhpBackend *b);

@@ -37,14 +37,18 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "accounting.h"
 #include "agent-link.h"
 #include "backend.h"
 #include "cycle.h"
+#include "failure.h"
 #include "results.h"
 
 #define HELLO_RETRY_MS 2000
+#define CONSOLE_TAIL 1000
+#define EVIDENCE_AGENT_MS 5000
 #define OST_EJECTING 0x84
 
 typedef enum {
@@ -141,6 +145,16 @@ struct MhpEngine {
 	WaitKind wait;
 	GSource *wait_src;
 	guint64 next_rr_slot;
+	GQueue console_tail;    /* the last CONSOLE_TAIL console lines */
+	gint64 console_last_us; /* monotonic time of the last console line */
+	guint watchdog_src;
+	struct json_object *last_snapshot;
+	gboolean evidence_taken; /* evidence is collected for the first failure only */
+	gboolean collecting;     /* the evidence sequence is running */
+	gboolean guest_gone;     /* panicked or hung: nothing more can be asked of it */
+	gboolean fatal_expected; /* the guest is gone as a case expected */
+	gboolean held;           /* paused after a failure for a debugger */
+	guint started_stressors;
 	char *pending_kernel_failure; /* a kernel failure seen between cycles */
 	char *pending_kernel_detail;
 	GSource *idle;
@@ -149,6 +163,8 @@ struct MhpEngine {
 static void step(MhpEngine *e);
 static void begin_unplug(MhpEngine *e, Dimm *d);
 static void finish_run(MhpEngine *e);
+static void kernel_failure(MhpEngine *e, const char *cls, const char *detail);
+static void stressors_phase(MhpEngine *e, MhpStressorPhase phase, gboolean start);
 
 /* ---- small helpers ---- */
 
@@ -399,16 +415,48 @@ static void after_hold(MhpEngine *e, Dimm *d)
 	schedule_step(e);
 }
 
+static void start_hold(MhpEngine *e, Dimm *d);
+static gboolean agent_failed(Dimm *d, const GError *error, const char *what);
+
+static void on_inject(MhpAgentLink *l, struct json_object *ok, const GError *error, gpointer user_data)
+{
+	Dimm *d;
+	MhpEngine *e = ctx_take(user_data, &d);
+
+	if (!e)
+		return;
+	phase_end(e, d, "inject");
+	agent_failed(d, error, "inject");
+	start_hold(e, d);
+}
+
 static void verify_online_done(MhpEngine *e, Dimm *d)
 {
 	phase_end(e, d, "verify-online");
-	if (d->failure) {
+	if (d->failure && (!d->kase || !d->kase->inject)) {
 		plug_failed(e, d);
 		return;
 	}
-	if (e->s->dimm.hold_ms) {
+	if (d->kase && d->kase->inject != MHP_INJECT_NONE) {
+		struct json_object *a = json_object_new_object();
+
+		/* the kernel fails while the DIMM is online; detection does the rest */
+		phase_begin(e, d, "inject");
+		json_object_object_add(a, "kind", json_object_new_string(mhp_inject_name(d->kase->inject)));
+		mhp_agent_link_call(e->agent, "inject", a, (guint)e->s->timeouts.agent_ms, on_inject, ctx_new(e, d));
+		return;
+	}
+	start_hold(e, d);
+}
+
+static void start_hold(MhpEngine *e, Dimm *d)
+{
+	if (e->s->dimm.hold_ms || (d->kase && d->kase->inject != MHP_INJECT_NONE)) {
+		/* an injected failure gets a moment to be reported */
+		guint64 hold = MAX(e->s->dimm.hold_ms, d->kase && d->kase->inject ? 2000 : 0);
+
 		phase_begin(e, d, "hold");
-		wait_for(e, WAIT_HOLD, e->s->dimm.hold_ms);
+		wait_for(e, WAIT_HOLD, hold);
 		return;
 	}
 	after_hold(e, d);
@@ -516,12 +564,20 @@ static struct json_object *snapshot_args_full(MhpEngine *e, gboolean full)
 
 	json_object_object_add(a, "ptdump", json_object_new_string(!e->s->verify.ptdump ? "none" : full ? "raw" : "summary"));
 	json_object_object_add(a, "drop_caches", json_object_new_boolean(e->s->verify.drop_caches));
+	/* stressors pause while it is taken: the guest is quiet */
+	json_object_object_add(a, "quiet", json_object_new_boolean(e->s->stressors->len > 0));
 	return a;
 }
 
 static struct json_object *snapshot_args(MhpEngine *e)
 {
 	return snapshot_args_full(e, FALSE);
+}
+
+static void remember_snapshot(MhpEngine *e, struct json_object *snap)
+{
+	json_object_put(e->last_snapshot);
+	e->last_snapshot = json_object_get(snap);
 }
 
 static void save_snapshot(MhpEngine *e, const char *name, struct json_object *snap)
@@ -556,6 +612,7 @@ static void on_verify_snapshot(MhpAgentLink *l, struct json_object *ok, const GE
 		verify_online_done(e, d);
 		return;
 	}
+	remember_snapshot(e, ok);
 	{
 		const char *failed = NULL;
 		struct json_object *checks = mhp_acct_check_plugged(e->baseline, ok, plugged_bytes(e, NULL),
@@ -855,6 +912,8 @@ static void on_verify_removed(MhpAgentLink *l, struct json_object *ok, const GEr
 	phase_end(e, d, "verify-removed");
 	if (!agent_failed(d, error, "snapshot after removal")) {
 		const char *failed = NULL;
+
+		remember_snapshot(e, ok);
 		guint64 others = plugged_bytes(e, d);
 		struct json_object *checks = mhp_acct_check_removed(e->baseline, ok, others, plugged_vmemmap(e, d),
 								    &e->bands, &failed);
@@ -877,6 +936,7 @@ static void on_blocks_gone(MhpAgentLink *l, struct json_object *ok, const GError
 	if (!e)
 		return;
 	phase_end(e, d, "blocks-gone");
+	stressors_phase(e, MHP_STRESSOR_REMOVE, FALSE);
 	if (error) {
 		if (error->domain == MHP_AGENT_ERRNO && error->code == ETIMEDOUT)
 			set_failure(d, MHP_FAIL_ACCOUNTING, 0, "blocks still present after DEVICE_DELETED: %s", error->message);
@@ -1123,6 +1183,8 @@ static void begin_unplug(MhpEngine *e, Dimm *d)
 		mhp_agent_link_call(e->agent, "hog-release", NULL, (guint)e->s->timeouts.agent_ms, on_unhog, ctx_new(e, d));
 		return;
 	}
+	if (!d->cleanup)
+		stressors_phase(e, MHP_STRESSOR_REMOVE, TRUE);
 	/* offline first unless the scenario unplugs online memory; a cleanup
 	 * after a refusal always offlines */
 	if (d->nblocks && (d->offline_first || d->cleanup) && json_object_object_get_ex(d->phases, "online", NULL)) {
@@ -1245,14 +1307,8 @@ static void backend_event(MhpBackend *b, const char *name, struct json_object *d
 {
 	MhpEngine *e = user_data;
 
-	if (strcmp(name, "GUEST_PANICKED") == 0) {
-		if (e->cur)
-			set_failure(e->cur, MHP_FAIL_KERNEL_OOPS, 0, "GUEST_PANICKED");
-		else if (!e->pending_kernel_failure) {
-			e->pending_kernel_failure = g_strdup(MHP_FAIL_KERNEL_OOPS);
-			e->pending_kernel_detail = g_strdup("GUEST_PANICKED");
-		}
-	}
+	if (strcmp(name, "GUEST_PANICKED") == 0)
+		kernel_failure(e, "panic", "QEMU: GUEST_PANICKED (pvpanic)");
 }
 
 static void backend_log(MhpBackend *b, const char *source, struct json_object *msg, gpointer user_data)
@@ -1262,9 +1318,20 @@ static void backend_log(MhpBackend *b, const char *source, struct json_object *m
 	mhp_results_append_event(e->results, source, msg);
 }
 
+/* The console is the one witness left when the agent is dead (a panic). */
 static void backend_console(MhpBackend *b, const char *line, gpointer user_data)
 {
-	/* console.log is written by QEMU; failure patterns come with issue 5's classifier */
+	MhpEngine *e = user_data;
+	const char *cls;
+
+	e->console_last_us = g_get_monotonic_time();
+	g_queue_push_tail(&e->console_tail, g_strdup(line));
+	if (e->console_tail.length > CONSOLE_TAIL)
+		g_free(g_queue_pop_head(&e->console_tail));
+	if (e->hello && (cls = mhp_failure_classify(line))) {
+		g_autofree char *detail = g_strdup_printf("console: %.200s", line);
+		kernel_failure(e, cls, detail);
+	}
 }
 
 static void backend_exited(MhpBackend *b, const char *how, gpointer user_data)
@@ -1301,17 +1368,6 @@ static void backend_exited(MhpBackend *b, const char *how, gpointer user_data)
 	schedule_step(e);
 }
 
-static const char *kernel_class(const char *match)
-{
-	if (!match)
-		return NULL;
-	if (strcmp(match, "WARNING:") == 0)
-		return MHP_FAIL_KERNEL_WARNING;
-	if (strcmp(match, "Offline failed") == 0 || strcmp(match, "hung_task") == 0)
-		return NULL;
-	return MHP_FAIL_KERNEL_OOPS;
-}
-
 static void agent_event(MhpAgentLink *l, const char *name, struct json_object *msg, gpointer user_data)
 {
 	MhpEngine *e = user_data;
@@ -1319,17 +1375,13 @@ static void agent_event(MhpAgentLink *l, const char *name, struct json_object *m
 	const char *cls;
 
 	if (strcmp(name, "kmsg") != 0 || !json_object_object_get_ex(msg, "match", &m) ||
-	    !json_object_is_type(m, json_type_string))
+	    !json_object_is_type(m, json_type_string) || !json_object_object_get_ex(msg, "msg", &txt) ||
+	    !json_object_is_type(txt, json_type_string))
 		return;
-	cls = kernel_class(json_object_get_string(m));
-	if (!cls || !e->hello)
-		return;
-	json_object_object_get_ex(msg, "msg", &txt);
-	if (e->cur)
-		set_failure(e->cur, cls, 0, "kernel: %.200s", txt ? json_object_get_string(txt) : "");
-	else if (!e->pending_kernel_failure) {
-		e->pending_kernel_failure = g_strdup(cls);
-		e->pending_kernel_detail = g_strdup_printf("kernel: %.200s", txt ? json_object_get_string(txt) : "");
+	cls = mhp_failure_classify(json_object_get_string(txt));
+	if (cls && e->hello) {
+		g_autofree char *detail = g_strdup_printf("kernel: %.200s", json_object_get_string(txt));
+		kernel_failure(e, cls, detail);
 	}
 }
 
@@ -1347,6 +1399,312 @@ static void agent_lost(MhpAgentLink *l, const GError *error, gpointer user_data)
 
 	json_object_object_add(f, "error", json_object_new_string(error->message));
 	engine_event(e, "agent-link-lost", f);
+}
+
+/* ---- kernel failures and evidence ---- */
+
+typedef struct {
+	MhpEngine *e;
+	char *cls;
+	char *detail;
+	guint64 cycle;
+	char *phase;
+	char *dir;
+	gboolean fatal;
+	gint64 t_us;
+} Evidence;
+
+static char *vmlinux_of(MhpEngine *e)
+{
+	g_autofree char *dir = g_path_get_dirname(e->opts.kernel);
+	char *v = g_build_filename(dir, "vmlinux", NULL);
+
+	if (g_file_test(v, G_FILE_TEST_EXISTS))
+		return v;
+	g_free(v);
+	return g_strdup("vmlinux");
+}
+
+static void evidence_done(Evidence *ev);
+
+static void write_evidence_info(Evidence *ev, gboolean have_vmcore, const char *vmcore_error)
+{
+	MhpEngine *e = ev->e;
+	struct json_object *o = json_object_new_object(), *cmds = json_object_new_object();
+	g_autofree char *vmlinux = vmlinux_of(e);
+	g_autofree char *path = g_build_filename(ev->dir, "info.json", NULL);
+
+	json_object_object_add(o, "class", json_object_new_string(ev->cls));
+	json_object_object_add(o, "detail", json_object_new_string(ev->detail));
+	json_object_object_add(o, "cycle", json_object_new_int64((int64_t)ev->cycle));
+	json_object_object_add(o, "phase", json_object_new_string(ev->phase));
+	json_object_object_add(o, "seed", json_object_new_uint64(e->seed));
+	json_object_object_add(o, "run_ns", json_object_new_int64((ev->t_us - e->t0) * 1000));
+	json_object_object_add(o, "kernel", json_object_new_string(e->opts.kernel));
+	if (have_vmcore) {
+		g_autofree char *vmcore = g_build_filename(ev->dir, "vmcore", NULL);
+		g_autofree char *cmd = g_strdup_printf("crash %s %s", vmlinux, vmcore);
+		json_object_object_add(cmds, "crash", json_object_new_string(cmd));
+	}
+	if (vmcore_error)
+		json_object_object_add(o, "vmcore_error", json_object_new_string(vmcore_error));
+	if (e->opts.gdb) {
+		const char *port = strrchr(e->opts.gdb, ':');
+		g_autofree char *cmd = g_strdup_printf("gdb %s -ex 'target remote 127.0.0.1:%s'", vmlinux,
+						       port ? port + 1 : e->opts.gdb);
+		json_object_object_add(cmds, "gdb", json_object_new_string(cmd));
+	}
+	json_object_object_add(o, "commands", cmds);
+	g_file_set_contents(path, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE),
+			    -1, NULL);
+	json_object_put(o);
+}
+
+static void on_evidence_resumed(MhpBackend *b, const GError *error, gpointer user_data)
+{
+	evidence_done(user_data);
+}
+
+/* After the pause (and the dump): resume, or hold the VM for a debugger. */
+static void evidence_unpause(Evidence *ev)
+{
+	MhpEngine *e = ev->e;
+
+	if (e->opts.gdb || e->s->evidence.pause) {
+		/* --gdb / [evidence] pause: nothing moves until the run is stopped */
+		e->held = TRUE;
+		cancel_wait(e);
+		e->seq++;
+		e->state = "paused";
+		emit_progress(e);
+		evidence_done(ev);
+		return;
+	}
+	if (ev->fatal) {
+		evidence_done(ev);
+		return;
+	}
+	e->backend->ops->resume(e->backend, on_evidence_resumed, ev);
+}
+
+static void on_evidence_dump(MhpBackend *b, const GError *error, gpointer user_data)
+{
+	Evidence *ev = user_data;
+
+	write_evidence_info(ev, !error, error ? error->message : NULL);
+	evidence_unpause(ev);
+}
+
+static void on_evidence_paused(MhpBackend *b, const GError *error, gpointer user_data)
+{
+	Evidence *ev = user_data;
+	MhpEngine *e = ev->e;
+
+	if (e->s->evidence.vmcore && !error) {
+		g_autofree char *vmcore = g_build_filename(ev->dir, "vmcore", NULL);
+		e->backend->ops->dump_memory(e->backend, vmcore, on_evidence_dump, ev);
+		return;
+	}
+	write_evidence_info(ev, FALSE, error ? error->message : NULL);
+	evidence_unpause(ev);
+}
+
+static void on_evidence_dmesg(MhpAgentLink *l, struct json_object *ok, const GError *error, gpointer user_data)
+{
+	Evidence *ev = user_data;
+	MhpEngine *e = ev->e;
+	struct json_object *t;
+
+	if (!error && json_object_object_get_ex(ok, "text", &t)) {
+		g_autofree char *path = g_build_filename(ev->dir, "dmesg.txt", NULL);
+		g_file_set_contents(path, json_object_get_string(t), json_object_get_string_len(t), NULL);
+	}
+	if (!e->backend->ops->is_running(e->backend)) {
+		write_evidence_info(ev, FALSE, "QEMU is gone");
+		evidence_done(ev);
+		return;
+	}
+	e->backend->ops->pause(e->backend, on_evidence_paused, ev);
+}
+
+/*
+ * The first failure of the run leaves evidence in evidence/: info.json
+ * (class, cycle, phase, seed, the commands to open it), console.txt (the
+ * console's last lines), dmesg.txt (from the agent, when it still answers),
+ * snapshot.json (the last snapshot) and, with [evidence] vmcore, an ELF
+ * vmcore from dump-guest-memory while the VM is paused.
+ */
+static void collect_evidence(MhpEngine *e, const char *cls, const char *detail, gboolean fatal)
+{
+	Evidence *ev = g_new0(Evidence, 1);
+	g_autofree char *console = NULL;
+	GString *text = g_string_new(NULL);
+
+	e->evidence_taken = TRUE;
+	e->collecting = TRUE;
+	ev->e = e;
+	ev->cls = g_strdup(cls);
+	ev->detail = g_strdup(detail);
+	ev->cycle = e->cur ? e->cur->cycle : e->finished_cycles;
+	ev->phase = g_strdup(e->phase ? e->phase : "");
+	ev->fatal = fatal;
+	ev->t_us = g_get_monotonic_time();
+	ev->dir = mhp_results_path(e->results, "evidence");
+	g_mkdir_with_parents(ev->dir, 0755);
+	for (GList *l = e->console_tail.head; l; l = l->next)
+		g_string_append_printf(text, "%s\n", (char *)l->data);
+	console = g_build_filename(ev->dir, "console.txt", NULL);
+	g_file_set_contents(console, text->str, (gssize)text->len, NULL);
+	g_string_free(text, TRUE);
+	if (e->last_snapshot) {
+		g_autofree char *snap = g_build_filename(ev->dir, "snapshot.json", NULL);
+		g_file_set_contents(snap, json_object_to_json_string_ext(e->last_snapshot, JSON_C_TO_STRING_PRETTY), -1, NULL);
+	}
+	write_evidence_info(ev, FALSE, NULL);
+	engine_event(e, "evidence", NULL);
+	if (fatal) {
+		/* no agent to ask: the VM is paused (panic) or stuck (hang) */
+		on_evidence_dmesg(e->agent, NULL, NULL, ev);
+		return;
+	}
+	mhp_agent_link_call(e->agent, "dmesg", NULL, EVIDENCE_AGENT_MS, on_evidence_dmesg, ev);
+}
+
+/* The guest is gone: every cycle still open ends with the class. */
+static void guest_gone(MhpEngine *e, const char *cls, const char *detail)
+{
+	gboolean expected = FALSE;
+
+	cancel_wait(e);
+	e->seq++; /* what is in flight will not come back */
+	while (e->plugged.length) {
+		Dimm *d = g_queue_peek_head(&e->plugged);
+		set_failure(d, cls, 0, "%s", detail);
+		g_queue_remove(&e->plugged, d);
+		expected |= d->kase && strcmp(d->kase->expect, cls) == 0;
+		write_cycle(e, d);
+		d->state = DIMM_FREE;
+	}
+	e->cur = NULL;
+	if (e->s->on_failure == MHP_ON_FAILURE_RESTART_GUEST && !expected && !e->stopping) {
+		e->restarting = TRUE;
+	} else {
+		e->fatal = TRUE;
+		e->fatal_expected = expected;
+		g_free(e->fatal_msg);
+		e->fatal_msg = g_strdup_printf("the guest is gone (%s%s): %s", cls, expected ? ", as the case expects" : "",
+					       detail);
+	}
+}
+
+static void evidence_done(Evidence *ev)
+{
+	MhpEngine *e = ev->e;
+
+	e->collecting = FALSE;
+	if (e->cb.evidence)
+		e->cb.evidence(e, ev->dir, e->user_data);
+	if (ev->fatal && !e->finished)
+		guest_gone(e, ev->cls, ev->detail);
+	g_free(ev->cls);
+	g_free(ev->detail);
+	g_free(ev->phase);
+	g_free(ev->dir);
+	g_free(ev);
+	schedule_step(e);
+}
+
+static void kernel_failure(MhpEngine *e, const char *cls, const char *detail)
+{
+	gboolean fatal = mhp_failure_is_fatal(cls);
+	struct json_object *f = json_object_new_object();
+
+	if (e->finished || e->guest_gone)
+		return;
+	json_object_object_add(f, "class", json_object_new_string(cls));
+	json_object_object_add(f, "detail", json_object_new_string(detail));
+	engine_event(e, "kernel-failure", f);
+	if (e->cur)
+		set_failure(e->cur, cls, 0, "%s", detail);
+	else if (!e->pending_kernel_failure) {
+		e->pending_kernel_failure = g_strdup(cls);
+		e->pending_kernel_detail = g_strdup(detail);
+	}
+	if (fatal)
+		e->guest_gone = TRUE;
+	if (!e->evidence_taken) {
+		collect_evidence(e, cls, detail, fatal);
+		return;
+	}
+	if (fatal && !e->collecting) {
+		guest_gone(e, cls, detail);
+		schedule_step(e);
+	}
+}
+
+/* A hang: no word from the agent (it sends a heartbeat every second) and a
+ * silent console, both for [timeouts] hang. */
+static gboolean on_watchdog(gpointer user_data)
+{
+	MhpEngine *e = user_data;
+	gint64 now = g_get_monotonic_time(), limit = (gint64)e->s->timeouts.hang_ms * 1000;
+	gint64 agent = mhp_agent_link_last_seen(e->agent);
+
+	if (!e->hello || e->collecting || e->held || e->guest_gone || e->finished || e->shutting_down ||
+	    !e->backend->ops->is_running(e->backend))
+		return G_SOURCE_CONTINUE;
+	if (now - agent > limit && now - e->console_last_us > limit) {
+		g_autofree char *detail = g_strdup_printf("no agent heartbeat and a silent console for %" G_GINT64_FORMAT " s",
+							  (now - MAX(agent, e->console_last_us)) / 1000000);
+		kernel_failure(e, "hang", detail);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+/* ---- stressors ---- */
+
+static void on_stressor_reply(MhpAgentLink *l, struct json_object *ok, const GError *error, gpointer user_data)
+{
+	MhpEngine *e = ctx_take(user_data, NULL);
+
+	if (e && error) {
+		struct json_object *f = json_object_new_object();
+		json_object_object_add(f, "error", json_object_new_string(error->message));
+		engine_event(e, "stressor-error", f);
+	}
+}
+
+/* Requests are served in order: a start lands before the next step's request. */
+static void stressors_phase(MhpEngine *e, MhpStressorPhase phase, gboolean start)
+{
+	for (guint i = 0; i < e->s->stressors->len; i++) {
+		MhpStressor *t = g_ptr_array_index(e->s->stressors, i);
+		struct json_object *a = json_object_new_object();
+
+		if (t->phase != phase) {
+			json_object_put(a);
+			continue;
+		}
+		json_object_object_add(a, "name", json_object_new_string(t->name));
+		if (start) {
+			json_object_object_add(a, "kind", json_object_new_string(mhp_stressor_kind_name(t->kind)));
+			if (t->cpu >= 0)
+				json_object_object_add(a, "cpu", json_object_new_int(t->cpu));
+			json_object_object_add(a, "rate_hz", json_object_new_int((int)t->rate));
+			json_object_object_add(a, "bytes", json_object_new_int64((int64_t)t->bytes));
+			json_object_object_add(a, "threads", json_object_new_int((int)t->threads));
+			json_object_object_add(a, "mask", json_object_new_int((int)t->mask));
+			json_object_object_add(a, "repeat", json_object_new_int((int)t->repeat));
+			if (t->argv) {
+				struct json_object *argv = json_object_new_array();
+				for (guint k = 0; t->argv[k]; k++)
+					json_object_array_add(argv, json_object_new_string(t->argv[k]));
+				json_object_object_add(a, "argv", argv);
+			}
+		}
+		mhp_agent_link_call(e->agent, start ? "stressor-start" : "stressor-stop", a, (guint)e->s->timeouts.agent_ms,
+				    on_stressor_reply, ctx_new(e, NULL));
+	}
 }
 
 /* ---- boot, baseline, the plan ---- */
@@ -1383,7 +1741,9 @@ static void on_baseline(MhpAgentLink *l, struct json_object *ok, const GError *e
 	}
 	json_object_put(e->baseline);
 	e->baseline = json_object_get(ok);
+	remember_snapshot(e, ok);
 	save_snapshot(e, "baseline", ok);
+	stressors_phase(e, MHP_STRESSOR_ALWAYS, TRUE);
 	e->state = "running";
 	engine_event(e, "running", NULL);
 	schedule_step(e);
@@ -1498,6 +1858,8 @@ static void boot(MhpEngine *e)
 	e->base_memtotal_kb = 0;
 	e->measuring = FALSE;
 	e->rebaseline = FALSE;
+	e->guest_gone = FALSE;
+	e->console_last_us = g_get_monotonic_time();
 	/* trends are over one boot: a restarted guest starts a new series */
 	mhp_trends_free(e->trends);
 	e->trends = mhp_trends_new();
@@ -1551,8 +1913,10 @@ static void on_end_snapshot(MhpAgentLink *l, struct json_object *ok, const GErro
 
 	if (!e)
 		return;
-	if (!error)
+	if (!error) {
+		remember_snapshot(e, ok);
 		save_snapshot(e, "end", ok);
+	}
 	e->phase = "shutdown";
 	e->state = "stopping";
 	emit_progress(e);
@@ -1592,7 +1956,7 @@ static void step(MhpEngine *e)
 {
 	Dimm *d;
 
-	if (e->finished || e->cur || e->measuring)
+	if (e->finished || e->cur || e->measuring || e->collecting || e->held)
 		return;
 	if (e->restart_pending && !e->plugged.length && !e->stopping) {
 		e->restart_pending = FALSE;
@@ -1797,6 +2161,14 @@ static void write_summary(MhpEngine *e, int exit_code, const char *message, stru
 	json_object_object_add(o, "failures", f);
 	json_object_object_add(o, "latency_ms", lat);
 	json_object_object_add(o, "trends", trends);
+	{
+		struct json_object *st = NULL;
+		if (e->last_snapshot && json_object_object_get_ex(e->last_snapshot, "stressors", &st))
+			json_object_object_add(o, "stressors", json_object_get(st));
+		else
+			json_object_object_add(o, "stressors", json_object_new_object());
+	}
+	json_object_object_add(o, "evidence", json_object_new_boolean(e->evidence_taken));
 	json_object_object_add(o, "seed", json_object_new_uint64(e->seed));
 	json_object_object_add(o, "elapsed_ms", json_object_new_int64((g_get_monotonic_time() - e->t0) / 1000));
 	json_object_object_add(o, "stopped", json_object_new_boolean(e->stopping));
@@ -1816,7 +2188,8 @@ static void finish_run(MhpEngine *e)
 	}
 	if (leaks) /* a trend that says memory leaks fails the run */
 		g_hash_table_insert(e->failures, g_strdup("leak"), GSIZE_TO_POINTER(leaks));
-	code = e->fatal && !e->finished_cycles ? 2 : (e->failed_cycles || e->fatal || leaks) ? 1 : 0;
+	code = e->fatal && !e->finished_cycles ? 2
+	       : (e->failed_cycles || (e->fatal && !e->fatal_expected) || leaks) ? 1 : 0;
 	e->finished = TRUE;
 	e->state = "done";
 	e->phase = NULL;
@@ -1851,6 +2224,7 @@ MhpEngine *mhp_engine_new(GMainContext *ctx, const MhpScenario *s, const MhpRunO
 	for (guint i = 0; i < s->guest.slots; i++)
 		e->slots[i].slot = (int)i;
 	g_queue_init(&e->plugged);
+	g_queue_init(&e->console_tail);
 	e->agent = mhp_agent_link_new(e->ctx, &acb, e);
 	e->trends = mhp_trends_new();
 	mhp_acct_bands_default(&e->bands);
@@ -1877,12 +2251,22 @@ gboolean mhp_engine_start(MhpEngine *e, GError **error)
 	if (s->cases->len && e->opts.cycles < 0 && !s->duration_ms)
 		e->cycles_planned = s->cases->len;
 	e->t0 = g_get_monotonic_time();
+	e->watchdog_src = g_timeout_add_seconds(1, on_watchdog, e);
 	boot(e);
 	return TRUE;
 }
 
 void mhp_engine_stop(MhpEngine *e)
 {
+	if (e->held) {
+		/* the debugger is done: end the run, the VM with it */
+		e->held = FALSE;
+		e->fatal = TRUE;
+		if (!e->fatal_msg)
+			e->fatal_msg = g_strdup("stopped while paused after a failure");
+		schedule_step(e);
+		return;
+	}
 	if (e->finished || e->stopping)
 		return;
 	e->stopping = TRUE;
@@ -1912,10 +2296,14 @@ void mhp_engine_free(MhpEngine *e)
 	if (!e)
 		return;
 	cancel_wait(e);
+	if (e->watchdog_src)
+		g_source_remove(e->watchdog_src);
 	if (e->idle) {
 		g_source_destroy(e->idle);
 		g_source_unref(e->idle);
 	}
+	g_queue_clear_full(&e->console_tail, g_free);
+	json_object_put(e->last_snapshot);
 	mhp_backend_free(e->backend);
 	mhp_agent_link_free(e->agent);
 	for (guint i = 0; i < e->s->guest.slots; i++)

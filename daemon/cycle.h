@@ -38,6 +38,8 @@ typedef struct {
 	void (*progress)(MhpEngine *e, const MhpProgress *p, gpointer user_data);
 	/* @exit_code: 0 every cycle passed, 1 failures found, 2 the run could not be done */
 	void (*finished)(MhpEngine *e, int exit_code, const char *message, gpointer user_data);
+	/* the first failure's evidence is in @dir (info.json has the commands) */
+	void (*evidence)(MhpEngine *e, const char *dir, gpointer user_data);
 } MhpEngineCallbacks;
 
 /* Failure classes, as written in cycles.jsonl and summary.json. */
@@ -53,6 +55,7 @@ typedef struct {
 #define MHP_FAIL_KERNEL_WARNING "kernel-warning"
 #define MHP_FAIL_KERNEL_OOPS "kernel-oops"
 #define MHP_FAIL_EXPECTATION "expectation-failed"
+#define MHP_FAIL_HANG "hang"
 
 /**
  * mhp_engine_new() - an engine for one run; nothing starts until mhp_engine_start().

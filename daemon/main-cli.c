@@ -139,6 +139,24 @@ static void on_finished(MhpEngine *e, int code, const char *message, gpointer us
 	g_main_loop_quit(c->loop);
 }
 
+static void on_evidence(MhpEngine *e, const char *dir, gpointer user_data)
+{
+	Cli *c = user_data;
+	g_autofree char *info = g_build_filename(dir, "info.json", NULL);
+	struct json_object *o = json_object_from_file(info), *v, *cmds;
+
+	if (c->tty)
+		fprintf(stderr, "\r\033[K");
+	fprintf(stderr, "mhpstress: first failure: evidence in %s\n", dir);
+	if (o && json_object_object_get_ex(o, "class", &v))
+		fprintf(stderr, "mhpstress:   class %s\n", json_object_get_string(v));
+	if (o && json_object_object_get_ex(o, "commands", &cmds)) {
+		json_object_object_foreach(cmds, k, cmd)
+			fprintf(stderr, "mhpstress:   %s: %s\n", k, json_object_get_string(cmd));
+	}
+	json_object_put(o);
+}
+
 static gboolean on_signal(gpointer user_data)
 {
 	Cli *c = user_data;
@@ -261,7 +279,9 @@ static int cmd_run(int argc, char **argv)
 
 	c.loop = g_main_loop_new(NULL, FALSE);
 	c.tty = isatty(STDERR_FILENO);
-	e = mhp_engine_new(NULL, s, &opts, &(MhpEngineCallbacks){ .progress = on_progress, .finished = on_finished }, &c);
+	e = mhp_engine_new(NULL, s, &opts,
+			   &(MhpEngineCallbacks){ .progress = on_progress, .finished = on_finished, .evidence = on_evidence },
+			   &c);
 	c.engine = e;
 	if (!mhp_engine_start(e, &error)) {
 		fprintf(stderr, "mhpstress: %s\n", error->message);

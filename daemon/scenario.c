@@ -51,11 +51,16 @@ static const char *const ptdump_names[] = { "none", "summary", NULL };
 static const char *const expect_names[] = {
 	"pass", "qmp-error", "add-not-seen", "online-failed", "offline-failed", "guest-refused",
 	"lost-unplug", "accounting-mismatch", "agent-lost", "qemu-exited", "kernel-warning",
-	"kernel-oops", NULL,
+	"kernel-bug", "kernel-oops", "panic", "soft-lockup", "rcu-stall", "kasan", "hang", NULL,
 };
+static const char *const inject_names[] = { "none", "warn", "panic", "hang", NULL };
+static const char *const stressor_kind_names[] = { "vmalloc-module", "vmalloc-churn", "ptdump", "memory-pressure",
+						   "command", NULL };
+static const char *const stressor_phase_names[] = { "always", "remove", NULL };
 
 #define S(f) offsetof(MhpScenario, f)
 #define C(f) offsetof(MhpCase, f)
+#define T(f) offsetof(MhpStressor, f)
 
 static const KeySpec scenario_keys[] = {
 	{ "name", T_STR, S(name), 0, 0, NULL, "a name for reports" },
@@ -116,6 +121,26 @@ static const KeySpec timeout_keys[] = {
 	{ "unplug", T_DURATION, S(timeouts.unplug_ms), 100, 600000, NULL, "device_del to DEVICE_DELETED" },
 	{ "eject", T_DURATION, S(timeouts.eject_ms), 100, 600000, NULL, "DEVICE_DELETED to the final OST" },
 	{ "agent", T_DURATION, S(timeouts.agent_ms), 100, 600000, NULL, "any other agent request" },
+	{ "hang", T_DURATION, S(timeouts.hang_ms), 1000, 3600000, NULL, "no heartbeat and a silent console" },
+	{ NULL },
+};
+
+static const KeySpec evidence_keys[] = {
+	{ "vmcore", T_BOOL, S(evidence.vmcore), 0, 0, NULL, "dump-guest-memory on the first failure" },
+	{ "pause", T_BOOL, S(evidence.pause), 0, 0, NULL, "keep the VM paused after the first failure" },
+	{ NULL },
+};
+
+static const KeySpec stressor_keys[] = {
+	{ "kind", T_ENUM, T(kind), 0, 0, stressor_kind_names, "what it runs" },
+	{ "phase", T_ENUM, T(phase), 0, 0, stressor_phase_names, "always, or only around removals" },
+	{ "cpu", T_UINT, T(cpu), 0, 63, NULL, "pin to this CPU" },
+	{ "rate", T_UINT, T(rate), 0, 100000, NULL, "operations per second; 0 is as fast as it goes" },
+	{ "bytes", T_SIZE, T(bytes), 4096, 16 * GiB, NULL, "memory-pressure: fill per round" },
+	{ "threads", T_UINT, T(threads), 1, 64, NULL, "vmalloc-module: nr_threads" },
+	{ "mask", T_UINT, T(mask), 1, 0xffff, NULL, "vmalloc-module: run_test_mask" },
+	{ "repeat", T_UINT, T(repeat), 1, 1000, NULL, "vmalloc-module: test_repeat_count" },
+	{ "argv", T_STRV, T(argv), 0, 0, NULL, "command: the program and its arguments, ';'-separated" },
 	{ NULL },
 };
 
@@ -127,12 +152,13 @@ static const KeySpec case_keys[] = {
 	{ "hog", T_ENUM, C(hog), 0, 0, hog_names, "fill the DIMM before unplug" },
 	{ "expect", T_ENUM, 0, 0, 0, expect_names, "the class this case must end in" },
 	{ "expect-errno", T_ERRNOS, C(expect_errno), 0, 0, NULL, "errnos accepted, e.g. EBUSY;EINVAL" },
+	{ "inject", T_ENUM, C(inject), 0, 0, inject_names, "make the kernel fail while the DIMM is online" },
 	{ NULL },
 };
 
 static const GroupSpec groups[] = {
 	{ "scenario", scenario_keys }, { "guest", guest_keys }, { "dimm", dimm_keys },
-	{ "verify", verify_keys }, { "timeouts", timeout_keys },
+	{ "verify", verify_keys }, { "timeouts", timeout_keys }, { "evidence", evidence_keys },
 };
 
 /* ---- line index ---- */
@@ -523,6 +549,15 @@ static gboolean parse_group(const Index *ix, GKeyFile *kf, const char *group, co
 	return TRUE;
 }
 
+static void stressor_free(gpointer p)
+{
+	MhpStressor *t = p;
+
+	g_free(t->name);
+	g_strfreev(t->argv);
+	g_free(t);
+}
+
 static void case_free(gpointer p)
 {
 	MhpCase *c = p;
@@ -557,6 +592,8 @@ void mhp_scenario_free(MhpScenario *s)
 	g_free(s->dimm.backend_path);
 	if (s->cases)
 		g_ptr_array_free(s->cases, TRUE);
+	if (s->stressors)
+		g_ptr_array_free(s->stressors, TRUE);
 	g_free(s);
 }
 
@@ -606,7 +643,9 @@ static MhpScenario *scenario_defaults(const char *path)
 	s->timeouts.unplug_ms = 15000;
 	s->timeouts.eject_ms = 10000;
 	s->timeouts.agent_ms = 30000;
+	s->timeouts.hang_ms = 30000;
 	s->cases = g_ptr_array_new_with_free_func(case_free);
+	s->stressors = g_ptr_array_new_with_free_func(stressor_free);
 	return s;
 }
 
@@ -715,8 +754,40 @@ MhpScenario *mhp_scenario_load_data(const char *path, const char *text, GError *
 				goto out;
 			continue;
 		}
+		if (g_str_has_prefix(g, "stressor ") && g[9]) {
+			MhpStressor *t = g_new0(MhpStressor, 1);
+
+			t->name = g_strdup(g + 9);
+			t->cpu = -1;
+			t->bytes = 64 * MiB;
+			t->threads = 2;
+			t->mask = 7;
+			t->repeat = 1;
+			g_ptr_array_add(s->stressors, t);
+			if (s->stressors->len > 16) {
+				fail(&ix, error, MHP_SCENARIO_ERROR_LIMIT, g, NULL, "more than 16 stressors");
+				goto out;
+			}
+			if (strlen(t->name) > 63 || strspn(t->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != strlen(t->name)) {
+				fail(&ix, error, MHP_SCENARIO_ERROR_VALUE, g, NULL, "a stressor name is 1 to 63 letters, digits, '-' or '_'");
+				goto out;
+			}
+			if (!g_key_file_has_key(kf, g, "kind", NULL)) {
+				fail(&ix, error, MHP_SCENARIO_ERROR_VALUE, g, NULL, "a stressor needs 'kind'");
+				goto out;
+			}
+			if (!parse_group(&ix, kf, g, stressor_keys, t, error))
+				goto out;
+			if (t->kind == MHP_STRESSOR_COMMAND && (!t->argv || !t->argv[0] || t->argv[0][0] != '/')) {
+				fail(&ix, error, MHP_SCENARIO_ERROR_VALUE, g, "argv",
+				     "a command stressor needs argv, starting with an absolute path");
+				goto out;
+			}
+			continue;
+		}
 		fail(&ix, error, MHP_SCENARIO_ERROR_UNKNOWN, g, NULL,
-		     "unknown group; known: [scenario], [guest], [dimm], [verify], [timeouts], [case NAME]");
+		     "unknown group; known: [scenario], [guest], [dimm], [verify], [timeouts], [evidence], [case NAME], "
+		     "[stressor NAME]");
 		goto out;
 	}
 	if (!validate(&ix, s, kf, error))
@@ -770,6 +841,16 @@ const char *mhp_zone_state(MhpZone z)
 	case MHP_ZONE_AUTO: return "online";
 	}
 	return "online";
+}
+
+const char *mhp_stressor_kind_name(MhpStressorKind k)
+{
+	return stressor_kind_names[k];
+}
+
+const char *mhp_inject_name(MhpInject i)
+{
+	return inject_names[i];
 }
 
 const char *mhp_zone_name(MhpZone z)

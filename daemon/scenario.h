@@ -52,10 +52,42 @@ typedef enum {
 	MHP_HOG_UNMOVABLE, /* fill the DIMM with unmovable kernel pages before unplug */
 } MhpHog;
 
+typedef enum {
+	MHP_INJECT_NONE,
+	MHP_INJECT_WARN,
+	MHP_INJECT_PANIC,
+	MHP_INJECT_HANG,
+} MhpInject;
+
+typedef enum {
+	MHP_STRESSOR_VMALLOC_MODULE,
+	MHP_STRESSOR_VMALLOC_CHURN,
+	MHP_STRESSOR_PTDUMP,
+	MHP_STRESSOR_MEMORY_PRESSURE,
+	MHP_STRESSOR_COMMAND,
+} MhpStressorKind;
+
+typedef enum {
+	MHP_STRESSOR_ALWAYS, /* from the baseline to the end */
+	MHP_STRESSOR_REMOVE, /* around each removal: offline to blocks gone */
+} MhpStressorPhase;
+
+typedef struct {
+	char *name;
+	MhpStressorKind kind;
+	MhpStressorPhase phase;
+	gint cpu;          /* -1: any */
+	guint rate;        /* Hz; 0: as fast as it goes */
+	guint64 bytes;     /* memory-pressure */
+	guint threads, mask, repeat; /* vmalloc-module */
+	char **argv;       /* command */
+} MhpStressor;
+
 typedef struct {
 	char *name;
 	guint line;
 	MhpCaseAction action;
+	MhpInject inject;  /* while the DIMM is online */
 	guint64 size;
 	MhpZone zone;
 	gboolean offline;
@@ -113,8 +145,15 @@ typedef struct {
 	} verify;
 
 	struct {
-		guint64 add_ms, blocks_ms, online_ms, offline_ms, unplug_ms, eject_ms, agent_ms;
+		guint64 add_ms, blocks_ms, online_ms, offline_ms, unplug_ms, eject_ms, agent_ms, hang_ms;
 	} timeouts;
+
+	struct {
+		gboolean vmcore;  /* dump-guest-memory on the first failure */
+		gboolean pause;   /* keep the VM paused after the first failure (for gdb) */
+	} evidence;
+
+	GPtrArray *stressors; /* MhpStressor */
 
 	GPtrArray *cases; /* MhpCase */
 } MhpScenario;
@@ -143,6 +182,8 @@ gboolean mhp_scenario_check_guest(const MhpScenario *s, guint64 block_size, GErr
 struct json_object *mhp_scenario_to_json(const MhpScenario *s);
 
 const char *mhp_zone_state(MhpZone z);     /* "online_movable", ... */
+const char *mhp_stressor_kind_name(MhpStressorKind k);
+const char *mhp_inject_name(MhpInject i);
 const char *mhp_zone_name(MhpZone z);      /* "movable", ... */
 const char *mhp_pattern_name(MhpPattern p);
 const char *mhp_on_failure_name(MhpOnFailure f);
