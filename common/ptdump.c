@@ -82,6 +82,32 @@ static int level_from_name(const char *s, size_t n, const struct geometry *g)
 	return -1;
 }
 
+static void fold_run(struct ptdump_section *sec)
+{
+	if (!sec->in_run)
+		return;
+	sec->ranges_digest = fnv1a(sec->ranges_digest, (const char *)&sec->run_start, sizeof(sec->run_start));
+	sec->ranges_digest = fnv1a(sec->ranges_digest, (const char *)&sec->run_end, sizeof(sec->run_end));
+	sec->in_run = false;
+}
+
+/* Coverage: adjacent mapped lines merge whatever their level or attributes. */
+static void cover(struct ptdump_section *sec, uint64_t start, uint64_t end, bool mapped)
+{
+	if (!mapped) {
+		fold_run(sec);
+		return;
+	}
+	if (sec->in_run && sec->run_end == start) {
+		sec->run_end = end;
+		return;
+	}
+	fold_run(sec);
+	sec->in_run = true;
+	sec->run_start = start;
+	sec->run_end = end;
+}
+
 static void account(struct ptdump_section *sec, const struct geometry *g,
 		    int depth, uint64_t start, uint64_t end, bool mapped,
 		    uint64_t digest_line)
@@ -95,6 +121,7 @@ static void account(struct ptdump_section *sec, const struct geometry *g,
 	st->lines++;
 	sec->lines++;
 	sec->digest = (sec->digest ^ digest_line) * 0x100000001b3ULL;
+	cover(sec, start, end, mapped);
 	if (mapped) {
 		st->mapped_bytes += size;
 		if (depth == PTDUMP_LEVEL_PTE)
@@ -135,6 +162,7 @@ static struct ptdump_section *section_get(struct ptdump_summary *s, const char *
 	memcpy(sec->name, name, n);
 	sec->name[n] = '\0';
 	sec->digest = 0xcbf29ce484222325ULL;
+	sec->ranges_digest = 0xcbf29ce484222325ULL;
 	return sec;
 }
 
@@ -233,6 +261,7 @@ int ptdump_parse(const char *buf, size_t len, unsigned page_size,
 	s->va_bits = va_bits;
 	s->levels = g.top + 1;
 	s->total.digest = 0xcbf29ce484222325ULL;
+	s->total.ranges_digest = 0xcbf29ce484222325ULL;
 	strcpy(s->total.name, "total");
 
 	while (off < len) {
@@ -306,6 +335,9 @@ int ptdump_parse(const char *buf, size_t len, unsigned page_size,
 		if (stop == 0)
 			break;
 	}
+	for (size_t i = 0; i < s->n_sections; i++)
+		fold_run(&s->section[i]);
+	fold_run(&s->total);
 	*ret = *s;
 	return 0;
 }
@@ -364,7 +396,7 @@ static struct json_object *section_to_json(const struct ptdump_section *sec)
 {
 	struct json_object *o = json_object_new_object();
 	struct json_object *levels = json_object_new_object();
-	char digest[17];
+	char digest[17], ranges[17];
 	uint64_t mapped = 0;
 
 	for (int l = 0; l < _PTDUMP_LEVEL_MAX; l++) {
@@ -384,11 +416,13 @@ static struct json_object *section_to_json(const struct ptdump_section *sec)
 		mapped += st->mapped_bytes;
 	}
 	snprintf(digest, sizeof(digest), "%016llx", (unsigned long long)sec->digest);
+	snprintf(ranges, sizeof(ranges), "%016llx", (unsigned long long)sec->ranges_digest);
 	json_object_object_add(o, "name", json_object_new_string(sec->name));
 	json_object_object_add(o, "lines", json_object_new_int64((int64_t)sec->lines));
 	json_object_object_add(o, "mapped_bytes", json_object_new_int64((int64_t)mapped));
 	json_object_object_add(o, "table_pages", json_object_new_int64((int64_t)ptdump_section_table_pages(sec)));
 	json_object_object_add(o, "digest", json_object_new_string(digest));
+	json_object_object_add(o, "ranges_digest", json_object_new_string(ranges));
 	json_object_object_add(o, "levels", levels);
 	return o;
 }

@@ -39,6 +39,10 @@ struct ptdump_section {
 	struct ptdump_level_stats level[_PTDUMP_LEVEL_MAX];
 	uint64_t lines;
 	uint64_t digest; /* FNV-1a over the normalized lines: ranges, levels, attributes */
+	uint64_t ranges_digest; /* FNV-1a over the merged mapped address ranges only */
+	/* coverage run being merged, internal */
+	uint64_t run_start, run_end;
+	bool in_run;
 	/* distinct-table trackers, internal */
 	uint64_t last_slot[_PTDUMP_LEVEL_MAX];
 	bool have_slot[_PTDUMP_LEVEL_MAX];

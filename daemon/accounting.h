@@ -14,6 +14,8 @@ typedef struct {
 	guint64 nr_page_table_pages;/* |nr_page_table_pages - baseline| */
 	guint64 memfree_kb;         /* |MemFree - baseline| */
 	guint struct_page_size;     /* bytes of struct page, for the vmemmap expectation */
+	gboolean stressed;          /* stressors allocate page tables and memory by design:
+				     * the bands are not checked, the trends are context */
 } MhpAcctBands;
 
 void mhp_acct_bands_default(MhpAcctBands *b);
@@ -48,6 +50,8 @@ struct json_object *mhp_acct_check_removed(struct json_object *base, struct json
 typedef struct MhpTrends MhpTrends;
 
 MhpTrends *mhp_trends_new(void);
+/* Every series is context only (stressors running): nothing is flagged. */
+void mhp_trends_set_context_only(MhpTrends *t, gboolean context_only);
 void mhp_trends_free(MhpTrends *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MhpTrends, mhp_trends_free)
 

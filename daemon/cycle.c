@@ -1863,6 +1863,7 @@ static void boot(MhpEngine *e)
 	/* trends are over one boot: a restarted guest starts a new series */
 	mhp_trends_free(e->trends);
 	e->trends = mhp_trends_new();
+	mhp_trends_set_context_only(e->trends, e->bands.stressed);
 	e->state = "booting";
 	e->phase = "start";
 	for (guint i = 0; i < e->s->guest.slots; i++) {
@@ -2232,6 +2233,7 @@ MhpEngine *mhp_engine_new(GMainContext *ctx, const MhpScenario *s, const MhpRunO
 	e->bands.page_tables_kb = s->verify.page_tables_band / 1024;
 	e->bands.nr_page_table_pages = s->verify.nr_page_table_pages_band;
 	e->bands.memfree_kb = s->verify.memfree_band / 1024;
+	e->bands.stressed = s->stressors->len > 0;
 	e->state = "new";
 	return e;
 }

@@ -5,6 +5,7 @@
  *   mhpstress run SCENARIO [options]   run a scenario in the foreground
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <locale.h>
@@ -175,6 +176,7 @@ static gboolean on_signal(gpointer user_data)
 static int cmd_run(int argc, char **argv)
 {
 	g_autofree char *kernel = NULL, *initrd = NULL, *results = NULL, *duration = NULL, *seed = NULL, *gdb = NULL;
+	g_autofree char *replay = NULL, *replay_text = NULL, *replay_name = NULL;
 	gint64 cycles = -1;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GOptionContext) oc = g_option_context_new("SCENARIO");
@@ -186,6 +188,7 @@ static int cmd_run(int argc, char **argv)
 		{ "duration", 0, 0, G_OPTION_ARG_STRING, &duration, "run for this long (30s, 10m, 8h)", "T" },
 		{ "seed", 0, 0, G_OPTION_ARG_STRING, &seed, "random seed", "S" },
 		{ "gdb", 0, 0, G_OPTION_ARG_STRING, &gdb, "open QEMU's gdbstub on this TCP port", "PORT" },
+		{ "replay", 0, 0, G_OPTION_ARG_FILENAME, &replay, "repeat a recorded run: its scenario, seed, guest and bounds", "RESULTS_DIR" },
 		{ NULL },
 	};
 	MhpRunOptions opts = { .cycles = -1, .duration_ms = -1, .backend = "qemu" };
@@ -199,7 +202,34 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "mhpstress run: %s\n", error->message);
 		return EXIT_USAGE;
 	}
-	if (argc != 2) {
+	if (replay) {
+		/* everything that decides the run comes from run.json; options given still win */
+		g_autofree char *path = g_build_filename(replay, "run.json", NULL);
+		struct json_object *run = json_object_from_file(path), *sc, *v;
+
+		if (!run || !json_object_object_get_ex(run, "scenario", &sc) || !json_object_object_get_ex(sc, "text", &v)) {
+			fprintf(stderr, "mhpstress run: --replay '%s': no readable run.json with a scenario\n", replay);
+			json_object_put(run);
+			return EXIT_USAGE;
+		}
+		replay_text = g_strdup(json_object_get_string(v));
+		replay_name = g_strdup(json_object_object_get_ex(sc, "path", &v) ? json_object_get_string(v) : path);
+		if (!seed && json_object_object_get_ex(run, "seed", &v))
+			seed = g_strdup_printf("%" G_GUINT64_FORMAT, (guint64)json_object_get_uint64(v));
+		if (!kernel && json_object_object_get_ex(run, "kernel_image", &v))
+			kernel = g_strdup(json_object_get_string(v));
+		if (!initrd && json_object_object_get_ex(run, "initrd", &v))
+			initrd = g_strdup(json_object_get_string(v));
+		if (cycles < 0 && !duration && json_object_object_get_ex(run, "cycles", &v) && json_object_get_int64(v) > 0)
+			cycles = json_object_get_int64(v);
+		if (!duration && json_object_object_get_ex(run, "duration_ms", &v) && json_object_get_int64(v) > 0)
+			duration = g_strdup_printf("%" PRId64 "ms", json_object_get_int64(v));
+		json_object_put(run);
+		if (argc != 1) {
+			fprintf(stderr, "mhpstress run: --replay takes no SCENARIO\n");
+			return EXIT_USAGE;
+		}
+	} else if (argc != 2) {
 		fprintf(stderr, "mhpstress run: expected one SCENARIO file\n");
 		return usage(stderr);
 	}
@@ -238,7 +268,7 @@ static int cmd_run(int argc, char **argv)
 		gdb_arg = g_strdup_printf("tcp:127.0.0.1:%ld", port);
 		opts.gdb = gdb_arg;
 	}
-	s = mhp_scenario_load(argv[1], &error);
+	s = replay ? mhp_scenario_load_data(replay_name, replay_text, &error) : mhp_scenario_load(argv[1], &error);
 	if (!s) {
 		fprintf(stderr, "mhpstress: %s\n", error->message);
 		return EXIT_USAGE;
@@ -271,7 +301,7 @@ static int cmd_run(int argc, char **argv)
 	if (!results) {
 		g_autoptr(GDateTime) now = g_date_time_new_now_local();
 		g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
-		results = g_strdup_printf("results/%s-%s", s->name, stamp);
+		results = g_strdup_printf("results/%s-%s%s", s->name, replay ? "replay-" : "", stamp);
 	}
 	opts.kernel = kernel;
 	opts.initrd = initrd;

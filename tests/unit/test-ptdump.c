@@ -187,6 +187,38 @@ static void test_synth(void)
 	TAP_EQ_U64(ptdump_section_table_pages(&s.total), 5, "64K: distinct tables overall");
 }
 
+/* A module load makes part of the linear map read-only: the lines split,
+ * the mapped ranges stay. */
+static void test_ranges_digest(void)
+{
+	static const char rw[] =
+		"---[ Linear Mapping start ]---\n"
+		"0xffff000040000000-0xffff000040400000           4M PTE       RW NX SHD AF            UXN    MEM/NORMAL\n"
+		"0xffff000040400000-0xffff000080000000        1020M PTE\n"
+		"---[ Linear Mapping end ]---\n";
+	static const char ro[] =
+		"---[ Linear Mapping start ]---\n"
+		"0xffff000040000000-0xffff000040100000           1M PTE       RW NX SHD AF            UXN    MEM/NORMAL\n"
+		"0xffff000040100000-0xffff000040110000          64K PTE       ro NX SHD AF            UXN    MEM/NORMAL\n"
+		"0xffff000040110000-0xffff000040400000        2976K PTE       RW NX SHD AF            UXN    MEM/NORMAL\n"
+		"0xffff000040400000-0xffff000080000000        1020M PTE\n"
+		"---[ Linear Mapping end ]---\n";
+	static const char less[] =
+		"---[ Linear Mapping start ]---\n"
+		"0xffff000040000000-0xffff000040200000           2M PTE       RW NX SHD AF            UXN    MEM/NORMAL\n"
+		"0xffff000040200000-0xffff000080000000        1022M PTE\n"
+		"---[ Linear Mapping end ]---\n";
+	struct ptdump_summary a, b, c;
+	unsigned line;
+
+	ptdump_parse(rw, sizeof(rw) - 1, 4096, 48, &a, &line);
+	ptdump_parse(ro, sizeof(ro) - 1, 4096, 48, &b, &line);
+	ptdump_parse(less, sizeof(less) - 1, 4096, 48, &c, &line);
+	tap_ok(a.section[0].ranges_digest == b.section[0].ranges_digest && a.section[0].digest != b.section[0].digest,
+	       "ranges digest: attributes changed, ranges the same");
+	tap_ok(a.section[0].ranges_digest != c.section[0].ranges_digest, "ranges digest: a smaller mapping differs");
+}
+
 static void test_errors(void)
 {
 	struct ptdump_summary s;
@@ -224,6 +256,7 @@ int main(int argc, char **argv)
 	test_612_own();
 	test_73();
 	test_synth();
+	test_ranges_digest();
 	test_errors();
 	return tap_done();
 }
