@@ -446,9 +446,8 @@ void cmd_stressor_start(struct agent *a, struct json_object *id, struct json_obj
 			s->argv[i] = strdup(json_object_get_string(e));
 		}
 	}
-	atomic_store(&s->c->ops, 0);
-	atomic_store(&s->c->errors, 0);
-	atomic_store(&s->c->last_errno, 0);
+	/* counters add up over restarts (a remove-phase stressor runs many times);
+	 * a new stressor starts from zero (the page is fresh) */
 	pid_t pid = fork();
 	if (pid < 0) {
 		channel_reply_error(a, id, errno, "fork: %m");
