@@ -70,11 +70,11 @@ static void test_shipped(const char *dir)
 	       "negative: misaligned case");
 	c = g_ptr_array_index(n->cases, 2);
 	tap_ok(c->action == MHP_CASE_OFFLINE_BOOT && c->expect_errno->len == 2, "negative: offline-boot case");
-	for (const char *const *n = (const char *const[]){ "vmalloc-race.ini", "zonelist-race.ini", "soak-stress.ini", NULL }; *n; n++) {
-		g_autofree char *path = g_build_filename(dir, *n, NULL);
+	for (const char *const *f = (const char *const[]){ "vmalloc-race.ini", "zonelist-race.ini", "soak-stress.ini", NULL }; *f; f++) {
+		g_autofree char *path = g_build_filename(dir, *f, NULL);
 		g_autoptr(GError) e = NULL;
 		g_autoptr(MhpScenario) x = mhp_scenario_load(path, &e);
-		tap_ok(x && x->stressors->len >= 3, "%s loads with its stressors%s%s", *n, e ? ": " : "", e ? e->message : "");
+		tap_ok(x && x->stressors->len >= 3, "%s loads with its stressors%s%s", *f, e ? ": " : "", e ? e->message : "");
 	}
 	g_autoptr(GError) e4 = NULL;
 	tap_ok(!mhp_scenario_check_guest(s, 512u << 20, &e4) && strstr(e4->message, "256M is not a multiple of the guest's block size 512M"),
