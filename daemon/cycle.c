@@ -47,124 +47,13 @@
 #include "results.h"
 
 #define HELLO_RETRY_MS 2000
-#define CONSOLE_TAIL 1000
-#define EVIDENCE_AGENT_MS 5000
 #define OST_EJECTING 0x84
 
-typedef enum {
-	DIMM_FREE,
-	DIMM_PLUGGING,
-	DIMM_ONLINE,
-	DIMM_UNPLUGGING,
-	DIMM_STUCK,   /* could not be removed: the slot is not used again */
-} DimmState;
-
-typedef struct Dimm {
-	int slot;
-	DimmState state;
-	MhpDimmSpec spec;
-	guint64 cycle;
-	MhpZone zone;
-	gboolean offline_first;
-	const MhpCase *kase;
-	guint64 addr;
-	guint64 first_block, nblocks;
-	gboolean insert_ost;
-	int insert_status;
-	gboolean eject_ost;     /* source 3, 0x84: the eject is in progress */
-	gboolean refused;       /* source 3 with a failure status */
-	int refused_status;
-	gboolean deleted;
-	gboolean guest_error;
-	gboolean eject_pending; /* slot: waiting for the trailing OST */
-	gboolean hogged;
-	gint64 t_start;
-	struct json_object *phases;
-	struct json_object *data;
-	char *failure;
-	char *detail;
-	int failure_errno;
-	gboolean cleanup; /* removing after a failure */
-} Dimm;
-
-typedef enum {
-	WAIT_NONE,
-	WAIT_INSERT_OST,
-	WAIT_EJECT_OST,
-	WAIT_DELETED,
-	WAIT_EJECT_DONE,
-	WAIT_HOLD,
-} WaitKind;
-
-struct MhpEngine {
-	GMainContext *ctx;
-	const MhpScenario *s;
-	MhpRunOptions opts;
-	MhpEngineCallbacks cb;
-	gpointer user_data;
-
-	MhpResults *results;
-	MhpBackend *backend;
-	MhpAgentLink *agent;
-	GRand *rand;
-	guint64 seed;
-
-	guint64 cycles_planned; /* 0: duration */
-	guint64 duration_ms;
-	guint64 started_cycles;
-	guint64 finished_cycles;
-	guint64 failed_cycles;
-	GHashTable *failures;   /* class -> count (guint64 in pointer) */
-	GHashTable *latencies;  /* phase -> GArray of double ms */
-
-	gint64 t0;
-	gint64 boot_deadline;
-	guint64 seq;            /* flow token for callbacks */
-	const char *state;
-	const char *phase;
-	gboolean stopping;
-	gboolean finished;
-	gboolean fatal;         /* the run cannot go on: end as soon as possible */
-	char *fatal_msg;
-	gboolean restarting;
-	gboolean restart_pending;
-	gboolean shutting_down; /* we asked the VM to quit */
-
-	guint64 block_size;
-	guint page_size;
-	guint64 base_memtotal_kb;
-	struct json_object *baseline; /* the snapshot every check compares with */
-	gboolean rebaseline;          /* a slot got stuck: re-measure once the rest is out */
-	gboolean measuring;           /* the re-baseline snapshot is in flight */
-	MhpTrends *trends;
-	MhpAcctBands bands;
-	struct json_object *hello;
-	Dimm *slots;            /* [guest.slots] */
-	GQueue plugged;         /* Dimm*, oldest first */
-	Dimm *cur;              /* the DIMM the step in progress is about */
-	WaitKind wait;
-	GSource *wait_src;
-	guint64 next_rr_slot;
-	GQueue console_tail;    /* the last CONSOLE_TAIL console lines */
-	gint64 console_last_us; /* monotonic time of the last console line */
-	guint watchdog_src;
-	struct json_object *last_snapshot;
-	gboolean evidence_taken; /* evidence is collected for the first failure only */
-	gboolean collecting;     /* the evidence sequence is running */
-	gboolean guest_gone;     /* panicked or hung: nothing more can be asked of it */
-	gboolean fatal_expected; /* the guest is gone as a case expected */
-	gboolean held;           /* paused after a failure for a debugger */
-	guint started_stressors;
-	char *pending_kernel_failure; /* a kernel failure seen between cycles */
-	char *pending_kernel_detail;
-	GSource *idle;
-};
+#include "engine-private.h"
 
 static void step(MhpEngine *e);
 static void begin_unplug(MhpEngine *e, Dimm *d);
 static void finish_run(MhpEngine *e);
-static void kernel_failure(MhpEngine *e, const char *cls, const char *detail);
-static void stressors_phase(MhpEngine *e, MhpStressorPhase phase, gboolean start);
 
 /* ---- small helpers ---- */
 
@@ -173,7 +62,7 @@ static gint64 run_ns(MhpEngine *e)
 	return (g_get_monotonic_time() - e->t0) * 1000;
 }
 
-static void emit_progress(MhpEngine *e)
+void emit_progress(MhpEngine *e)
 {
 	MhpProgress p = {
 		.state = e->state,
@@ -190,7 +79,7 @@ static void emit_progress(MhpEngine *e)
 		e->cb.progress(e, &p, e->user_data);
 }
 
-static void engine_event(MhpEngine *e, const char *what, struct json_object *fields)
+void engine_event(MhpEngine *e, const char *what, struct json_object *fields)
 {
 	struct json_object *m = fields ? fields : json_object_new_object();
 
@@ -233,9 +122,9 @@ static void phase_end(MhpEngine *e, Dimm *d, const char *name)
 	record_latency(e, name, (now - json_object_get_int64(st)) / 1e6);
 }
 
-static void set_failure(Dimm *d, const char *cls, int err, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+void set_failure(Dimm *d, const char *cls, int err, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 
-static void set_failure(Dimm *d, const char *cls, int err, const char *fmt, ...)
+void set_failure(Dimm *d, const char *cls, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -248,13 +137,7 @@ static void set_failure(Dimm *d, const char *cls, int err, const char *fmt, ...)
 	va_end(ap);
 }
 
-typedef struct {
-	MhpEngine *e;
-	guint64 seq;
-	Dimm *d;
-} Ctx;
-
-static Ctx *ctx_new(MhpEngine *e, Dimm *d)
+Ctx *ctx_new(MhpEngine *e, Dimm *d)
 {
 	Ctx *c = g_new0(Ctx, 1);
 
@@ -265,7 +148,7 @@ static Ctx *ctx_new(MhpEngine *e, Dimm *d)
 }
 
 /* Return: the engine when the callback is still current, else NULL (ctx freed). */
-static MhpEngine *ctx_take(Ctx *c, Dimm **ret_d)
+MhpEngine *ctx_take(Ctx *c, Dimm **ret_d)
 {
 	MhpEngine *e = c->e;
 	gboolean current = c->seq == e->seq && !e->finished;
@@ -276,7 +159,7 @@ static MhpEngine *ctx_take(Ctx *c, Dimm **ret_d)
 	return current ? e : NULL;
 }
 
-static void cancel_wait(MhpEngine *e)
+void cancel_wait(MhpEngine *e)
 {
 	if (e->wait_src) {
 		g_source_destroy(e->wait_src);
@@ -286,7 +169,7 @@ static void cancel_wait(MhpEngine *e)
 	e->wait = WAIT_NONE;
 }
 
-static void schedule_step(MhpEngine *e);
+void schedule_step(MhpEngine *e);
 
 /* ---- cycle records ---- */
 
@@ -310,7 +193,7 @@ static gboolean errno_expected(const MhpCase *k, int err)
 	return FALSE;
 }
 
-static gboolean write_cycle(MhpEngine *e, Dimm *d)
+gboolean write_cycle(MhpEngine *e, Dimm *d)
 {
 	struct json_object *o = json_object_new_object();
 	const char *cls = d->failure ? d->failure : "pass";
@@ -683,11 +566,32 @@ static void on_hog(MhpAgentLink *l, struct json_object *ok, const GError *error,
 	mhp_agent_link_call(e->agent, "blocks", NULL, (guint)e->s->timeouts.agent_ms, on_verify_blocks, ctx_new(e, d));
 }
 
+/* The agent's per-block results of an online or offline: each failed block
+ * is a failure of class @cls (the first one names the cycle's class). */
+static guint block_results(Dimm *d, struct json_object *ok, const char *cls, const char *verb)
+{
+	struct json_object *res;
+	guint failed = 0;
+
+	json_object_object_get_ex(ok, "results", &res);
+	for (size_t i = 0; res && i < json_object_array_length(res); i++) {
+		struct json_object *r = json_object_array_get_idx(res, i), *en, *b;
+		int err = json_object_object_get_ex(r, "errno", &en) ? json_object_get_int(en) : EIO;
+
+		if (!err)
+			continue;
+		json_object_object_get_ex(r, "block", &b);
+		set_failure(d, cls, err, "%s of block %" PRId64 " failed: %s", verb, json_object_get_int64(b),
+			    g_strerror(err));
+		failed++;
+	}
+	return failed;
+}
+
 static void on_online(MhpAgentLink *l, struct json_object *ok, const GError *error, gpointer user_data)
 {
 	Dimm *d;
 	MhpEngine *e = ctx_take(user_data, &d);
-	struct json_object *res;
 
 	if (!e)
 		return;
@@ -696,17 +600,7 @@ static void on_online(MhpAgentLink *l, struct json_object *ok, const GError *err
 		plug_failed(e, d);
 		return;
 	}
-	json_object_object_get_ex(ok, "results", &res);
-	for (size_t i = 0; res && i < json_object_array_length(res); i++) {
-		struct json_object *r = json_object_array_get_idx(res, i), *en, *b;
-		int err = json_object_object_get_ex(r, "errno", &en) ? json_object_get_int(en) : EIO;
-
-		if (err) {
-			json_object_object_get_ex(r, "block", &b);
-			set_failure(d, MHP_FAIL_ONLINE, err, "online of block %" PRId64 " failed: %s",
-				    json_object_get_int64(b), g_strerror(err));
-		}
-	}
+	block_results(d, ok, MHP_FAIL_ONLINE, "online");
 	if (d->failure) {
 		plug_failed(e, d);
 		return;
@@ -1092,8 +986,7 @@ static void on_offline(MhpAgentLink *l, struct json_object *ok, const GError *er
 {
 	Dimm *d;
 	MhpEngine *e = ctx_take(user_data, &d);
-	struct json_object *res;
-	guint failed_blocks = 0;
+	guint failed_blocks;
 
 	if (!e)
 		return;
@@ -1103,18 +996,7 @@ static void on_offline(MhpAgentLink *l, struct json_object *ok, const GError *er
 		unplug_finished(e, d);
 		return;
 	}
-	json_object_object_get_ex(ok, "results", &res);
-	for (size_t i = 0; res && i < json_object_array_length(res); i++) {
-		struct json_object *r = json_object_array_get_idx(res, i), *en, *b;
-		int err = json_object_object_get_ex(r, "errno", &en) ? json_object_get_int(en) : EIO;
-
-		if (err) {
-			json_object_object_get_ex(r, "block", &b);
-			set_failure(d, MHP_FAIL_OFFLINE, err, "offline of block %" PRId64 " failed: %s",
-				    json_object_get_int64(b), g_strerror(err));
-			failed_blocks++;
-		}
-	}
+	failed_blocks = block_results(d, ok, MHP_FAIL_OFFLINE, "offline");
 	if (d->failure && strcmp(d->failure, MHP_FAIL_OFFLINE) == 0) {
 		/* online memory that will not offline: unplugging it would be refused */
 		stuck(e, d, "its memory could not be offlined");
@@ -1399,312 +1281,6 @@ static void agent_lost(MhpAgentLink *l, const GError *error, gpointer user_data)
 
 	json_object_object_add(f, "error", json_object_new_string(error->message));
 	engine_event(e, "agent-link-lost", f);
-}
-
-/* ---- kernel failures and evidence ---- */
-
-typedef struct {
-	MhpEngine *e;
-	char *cls;
-	char *detail;
-	guint64 cycle;
-	char *phase;
-	char *dir;
-	gboolean fatal;
-	gint64 t_us;
-} Evidence;
-
-static char *vmlinux_of(MhpEngine *e)
-{
-	g_autofree char *dir = g_path_get_dirname(e->opts.kernel);
-	char *v = g_build_filename(dir, "vmlinux", NULL);
-
-	if (g_file_test(v, G_FILE_TEST_EXISTS))
-		return v;
-	g_free(v);
-	return g_strdup("vmlinux");
-}
-
-static void evidence_done(Evidence *ev);
-
-static void write_evidence_info(Evidence *ev, gboolean have_vmcore, const char *vmcore_error)
-{
-	MhpEngine *e = ev->e;
-	struct json_object *o = json_object_new_object(), *cmds = json_object_new_object();
-	g_autofree char *vmlinux = vmlinux_of(e);
-	g_autofree char *path = g_build_filename(ev->dir, "info.json", NULL);
-
-	json_object_object_add(o, "class", json_object_new_string(ev->cls));
-	json_object_object_add(o, "detail", json_object_new_string(ev->detail));
-	json_object_object_add(o, "cycle", json_object_new_int64((int64_t)ev->cycle));
-	json_object_object_add(o, "phase", json_object_new_string(ev->phase));
-	json_object_object_add(o, "seed", json_object_new_uint64(e->seed));
-	json_object_object_add(o, "run_ns", json_object_new_int64((ev->t_us - e->t0) * 1000));
-	json_object_object_add(o, "kernel", json_object_new_string(e->opts.kernel));
-	if (have_vmcore) {
-		g_autofree char *vmcore = g_build_filename(ev->dir, "vmcore", NULL);
-		g_autofree char *cmd = g_strdup_printf("crash %s %s", vmlinux, vmcore);
-		json_object_object_add(cmds, "crash", json_object_new_string(cmd));
-	}
-	if (vmcore_error)
-		json_object_object_add(o, "vmcore_error", json_object_new_string(vmcore_error));
-	if (e->opts.gdb) {
-		const char *port = strrchr(e->opts.gdb, ':');
-		g_autofree char *cmd = g_strdup_printf("gdb %s -ex 'target remote 127.0.0.1:%s'", vmlinux,
-						       port ? port + 1 : e->opts.gdb);
-		json_object_object_add(cmds, "gdb", json_object_new_string(cmd));
-	}
-	json_object_object_add(o, "commands", cmds);
-	g_file_set_contents(path, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE),
-			    -1, NULL);
-	json_object_put(o);
-}
-
-static void on_evidence_resumed(MhpBackend *b, const GError *error, gpointer user_data)
-{
-	evidence_done(user_data);
-}
-
-/* After the pause (and the dump): resume, or hold the VM for a debugger. */
-static void evidence_unpause(Evidence *ev)
-{
-	MhpEngine *e = ev->e;
-
-	if (e->opts.gdb || e->s->evidence.pause) {
-		/* --gdb / [evidence] pause: nothing moves until the run is stopped */
-		e->held = TRUE;
-		cancel_wait(e);
-		e->seq++;
-		e->state = "paused";
-		emit_progress(e);
-		evidence_done(ev);
-		return;
-	}
-	if (ev->fatal) {
-		evidence_done(ev);
-		return;
-	}
-	e->backend->ops->resume(e->backend, on_evidence_resumed, ev);
-}
-
-static void on_evidence_dump(MhpBackend *b, const GError *error, gpointer user_data)
-{
-	Evidence *ev = user_data;
-
-	write_evidence_info(ev, !error, error ? error->message : NULL);
-	evidence_unpause(ev);
-}
-
-static void on_evidence_paused(MhpBackend *b, const GError *error, gpointer user_data)
-{
-	Evidence *ev = user_data;
-	MhpEngine *e = ev->e;
-
-	if (e->s->evidence.vmcore && !error) {
-		g_autofree char *vmcore = g_build_filename(ev->dir, "vmcore", NULL);
-		e->backend->ops->dump_memory(e->backend, vmcore, on_evidence_dump, ev);
-		return;
-	}
-	write_evidence_info(ev, FALSE, error ? error->message : NULL);
-	evidence_unpause(ev);
-}
-
-static void on_evidence_dmesg(MhpAgentLink *l, struct json_object *ok, const GError *error, gpointer user_data)
-{
-	Evidence *ev = user_data;
-	MhpEngine *e = ev->e;
-	struct json_object *t;
-
-	if (!error && json_object_object_get_ex(ok, "text", &t)) {
-		g_autofree char *path = g_build_filename(ev->dir, "dmesg.txt", NULL);
-		g_file_set_contents(path, json_object_get_string(t), json_object_get_string_len(t), NULL);
-	}
-	if (!e->backend->ops->is_running(e->backend)) {
-		write_evidence_info(ev, FALSE, "QEMU is gone");
-		evidence_done(ev);
-		return;
-	}
-	e->backend->ops->pause(e->backend, on_evidence_paused, ev);
-}
-
-/*
- * The first failure of the run leaves evidence in evidence/: info.json
- * (class, cycle, phase, seed, the commands to open it), console.txt (the
- * console's last lines), dmesg.txt (from the agent, when it still answers),
- * snapshot.json (the last snapshot) and, with [evidence] vmcore, an ELF
- * vmcore from dump-guest-memory while the VM is paused.
- */
-static void collect_evidence(MhpEngine *e, const char *cls, const char *detail, gboolean fatal)
-{
-	Evidence *ev = g_new0(Evidence, 1);
-	g_autofree char *console = NULL;
-	GString *text = g_string_new(NULL);
-
-	e->evidence_taken = TRUE;
-	e->collecting = TRUE;
-	ev->e = e;
-	ev->cls = g_strdup(cls);
-	ev->detail = g_strdup(detail);
-	ev->cycle = e->cur ? e->cur->cycle : e->finished_cycles;
-	ev->phase = g_strdup(e->phase ? e->phase : "");
-	ev->fatal = fatal;
-	ev->t_us = g_get_monotonic_time();
-	ev->dir = mhp_results_path(e->results, "evidence");
-	g_mkdir_with_parents(ev->dir, 0755);
-	for (GList *l = e->console_tail.head; l; l = l->next)
-		g_string_append_printf(text, "%s\n", (char *)l->data);
-	console = g_build_filename(ev->dir, "console.txt", NULL);
-	g_file_set_contents(console, text->str, (gssize)text->len, NULL);
-	g_string_free(text, TRUE);
-	if (e->last_snapshot) {
-		g_autofree char *snap = g_build_filename(ev->dir, "snapshot.json", NULL);
-		g_file_set_contents(snap, json_object_to_json_string_ext(e->last_snapshot, JSON_C_TO_STRING_PRETTY), -1, NULL);
-	}
-	write_evidence_info(ev, FALSE, NULL);
-	engine_event(e, "evidence", NULL);
-	if (fatal) {
-		/* no agent to ask: the VM is paused (panic) or stuck (hang) */
-		on_evidence_dmesg(e->agent, NULL, NULL, ev);
-		return;
-	}
-	mhp_agent_link_call(e->agent, "dmesg", NULL, EVIDENCE_AGENT_MS, on_evidence_dmesg, ev);
-}
-
-/* The guest is gone: every cycle still open ends with the class. */
-static void guest_gone(MhpEngine *e, const char *cls, const char *detail)
-{
-	gboolean expected = FALSE;
-
-	cancel_wait(e);
-	e->seq++; /* what is in flight will not come back */
-	while (e->plugged.length) {
-		Dimm *d = g_queue_peek_head(&e->plugged);
-		set_failure(d, cls, 0, "%s", detail);
-		g_queue_remove(&e->plugged, d);
-		expected |= d->kase && strcmp(d->kase->expect, cls) == 0;
-		write_cycle(e, d);
-		d->state = DIMM_FREE;
-	}
-	e->cur = NULL;
-	if (e->s->on_failure == MHP_ON_FAILURE_RESTART_GUEST && !expected && !e->stopping) {
-		e->restarting = TRUE;
-	} else {
-		e->fatal = TRUE;
-		e->fatal_expected = expected;
-		g_free(e->fatal_msg);
-		e->fatal_msg = g_strdup_printf("the guest is gone (%s%s): %s", cls, expected ? ", as the case expects" : "",
-					       detail);
-	}
-}
-
-static void evidence_done(Evidence *ev)
-{
-	MhpEngine *e = ev->e;
-
-	e->collecting = FALSE;
-	if (e->cb.evidence)
-		e->cb.evidence(e, ev->dir, e->user_data);
-	if (ev->fatal && !e->finished)
-		guest_gone(e, ev->cls, ev->detail);
-	g_free(ev->cls);
-	g_free(ev->detail);
-	g_free(ev->phase);
-	g_free(ev->dir);
-	g_free(ev);
-	schedule_step(e);
-}
-
-static void kernel_failure(MhpEngine *e, const char *cls, const char *detail)
-{
-	gboolean fatal = mhp_failure_is_fatal(cls);
-	struct json_object *f = json_object_new_object();
-
-	if (e->finished || e->guest_gone)
-		return;
-	json_object_object_add(f, "class", json_object_new_string(cls));
-	json_object_object_add(f, "detail", json_object_new_string(detail));
-	engine_event(e, "kernel-failure", f);
-	if (e->cur)
-		set_failure(e->cur, cls, 0, "%s", detail);
-	else if (!e->pending_kernel_failure) {
-		e->pending_kernel_failure = g_strdup(cls);
-		e->pending_kernel_detail = g_strdup(detail);
-	}
-	if (fatal)
-		e->guest_gone = TRUE;
-	if (!e->evidence_taken) {
-		collect_evidence(e, cls, detail, fatal);
-		return;
-	}
-	if (fatal && !e->collecting) {
-		guest_gone(e, cls, detail);
-		schedule_step(e);
-	}
-}
-
-/* A hang: no word from the agent (it sends a heartbeat every second) and a
- * silent console, both for [timeouts] hang. */
-static gboolean on_watchdog(gpointer user_data)
-{
-	MhpEngine *e = user_data;
-	gint64 now = g_get_monotonic_time(), limit = (gint64)e->s->timeouts.hang_ms * 1000;
-	gint64 agent = mhp_agent_link_last_seen(e->agent);
-
-	if (!e->hello || e->collecting || e->held || e->guest_gone || e->finished || e->shutting_down ||
-	    !e->backend->ops->is_running(e->backend))
-		return G_SOURCE_CONTINUE;
-	if (now - agent > limit && now - e->console_last_us > limit) {
-		g_autofree char *detail = g_strdup_printf("no agent heartbeat and a silent console for %" G_GINT64_FORMAT " s",
-							  (now - MAX(agent, e->console_last_us)) / 1000000);
-		kernel_failure(e, "hang", detail);
-	}
-	return G_SOURCE_CONTINUE;
-}
-
-/* ---- stressors ---- */
-
-static void on_stressor_reply(MhpAgentLink *l, struct json_object *ok, const GError *error, gpointer user_data)
-{
-	MhpEngine *e = ctx_take(user_data, NULL);
-
-	if (e && error) {
-		struct json_object *f = json_object_new_object();
-		json_object_object_add(f, "error", json_object_new_string(error->message));
-		engine_event(e, "stressor-error", f);
-	}
-}
-
-/* Requests are served in order: a start lands before the next step's request. */
-static void stressors_phase(MhpEngine *e, MhpStressorPhase phase, gboolean start)
-{
-	for (guint i = 0; i < e->s->stressors->len; i++) {
-		MhpStressor *t = g_ptr_array_index(e->s->stressors, i);
-		struct json_object *a = json_object_new_object();
-
-		if (t->phase != phase) {
-			json_object_put(a);
-			continue;
-		}
-		json_object_object_add(a, "name", json_object_new_string(t->name));
-		if (start) {
-			json_object_object_add(a, "kind", json_object_new_string(mhp_stressor_kind_name(t->kind)));
-			if (t->cpu >= 0)
-				json_object_object_add(a, "cpu", json_object_new_int(t->cpu));
-			json_object_object_add(a, "rate_hz", json_object_new_int((int)t->rate));
-			json_object_object_add(a, "bytes", json_object_new_int64((int64_t)t->bytes));
-			json_object_object_add(a, "threads", json_object_new_int((int)t->threads));
-			json_object_object_add(a, "mask", json_object_new_int((int)t->mask));
-			json_object_object_add(a, "repeat", json_object_new_int((int)t->repeat));
-			if (t->argv) {
-				struct json_object *argv = json_object_new_array();
-				for (guint k = 0; t->argv[k]; k++)
-					json_object_array_add(argv, json_object_new_string(t->argv[k]));
-				json_object_object_add(a, "argv", argv);
-			}
-		}
-		mhp_agent_link_call(e->agent, start ? "stressor-start" : "stressor-stop", a, (guint)e->s->timeouts.agent_ms,
-				    on_stressor_reply, ctx_new(e, NULL));
-	}
 }
 
 /* ---- boot, baseline, the plan ---- */
@@ -2046,7 +1622,7 @@ static gboolean on_idle_step(gpointer user_data)
 }
 
 /* Steps run from an idle source: no recursion through long cycles. */
-static void schedule_step(MhpEngine *e)
+void schedule_step(MhpEngine *e)
 {
 	if (e->idle || e->finished)
 		return;
@@ -2253,7 +1829,7 @@ gboolean mhp_engine_start(MhpEngine *e, GError **error)
 	if (s->cases->len && e->opts.cycles < 0 && !s->duration_ms)
 		e->cycles_planned = s->cases->len;
 	e->t0 = g_get_monotonic_time();
-	e->watchdog_src = g_timeout_add_seconds(1, on_watchdog, e);
+	e->watchdog_src = g_timeout_add_seconds(1, engine_watchdog, e);
 	boot(e);
 	return TRUE;
 }

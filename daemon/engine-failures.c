@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * engine-failures.c - what the engine does when the kernel fails: classify
+ * (failure.c), keep evidence of the first failure, notice hangs; and the
+ * stressors it runs in the guest.
+ */
+#include <string.h>
+
+#include "engine-private.h"
+#include "failure.h"
+
+/* ---- kernel failures and evidence ---- */
+
+typedef struct {
+	MhpEngine *e;
+	char *cls;
+	char *detail;
+	guint64 cycle;
+	char *phase;
+	char *dir;
+	gboolean fatal;
+	gint64 t_us;
+} Evidence;
+
+static char *vmlinux_of(MhpEngine *e)
+{
+	g_autofree char *dir = g_path_get_dirname(e->opts.kernel);
+	char *v = g_build_filename(dir, "vmlinux", NULL);
+
+	if (g_file_test(v, G_FILE_TEST_EXISTS))
+		return v;
+	g_free(v);
+	return g_strdup("vmlinux");
+}
+
+static void evidence_done(Evidence *ev);
+
+static void write_evidence_info(Evidence *ev, gboolean have_vmcore, const char *vmcore_error)
+{
+	MhpEngine *e = ev->e;
+	struct json_object *o = json_object_new_object(), *cmds = json_object_new_object();
+	g_autofree char *vmlinux = vmlinux_of(e);
+	g_autofree char *path = g_build_filename(ev->dir, "info.json", NULL);
+
+	json_object_object_add(o, "class", json_object_new_string(ev->cls));
+	json_object_object_add(o, "detail", json_object_new_string(ev->detail));
+	json_object_object_add(o, "cycle", json_object_new_int64((int64_t)ev->cycle));
+	json_object_object_add(o, "phase", json_object_new_string(ev->phase));
+	json_object_object_add(o, "seed", json_object_new_uint64(e->seed));
+	json_object_object_add(o, "run_ns", json_object_new_int64((ev->t_us - e->t0) * 1000));
+	json_object_object_add(o, "kernel", json_object_new_string(e->opts.kernel));
+	if (have_vmcore) {
+		g_autofree char *vmcore = g_build_filename(ev->dir, "vmcore", NULL);
+		g_autofree char *cmd = g_strdup_printf("crash %s %s", vmlinux, vmcore);
+		json_object_object_add(cmds, "crash", json_object_new_string(cmd));
+	}
+	if (vmcore_error)
+		json_object_object_add(o, "vmcore_error", json_object_new_string(vmcore_error));
+	if (e->opts.gdb) {
+		const char *port = strrchr(e->opts.gdb, ':');
+		g_autofree char *cmd = g_strdup_printf("gdb %s -ex 'target remote 127.0.0.1:%s'", vmlinux,
+						       port ? port + 1 : e->opts.gdb);
+		json_object_object_add(cmds, "gdb", json_object_new_string(cmd));
+	}
+	json_object_object_add(o, "commands", cmds);
+	g_file_set_contents(path, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE),
+			    -1, NULL);
+	json_object_put(o);
+}
+
+static void on_evidence_resumed(MhpBackend *b, const GError *error, gpointer user_data)
+{
+	evidence_done(user_data);
+}
+
+/* After the pause (and the dump): resume, or hold the VM for a debugger. */
+static void evidence_unpause(Evidence *ev)
+{
+	MhpEngine *e = ev->e;
+
+	if (e->opts.gdb || e->s->evidence.pause) {
+		/* --gdb / [evidence] pause: nothing moves until the run is stopped */
+		e->held = TRUE;
+		cancel_wait(e);
+		e->seq++;
+		e->state = "paused";
+		emit_progress(e);
+		evidence_done(ev);
+		return;
+	}
+	if (ev->fatal) {
+		evidence_done(ev);
+		return;
+	}
+	e->backend->ops->resume(e->backend, on_evidence_resumed, ev);
+}
+
+static void on_evidence_dump(MhpBackend *b, const GError *error, gpointer user_data)
+{
+	Evidence *ev = user_data;
+
+	write_evidence_info(ev, !error, error ? error->message : NULL);
+	evidence_unpause(ev);
+}
+
+static void on_evidence_paused(MhpBackend *b, const GError *error, gpointer user_data)
+{
+	Evidence *ev = user_data;
+	MhpEngine *e = ev->e;
+
+	if (e->s->evidence.vmcore && !error) {
+		g_autofree char *vmcore = g_build_filename(ev->dir, "vmcore", NULL);
+		e->backend->ops->dump_memory(e->backend, vmcore, on_evidence_dump, ev);
+		return;
+	}
+	write_evidence_info(ev, FALSE, error ? error->message : NULL);
+	evidence_unpause(ev);
+}
+
+static void on_evidence_dmesg(MhpAgentLink *l, struct json_object *ok, const GError *error, gpointer user_data)
+{
+	Evidence *ev = user_data;
+	MhpEngine *e = ev->e;
+	struct json_object *t;
+
+	if (!error && json_object_object_get_ex(ok, "text", &t)) {
+		g_autofree char *path = g_build_filename(ev->dir, "dmesg.txt", NULL);
+		g_file_set_contents(path, json_object_get_string(t), json_object_get_string_len(t), NULL);
+	}
+	if (!e->backend->ops->is_running(e->backend)) {
+		write_evidence_info(ev, FALSE, "QEMU is gone");
+		evidence_done(ev);
+		return;
+	}
+	e->backend->ops->pause(e->backend, on_evidence_paused, ev);
+}
+
+/*
+ * The first failure of the run leaves evidence in evidence/: info.json
+ * (class, cycle, phase, seed, the commands to open it), console.txt (the
+ * console's last lines), dmesg.txt (from the agent, when it still answers),
+ * snapshot.json (the last snapshot) and, with [evidence] vmcore, an ELF
+ * vmcore from dump-guest-memory while the VM is paused.
+ */
+static void collect_evidence(MhpEngine *e, const char *cls, const char *detail, gboolean fatal)
+{
+	Evidence *ev = g_new0(Evidence, 1);
+	g_autofree char *console = NULL;
+	GString *text = g_string_new(NULL);
+
+	e->evidence_taken = TRUE;
+	e->collecting = TRUE;
+	ev->e = e;
+	ev->cls = g_strdup(cls);
+	ev->detail = g_strdup(detail);
+	ev->cycle = e->cur ? e->cur->cycle : e->finished_cycles;
+	ev->phase = g_strdup(e->phase ? e->phase : "");
+	ev->fatal = fatal;
+	ev->t_us = g_get_monotonic_time();
+	ev->dir = mhp_results_path(e->results, "evidence");
+	g_mkdir_with_parents(ev->dir, 0755);
+	for (GList *l = e->console_tail.head; l; l = l->next)
+		g_string_append_printf(text, "%s\n", (char *)l->data);
+	console = g_build_filename(ev->dir, "console.txt", NULL);
+	g_file_set_contents(console, text->str, (gssize)text->len, NULL);
+	g_string_free(text, TRUE);
+	if (e->last_snapshot) {
+		g_autofree char *snap = g_build_filename(ev->dir, "snapshot.json", NULL);
+		g_file_set_contents(snap, json_object_to_json_string_ext(e->last_snapshot, JSON_C_TO_STRING_PRETTY), -1, NULL);
+	}
+	write_evidence_info(ev, FALSE, NULL);
+	engine_event(e, "evidence", NULL);
+	if (fatal) {
+		/* no agent to ask: the VM is paused (panic) or stuck (hang) */
+		on_evidence_dmesg(e->agent, NULL, NULL, ev);
+		return;
+	}
+	mhp_agent_link_call(e->agent, "dmesg", NULL, EVIDENCE_AGENT_MS, on_evidence_dmesg, ev);
+}
+
+/* The guest is gone: every cycle still open ends with the class. */
+static void guest_gone(MhpEngine *e, const char *cls, const char *detail)
+{
+	gboolean expected = FALSE;
+
+	cancel_wait(e);
+	e->seq++; /* what is in flight will not come back */
+	while (e->plugged.length) {
+		Dimm *d = g_queue_peek_head(&e->plugged);
+		set_failure(d, cls, 0, "%s", detail);
+		g_queue_remove(&e->plugged, d);
+		expected |= d->kase && strcmp(d->kase->expect, cls) == 0;
+		write_cycle(e, d);
+		d->state = DIMM_FREE;
+	}
+	e->cur = NULL;
+	if (e->s->on_failure == MHP_ON_FAILURE_RESTART_GUEST && !expected && !e->stopping) {
+		e->restarting = TRUE;
+	} else {
+		e->fatal = TRUE;
+		e->fatal_expected = expected;
+		g_free(e->fatal_msg);
+		e->fatal_msg = g_strdup_printf("the guest is gone (%s%s): %s", cls, expected ? ", as the case expects" : "",
+					       detail);
+	}
+}
+
+static void evidence_done(Evidence *ev)
+{
+	MhpEngine *e = ev->e;
+
+	e->collecting = FALSE;
+	if (e->cb.evidence)
+		e->cb.evidence(e, ev->dir, e->user_data);
+	if (ev->fatal && !e->finished)
+		guest_gone(e, ev->cls, ev->detail);
+	g_free(ev->cls);
+	g_free(ev->detail);
+	g_free(ev->phase);
+	g_free(ev->dir);
+	g_free(ev);
+	schedule_step(e);
+}
+
+void kernel_failure(MhpEngine *e, const char *cls, const char *detail)
+{
+	gboolean fatal = mhp_failure_is_fatal(cls);
+	struct json_object *f = json_object_new_object();
+
+	if (e->finished || e->guest_gone)
+		return;
+	json_object_object_add(f, "class", json_object_new_string(cls));
+	json_object_object_add(f, "detail", json_object_new_string(detail));
+	engine_event(e, "kernel-failure", f);
+	if (e->cur)
+		set_failure(e->cur, cls, 0, "%s", detail);
+	else if (!e->pending_kernel_failure) {
+		e->pending_kernel_failure = g_strdup(cls);
+		e->pending_kernel_detail = g_strdup(detail);
+	}
+	if (fatal)
+		e->guest_gone = TRUE;
+	if (!e->evidence_taken) {
+		collect_evidence(e, cls, detail, fatal);
+		return;
+	}
+	if (fatal && !e->collecting) {
+		guest_gone(e, cls, detail);
+		schedule_step(e);
+	}
+}
+
+/* A hang: no word from the agent (it sends a heartbeat every second) and a
+ * silent console, both for [timeouts] hang. */
+gboolean engine_watchdog(gpointer user_data)
+{
+	MhpEngine *e = user_data;
+	gint64 now = g_get_monotonic_time(), limit = (gint64)e->s->timeouts.hang_ms * 1000;
+	gint64 agent = mhp_agent_link_last_seen(e->agent);
+
+	if (!e->hello || e->collecting || e->held || e->guest_gone || e->finished || e->shutting_down ||
+	    !e->backend->ops->is_running(e->backend))
+		return G_SOURCE_CONTINUE;
+	if (now - agent > limit && now - e->console_last_us > limit) {
+		g_autofree char *detail = g_strdup_printf("no agent heartbeat and a silent console for %" G_GINT64_FORMAT " s",
+							  (now - MAX(agent, e->console_last_us)) / 1000000);
+		kernel_failure(e, "hang", detail);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+/* ---- stressors ---- */
+
+static void on_stressor_reply(MhpAgentLink *l, struct json_object *ok, const GError *error, gpointer user_data)
+{
+	MhpEngine *e = ctx_take(user_data, NULL);
+
+	if (e && error) {
+		struct json_object *f = json_object_new_object();
+		json_object_object_add(f, "error", json_object_new_string(error->message));
+		engine_event(e, "stressor-error", f);
+	}
+}
+
+/* Requests are served in order: a start lands before the next step's request. */
+void stressors_phase(MhpEngine *e, MhpStressorPhase phase, gboolean start)
+{
+	for (guint i = 0; i < e->s->stressors->len; i++) {
+		MhpStressor *t = g_ptr_array_index(e->s->stressors, i);
+		struct json_object *a = json_object_new_object();
+
+		if (t->phase != phase) {
+			json_object_put(a);
+			continue;
+		}
+		json_object_object_add(a, "name", json_object_new_string(t->name));
+		if (start) {
+			json_object_object_add(a, "kind", json_object_new_string(mhp_stressor_kind_name(t->kind)));
+			if (t->cpu >= 0)
+				json_object_object_add(a, "cpu", json_object_new_int(t->cpu));
+			json_object_object_add(a, "rate_hz", json_object_new_int((int)t->rate));
+			json_object_object_add(a, "bytes", json_object_new_int64((int64_t)t->bytes));
+			json_object_object_add(a, "threads", json_object_new_int((int)t->threads));
+			json_object_object_add(a, "mask", json_object_new_int((int)t->mask));
+			json_object_object_add(a, "repeat", json_object_new_int((int)t->repeat));
+			if (t->argv) {
+				struct json_object *argv = json_object_new_array();
+				for (guint k = 0; t->argv[k]; k++)
+					json_object_array_add(argv, json_object_new_string(t->argv[k]));
+				json_object_object_add(a, "argv", argv);
+			}
+		}
+		mhp_agent_link_call(e->agent, start ? "stressor-start" : "stressor-stop", a, (guint)e->s->timeouts.agent_ms,
+				    on_stressor_reply, ctx_new(e, NULL));
+	}
+}
+

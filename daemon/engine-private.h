@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * engine-private.h - the cycle engine's state, shared by cycle.c (the state
+ * machine) and engine-failures.c (kernel failures, evidence, stressors).
+ * Not an interface: nothing outside the engine includes it.
+ */
+#ifndef MHP_ENGINE_PRIVATE_H
+#define MHP_ENGINE_PRIVATE_H
+
+#include <glib.h>
+#include <json-c/json.h>
+
+#include "accounting.h"
+#include "agent-link.h"
+#include "backend.h"
+#include "cycle.h"
+#include "results.h"
+
+#define CONSOLE_TAIL 1000
+#define EVIDENCE_AGENT_MS 5000
+
+typedef enum {
+	DIMM_FREE,
+	DIMM_PLUGGING,
+	DIMM_ONLINE,
+	DIMM_UNPLUGGING,
+	DIMM_STUCK,   /* could not be removed: the slot is not used again */
+} DimmState;
+
+typedef struct Dimm {
+	int slot;
+	DimmState state;
+	MhpDimmSpec spec;
+	guint64 cycle;
+	MhpZone zone;
+	gboolean offline_first;
+	const MhpCase *kase;
+	guint64 addr;
+	guint64 first_block, nblocks;
+	gboolean insert_ost;
+	int insert_status;
+	gboolean eject_ost;     /* source 3, 0x84: the eject is in progress */
+	gboolean refused;       /* source 3 with a failure status */
+	int refused_status;
+	gboolean deleted;
+	gboolean guest_error;
+	gboolean eject_pending; /* slot: waiting for the trailing OST */
+	gboolean hogged;
+	gint64 t_start;
+	struct json_object *phases;
+	struct json_object *data;
+	char *failure;
+	char *detail;
+	int failure_errno;
+	gboolean cleanup; /* removing after a failure */
+} Dimm;
+
+typedef enum {
+	WAIT_NONE,
+	WAIT_INSERT_OST,
+	WAIT_EJECT_OST,
+	WAIT_DELETED,
+	WAIT_EJECT_DONE,
+	WAIT_HOLD,
+} WaitKind;
+
+struct MhpEngine {
+	GMainContext *ctx;
+	const MhpScenario *s;
+	MhpRunOptions opts;
+	MhpEngineCallbacks cb;
+	gpointer user_data;
+
+	MhpResults *results;
+	MhpBackend *backend;
+	MhpAgentLink *agent;
+	GRand *rand;
+	guint64 seed;
+
+	guint64 cycles_planned; /* 0: duration */
+	guint64 duration_ms;
+	guint64 started_cycles;
+	guint64 finished_cycles;
+	guint64 failed_cycles;
+	GHashTable *failures;   /* class -> count (guint64 in pointer) */
+	GHashTable *latencies;  /* phase -> GArray of double ms */
+
+	gint64 t0;
+	gint64 boot_deadline;
+	guint64 seq;            /* flow token for callbacks */
+	const char *state;
+	const char *phase;
+	gboolean stopping;
+	gboolean finished;
+	gboolean fatal;         /* the run cannot go on: end as soon as possible */
+	char *fatal_msg;
+	gboolean restarting;
+	gboolean restart_pending;
+	gboolean shutting_down; /* we asked the VM to quit */
+
+	guint64 block_size;
+	guint page_size;
+	guint64 base_memtotal_kb;
+	struct json_object *baseline; /* the snapshot every check compares with */
+	gboolean rebaseline;          /* a slot got stuck: re-measure once the rest is out */
+	gboolean measuring;           /* the re-baseline snapshot is in flight */
+	MhpTrends *trends;
+	MhpAcctBands bands;
+	struct json_object *hello;
+	Dimm *slots;            /* [guest.slots] */
+	GQueue plugged;         /* Dimm*, oldest first */
+	Dimm *cur;              /* the DIMM the step in progress is about */
+	WaitKind wait;
+	GSource *wait_src;
+	guint64 next_rr_slot;
+	GQueue console_tail;    /* the last CONSOLE_TAIL console lines */
+	gint64 console_last_us; /* monotonic time of the last console line */
+	guint watchdog_src;
+	struct json_object *last_snapshot;
+	gboolean evidence_taken; /* evidence is collected for the first failure only */
+	gboolean collecting;     /* the evidence sequence is running */
+	gboolean guest_gone;     /* panicked or hung: nothing more can be asked of it */
+	gboolean fatal_expected; /* the guest is gone as a case expected */
+	gboolean held;           /* paused after a failure for a debugger */
+	guint started_stressors;
+	char *pending_kernel_failure; /* a kernel failure seen between cycles */
+	char *pending_kernel_detail;
+	GSource *idle;
+};
+
+typedef struct {
+	MhpEngine *e;
+	guint64 seq;
+	Dimm *d;
+} Ctx;
+
+/* cycle.c */
+void engine_event(MhpEngine *e, const char *what, struct json_object *fields);
+void emit_progress(MhpEngine *e);
+void set_failure(Dimm *d, const char *cls, int err, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+gboolean write_cycle(MhpEngine *e, Dimm *d);
+void cancel_wait(MhpEngine *e);
+void schedule_step(MhpEngine *e);
+Ctx *ctx_new(MhpEngine *e, Dimm *d);
+MhpEngine *ctx_take(Ctx *c, Dimm **ret_d);
+
+/* engine-failures.c */
+void kernel_failure(MhpEngine *e, const char *cls, const char *detail);
+gboolean engine_watchdog(gpointer user_data);
+void stressors_phase(MhpEngine *e, MhpStressorPhase phase, gboolean start);
+
+#endif
