@@ -236,6 +236,18 @@ void mhp_agent_link_cancel_all(MhpAgentLink *l, const char *why)
 	g_array_free(ids, TRUE);
 }
 
+void mhp_agent_link_disconnect(MhpAgentLink *l)
+{
+	if (l->reconnect_src) {
+		g_source_destroy(l->reconnect_src);
+		g_source_unref(l->reconnect_src);
+		l->reconnect_src = NULL;
+	}
+	mhp_json_sock_disconnect(l->sock);
+	mhp_agent_link_cancel_all(l, "the guest is being replaced");
+	l->last_seen = 0;
+}
+
 gboolean mhp_agent_link_is_connected(MhpAgentLink *l)
 {
 	return mhp_json_sock_is_connected(l->sock);

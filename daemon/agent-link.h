@@ -61,6 +61,10 @@ gboolean mhp_agent_link_connect(MhpAgentLink *link, const char *path, guint reco
 void mhp_agent_link_call(MhpAgentLink *link, const char *cmd, struct json_object *args, guint timeout_ms,
 			 MhpAgentReplyFunc cb, gpointer user_data);
 
+/* Drop the connection and any reconnect attempt (a new guest is coming);
+ * pending requests fail. */
+void mhp_agent_link_disconnect(MhpAgentLink *link);
+
 /* Fail every pending request now (for example when the guest is going away). */
 void mhp_agent_link_cancel_all(MhpAgentLink *link, const char *why);
 gboolean mhp_agent_link_is_connected(MhpAgentLink *link);

@@ -1430,6 +1430,9 @@ static void boot(MhpEngine *e)
 	};
 
 	mhp_backend_free(e->backend);
+	e->backend = NULL;
+	/* the old guest's agent socket is gone with it */
+	mhp_agent_link_disconnect(e->agent);
 	g_clear_pointer(&e->hello, json_object_put);
 	e->base_memtotal_kb = 0;
 	e->measuring = FALSE;

@@ -194,7 +194,8 @@ static void guest_gone(MhpEngine *e, const char *cls, const char *detail)
 		d->state = DIMM_FREE;
 	}
 	e->cur = NULL;
-	if (e->s->on_failure == MHP_ON_FAILURE_RESTART_GUEST && !expected && !e->stopping) {
+	if (e->s->on_failure == MHP_ON_FAILURE_RESTART_GUEST && !e->stopping) {
+		/* expected or not, the cases after it need a guest */
 		e->restarting = TRUE;
 	} else {
 		e->fatal = TRUE;

@@ -102,6 +102,16 @@ def main():
            'a stopped agent with a silent console is a hang', (p.returncode, c))
     tap.ok(os.path.exists(os.path.join(r, 'evidence', 'info.json')), 'evidence for the hang')
 
+    # restart-guest: a new guest, a new baseline, the next cases pass
+    r = os.path.join(top, 'restart')
+    p = run(kernel, initrd, os.path.join(TSCEN, 'inject/restart.ini'), r)
+    c = cycles(r)
+    events = [json.loads(l)['msg'].get('engine') for l in open(os.path.join(r, 'events.jsonl'))]
+    tap.ok(p.returncode == 0 and [x['verdict'] for x in c] == ['pass'] * 3 and c[0]['outcome'] == 'hang',
+           'restart-guest: the hang, then two cycles on a restarted guest', (p.returncode, c))
+    tap.ok(events.count('restart-guest') == 1 and events.count('running') == 2,
+           'restart-guest: one restart, two baselines', events.count('running'))
+
     # stressors: counters rise, nothing fails
     r = os.path.join(top, 'stressed')
     p = run(kernel, initrd, os.path.join(TSCEN, 'stressed-short.ini'), r)
