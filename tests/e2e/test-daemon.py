@@ -108,11 +108,16 @@ def main():
     p = d.cli('status', 'no-such-run')
     tap.ok(p.returncode == 1 and 'no run' in p.stderr, 'status of an unknown run', p.stderr)
 
-    # another uid: the directory keeps it out, and so does SO_PEERCRED
-    nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', MHP, '--socket', d.sock, 'list']
-    p = subprocess.run(nobody, capture_output=True, text=True)
-    tap.ok(p.returncode != 0 and 'Permission denied' in p.stderr, 'uid 65534 cannot reach the socket', p.stderr)
+    # another uid: the directory keeps it out, and so does SO_PEERCRED. The
+    # client is copied where uid 65534 can run it, wherever the tree lives.
+    client = os.path.join(top, 'mhpstress-client')
+    shutil.copy(MHP, client)
+    os.chmod(client, 0o755)
+    nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', client, '--socket', d.sock, 'list']
     os.chmod(top, 0o755)
+    p = subprocess.run(nobody, capture_output=True, text=True)
+    tap.ok(p.returncode != 0 and "cannot reach mhpstressd" in p.stderr and 'Permission denied' in p.stderr,
+           'uid 65534 cannot reach the socket (its directory is 0700)', p.stderr)
     os.chmod(os.path.dirname(d.sock), 0o755)
     os.chmod(d.sock, 0o666)
     p = subprocess.run(nobody, capture_output=True, text=True)
