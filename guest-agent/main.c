@@ -228,12 +228,14 @@ int main(int argc, char **argv)
 	a.sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (a.sig_fd < 0) {
 		perror("mhpstress-agent: signalfd");
+		jsonl_reader_free(&a.in);
 		return 1;
 	}
 	r = channel_open(&a);
 	if (r < 0) {
 		fprintf(stderr, "mhpstress-agent: cannot open %s: %s\n",
 			a.listen_path ? a.listen_path : "virtio port '" AGENT_PORT_NAME "'", strerror(-r));
+		jsonl_reader_free(&a.in);
 		return 1;
 	}
 	r = memblock_uevent_open(&a);
@@ -257,5 +259,12 @@ int main(int argc, char **argv)
 	if (a.listen_path)
 		unlink(a.listen_path);
 	jsonl_reader_free(&a.in);
+	free(a.out);
+	while (a.waiters) {
+		struct waiter *w = a.waiters;
+		a.waiters = w->next;
+		json_object_put(w->id);
+		free(w);
+	}
 	return r < 0 ? 1 : 0;
 }
