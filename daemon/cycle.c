@@ -1840,8 +1840,17 @@ gboolean mhp_engine_start(MhpEngine *e, GError **error)
 void mhp_engine_stop(MhpEngine *e)
 {
 	if (e->held) {
-		/* the debugger is done: end the run, the VM with it */
+		/* the debugger is done: end the run, the VM with it; the cycles
+		 * still open end with the failure that held them */
 		e->held = FALSE;
+		while (e->plugged.length) {
+			Dimm *d = g_queue_peek_head(&e->plugged);
+			set_failure(d, MHP_FAIL_QEMU_EXITED, 0, "the run was stopped while the VM was held paused");
+			g_queue_remove(&e->plugged, d);
+			write_cycle(e, d);
+			d->state = DIMM_FREE;
+		}
+		e->cur = NULL;
 		e->fatal = TRUE;
 		if (!e->fatal_msg)
 			e->fatal_msg = g_strdup("stopped while paused after a failure");

@@ -259,7 +259,8 @@ gboolean engine_watchdog(gpointer user_data)
 	gint64 now = g_get_monotonic_time(), limit = (gint64)e->s->timeouts.hang_ms * 1000;
 	gint64 agent = mhp_agent_link_last_seen(e->agent);
 
-	if (!e->hello || e->collecting || e->held || e->guest_gone || e->finished || e->shutting_down ||
+	/* a held or ending run paused the guest itself: silence is expected */
+	if (!e->hello || e->collecting || e->held || e->fatal || e->guest_gone || e->finished || e->shutting_down ||
 	    !e->backend->ops->is_running(e->backend))
 		return G_SOURCE_CONTINUE;
 	if (now - agent > limit && now - e->console_last_us > limit) {

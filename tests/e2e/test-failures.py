@@ -9,10 +9,13 @@
 import json
 import os
 import shutil
+import signal
+import socket
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from guestlib import Tap, require_guest  # noqa: E402
@@ -93,6 +96,34 @@ def main():
            'vmlinux' in info['commands']['crash'], 'info.json gives the crash command', info['commands'])
     tap.ok('crash ' in p.stderr, 'the crash command is printed', p.stderr[-800:])
     os.unlink(core)
+
+    # --gdb: after the first failure the VM is held paused with the gdbstub open
+    r = os.path.join(top, 'gdb')
+    proc = subprocess.Popen([MHP, 'run', os.path.join(TSCEN, 'inject/warn.ini'), '--kernel', kernel, '--initrd', initrd,
+                             '--results', r, '--gdb', '12345'], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    info_path = os.path.join(r, 'evidence', 'info.json')
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (os.path.exists(info_path) and 'gdb' in open(info_path).read()):
+        time.sleep(0.2)
+    time.sleep(1)
+    reply = b''
+    try:
+        with socket.create_connection(('127.0.0.1', 12345), timeout=5) as g:
+            g.sendall(b'$?#3f')  # GDB remote protocol: why did the target stop?
+            reply = g.recv(64)
+    except OSError as ex:
+        reply = str(ex).encode()
+    tap.ok(proc.poll() is None and b'$T05' in reply, '--gdb holds the VM paused; the gdbstub answers', reply)
+    info = json.load(open(info_path))
+    tap.ok("target remote 127.0.0.1:12345" in info['commands'].get('gdb', ''), 'info.json gives the gdb command',
+           info['commands'])
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    tap.ok(proc.returncode is not None and json.load(open(os.path.join(r, 'summary.json')))['message'].startswith('stopped while paused'),
+           'SIGINT ends a held run', proc.returncode)
 
     # hang: a silent agent and console
     r = os.path.join(top, 'hang')
