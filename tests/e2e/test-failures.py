@@ -110,7 +110,11 @@ def main():
     try:
         with socket.create_connection(('127.0.0.1', 12345), timeout=5) as g:
             g.sendall(b'$?#3f')  # GDB remote protocol: why did the target stop?
-            reply = g.recv(64)
+            while b'#' not in reply.partition(b'$')[2]:  # an ack '+', then the packet
+                chunk = g.recv(64)
+                if not chunk:
+                    break
+                reply += chunk
     except OSError as ex:
         reply = str(ex).encode()
     tap.ok(proc.poll() is None and b'$T05' in reply, '--gdb holds the VM paused; the gdbstub answers', reply)
