@@ -200,17 +200,18 @@ static void run_memory_pressure(struct stressor *s, struct timespec *next)
 				m[off] = (char)off;
 			munmap(m, s->bytes);
 		}
-		/* page cache: tmpfs pages are movable too */
+		/* page cache: tmpfs pages are movable too. Unlinked at once: a
+		 * round killed by stressor-stop frees its pages with its fd. */
 		int fd = mkstemp(file);
 		if (fd >= 0) {
+			unlink(file);
+			strcpy(file, "/tmp/mhpstress-pressure.XXXXXX");
 			for (uint64_t off = 0; off < s->bytes / 2; off += sizeof(chunk))
 				if (write(fd, chunk, sizeof(chunk)) < 0) {
 					err = errno;
 					break;
 				}
 			close(fd);
-			unlink(file);
-			strcpy(file, "/tmp/mhpstress-pressure.XXXXXX");
 		}
 		count(s, err);
 		pace(s, next);
