@@ -771,6 +771,23 @@ static void begin_plug(MhpEngine *e, Dimm *d, const MhpCase *k)
 
 /* ---- the unplug sequence ---- */
 
+gboolean close_open_cycles(MhpEngine *e, const char *cls, const char *detail, const char *expect)
+{
+	gboolean expected = FALSE;
+
+	while (e->plugged.length) {
+		Dimm *d = g_queue_peek_head(&e->plugged);
+
+		set_failure(d, cls, 0, "%s", detail);
+		g_queue_remove(&e->plugged, d);
+		expected |= expect && d->kase && strcmp(d->kase->expect, expect) == 0;
+		write_cycle(e, d);
+		d->state = DIMM_FREE;
+	}
+	e->cur = NULL;
+	return expected;
+}
+
 /* The cycle is over: record it and apply the scenario's policy to a failure. */
 static void unplug_finished(MhpEngine *e, Dimm *d)
 {
@@ -1233,14 +1250,7 @@ static void backend_exited(MhpBackend *b, const char *how, gpointer user_data)
 	cancel_wait(e);
 	e->seq++;
 	/* every DIMM still plugged ends its cycle as qemu-exited */
-	while (e->plugged.length) {
-		Dimm *d = g_queue_peek_head(&e->plugged);
-		set_failure(d, MHP_FAIL_QEMU_EXITED, 0, "%s", how);
-		g_queue_remove(&e->plugged, d);
-		write_cycle(e, d);
-		d->state = DIMM_FREE;
-	}
-	e->cur = NULL;
+	close_open_cycles(e, MHP_FAIL_QEMU_EXITED, how, NULL);
 	if (e->s->on_failure == MHP_ON_FAILURE_RESTART_GUEST && !e->stopping) {
 		e->restarting = TRUE;
 	} else {
@@ -1843,14 +1853,7 @@ void mhp_engine_stop(MhpEngine *e)
 		/* the debugger is done: end the run, the VM with it; the cycles
 		 * still open end with the failure that held them */
 		e->held = FALSE;
-		while (e->plugged.length) {
-			Dimm *d = g_queue_peek_head(&e->plugged);
-			set_failure(d, MHP_FAIL_QEMU_EXITED, 0, "the run was stopped while the VM was held paused");
-			g_queue_remove(&e->plugged, d);
-			write_cycle(e, d);
-			d->state = DIMM_FREE;
-		}
-		e->cur = NULL;
+		close_open_cycles(e, MHP_FAIL_QEMU_EXITED, "the run was stopped while the VM was held paused", NULL);
 		e->fatal = TRUE;
 		if (!e->fatal_msg)
 			e->fatal_msg = g_strdup("stopped while paused after a failure");

@@ -181,19 +181,11 @@ static void collect_evidence(MhpEngine *e, const char *cls, const char *detail, 
 /* The guest is gone: every cycle still open ends with the class. */
 static void guest_gone(MhpEngine *e, const char *cls, const char *detail)
 {
-	gboolean expected = FALSE;
+	gboolean expected;
 
 	cancel_wait(e);
 	e->seq++; /* what is in flight will not come back */
-	while (e->plugged.length) {
-		Dimm *d = g_queue_peek_head(&e->plugged);
-		set_failure(d, cls, 0, "%s", detail);
-		g_queue_remove(&e->plugged, d);
-		expected |= d->kase && strcmp(d->kase->expect, cls) == 0;
-		write_cycle(e, d);
-		d->state = DIMM_FREE;
-	}
-	e->cur = NULL;
+	expected = close_open_cycles(e, cls, detail, cls);
 	if (e->s->on_failure == MHP_ON_FAILURE_RESTART_GUEST && !e->stopping) {
 		/* expected or not, the cases after it need a guest */
 		e->restarting = TRUE;

@@ -140,6 +140,9 @@ void emit_progress(MhpEngine *e);
 void set_failure(Dimm *d, const char *cls, int err, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 gboolean write_cycle(MhpEngine *e, Dimm *d);
 void cancel_wait(MhpEngine *e);
+/* End every cycle still open with @cls (their first failure stays theirs).
+ * Return: whether one of them was a case expecting @expect. */
+gboolean close_open_cycles(MhpEngine *e, const char *cls, const char *detail, const char *expect);
 void schedule_step(MhpEngine *e);
 Ctx *ctx_new(MhpEngine *e, Dimm *d);
 MhpEngine *ctx_take(Ctx *c, Dimm **ret_d);

@@ -55,6 +55,16 @@ static int usage(FILE *f)
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
+/* Paths go to a daemon or into run.json: make them absolute. */
+static void make_absolute(char **path)
+{
+	if (*path) {
+		char *abs = g_canonicalize_filename(*path, NULL);
+		g_free(*path);
+		*path = abs;
+	}
+}
+
 /* The project-built guest: tools/build-kernel and tools/build-guest, cached. */
 static char *run_tool_last_line(const char *const *argv, GError **error)
 {
@@ -273,16 +283,8 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "mhpstress: %s\n", error->message);
 		return EXIT_USAGE;
 	}
-	if (kernel) {
-		char *abs = g_canonicalize_filename(kernel, NULL);
-		g_free(kernel);
-		kernel = abs;
-	}
-	if (initrd) {
-		char *abs = g_canonicalize_filename(initrd, NULL);
-		g_free(initrd);
-		initrd = abs;
-	}
+	make_absolute(&kernel);
+	make_absolute(&initrd);
 	if (!kernel && s->guest.kernel)
 		kernel = g_strdup(s->guest.kernel);
 	if (!initrd && s->guest.initrd)
@@ -655,16 +657,8 @@ static int cmd_ctl(const char *socket_path, int argc, char **argv)
 			fprintf(stderr, "mhpstress: %s\n", error->message);
 			return EXIT_USAGE;
 		}
-		if (kernel) {
-			char *abs = g_canonicalize_filename(kernel, NULL);
-			g_free(kernel);
-			kernel = abs;
-		}
-		if (initrd) {
-			char *abs = g_canonicalize_filename(initrd, NULL);
-			g_free(initrd);
-			initrd = abs;
-		}
+		make_absolute(&kernel);
+		make_absolute(&initrd);
 		if (!default_guest(&kernel, &initrd, &error)) {
 			fprintf(stderr, "mhpstress: cannot get a guest: %s\n", error->message);
 			return EXIT_USAGE;
