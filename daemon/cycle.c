@@ -1320,8 +1320,7 @@ static void on_baseline(MhpAgentLink *l, struct json_object *ok, const GError *e
 		boot_failed(e, "baseline snapshot: %s", error->message);
 		return;
 	}
-	e->base_memtotal_kb = memtotal_kb(ok);
-	if (!e->base_memtotal_kb) {
+	if (!memtotal_kb(ok)) {
 		boot_failed(e, "baseline snapshot has no MemTotal");
 		return;
 	}
@@ -1444,7 +1443,7 @@ static void boot(MhpEngine *e)
 	/* the old guest's agent socket is gone with it */
 	mhp_agent_link_disconnect(e->agent);
 	g_clear_pointer(&e->hello, json_object_put);
-	e->base_memtotal_kb = 0;
+	g_clear_pointer(&e->baseline, json_object_put);
 	e->measuring = FALSE;
 	e->rebaseline = FALSE;
 	e->guest_gone = FALSE;
@@ -1532,10 +1531,9 @@ static void on_rebaseline(MhpAgentLink *l, struct json_object *ok, const GError 
 		return;
 	}
 	f = json_object_new_object();
-	json_object_object_add(f, "MemTotal_before", json_object_new_int64((int64_t)e->base_memtotal_kb));
+	json_object_object_add(f, "MemTotal_before", json_object_new_int64((int64_t)memtotal_kb(e->baseline)));
 	json_object_object_add(f, "MemTotal_after", json_object_new_int64((int64_t)memtotal_kb(ok)));
 	engine_event(e, "rebaseline", f);
-	e->base_memtotal_kb = memtotal_kb(ok);
 	json_object_put(e->baseline);
 	e->baseline = json_object_get(ok);
 	e->rebaseline = FALSE;
@@ -1573,7 +1571,7 @@ static void step(MhpEngine *e)
 		finish_run(e);
 		return;
 	}
-	if (!e->hello || !e->base_memtotal_kb)
+	if (!e->hello || !e->baseline)
 		return; /* still booting */
 	if (more_cycles(e)) {
 		gboolean room = e->plugged.length < e->s->dimm.concurrent;

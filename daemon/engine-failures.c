@@ -258,7 +258,7 @@ gboolean engine_watchdog(gpointer user_data)
 	if (now - agent > limit && now - e->console_last_us > limit) {
 		g_autofree char *detail = g_strdup_printf("no agent heartbeat and a silent console for %" G_GINT64_FORMAT " s",
 							  (now - MAX(agent, e->console_last_us)) / 1000000);
-		kernel_failure(e, "hang", detail);
+		kernel_failure(e, MHP_FAIL_HANG, detail);
 	}
 	return G_SOURCE_CONTINUE;
 }

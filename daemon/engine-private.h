@@ -100,7 +100,6 @@ struct MhpEngine {
 
 	guint64 block_size;
 	guint page_size;
-	guint64 base_memtotal_kb;
 	struct json_object *baseline; /* the snapshot every check compares with */
 	gboolean rebaseline;          /* a slot got stuck: re-measure once the rest is out */
 	gboolean measuring;           /* the re-baseline snapshot is in flight */

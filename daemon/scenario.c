@@ -649,7 +649,7 @@ static MhpScenario *scenario_defaults(const char *path)
 	return s;
 }
 
-static gboolean validate(const Index *ix, MhpScenario *s, GKeyFile *kf, GError **error)
+static gboolean validate(const Index *ix, MhpScenario *s, GError **error)
 {
 	guint64 largest = 0, room;
 
@@ -699,7 +699,6 @@ static gboolean validate(const Index *ix, MhpScenario *s, GKeyFile *kf, GError *
 		if (!c->expect)
 			return fail(ix, error, MHP_SCENARIO_ERROR_VALUE, group, NULL, "a case needs 'expect'");
 	}
-	(void)kf;
 	return TRUE;
 }
 
@@ -790,7 +789,7 @@ MhpScenario *mhp_scenario_load_data(const char *path, const char *text, GError *
 		     "[stressor NAME]");
 		goto out;
 	}
-	if (!validate(&ix, s, kf, error))
+	if (!validate(&ix, s, error))
 		goto out;
 	s->text = g_strdup(text);
 	okv = TRUE;
