@@ -143,9 +143,11 @@ static void try_reconnect(MhpAgentLink *l)
 {
 	g_autoptr(GError) error = NULL;
 
-	if (mhp_json_sock_connect(l->sock, l->path, &error))
+	if (!l->path)
+		error = g_error_new_literal(MHP_AGENT_ERROR, MHP_AGENT_ERROR_DISCONNECTED, "the channel closed");
+	else if (mhp_json_sock_connect(l->sock, l->path, &error))
 		return;
-	if (g_get_monotonic_time() >= l->reconnect_deadline) {
+	if (!l->path || g_get_monotonic_time() >= l->reconnect_deadline) {
 		g_prefix_error(&error, "agent link lost: ");
 		mhp_agent_link_cancel_all(l, error->message);
 		if (l->cb.lost)
@@ -186,6 +188,13 @@ gboolean mhp_agent_link_connect(MhpAgentLink *l, const char *path, guint reconne
 	l->path = g_strdup(path);
 	l->reconnect_ms = reconnect_ms;
 	return mhp_json_sock_connect(l->sock, path, error);
+}
+
+gboolean mhp_agent_link_adopt(MhpAgentLink *l, int fd, GError **error)
+{
+	g_clear_pointer(&l->path, g_free);
+	l->reconnect_ms = 0;
+	return mhp_json_sock_adopt(l->sock, fd, error);
 }
 
 void mhp_agent_link_call(MhpAgentLink *l, const char *cmd, struct json_object *args, guint timeout_ms,

@@ -50,6 +50,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(MhpAgentLink, mhp_agent_link_free)
 gboolean mhp_agent_link_connect(MhpAgentLink *link, const char *path, guint reconnect_ms, GError **error);
 
 /**
+ * mhp_agent_link_adopt() - talk to the agent over a connected socket.
+ * @link: the link
+ * @fd: a connected stream socket (taken), e.g. one end of a socketpair
+ *      bridged to a libvirt channel stream
+ * @error: return location
+ *
+ * When it closes there is nothing to reconnect to: cb->lost follows.
+ */
+gboolean mhp_agent_link_adopt(MhpAgentLink *link, int fd, GError **error);
+
+/**
  * mhp_agent_link_call() - send a request; @cb gets the reply or an error, once.
  * @link: the link
  * @cmd: command

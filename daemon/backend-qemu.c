@@ -469,30 +469,35 @@ typedef struct {
 	gpointer user_data;
 } DevOp;
 
+GArray *mhp_memory_devices_from_qmp(struct json_object *ret)
+{
+	GArray *devs = g_array_new(FALSE, TRUE, sizeof(MhpMemoryDevice));
+
+	for (size_t i = 0; json_object_is_type(ret, json_type_array) && i < json_object_array_length(ret); i++) {
+		struct json_object *e = json_object_array_get_idx(ret, i), *data, *v;
+		MhpMemoryDevice d = { .slot = -1 };
+
+		if (!json_object_object_get_ex(e, "data", &data) || !json_object_is_type(data, json_type_object))
+			continue;
+		if (json_object_object_get_ex(data, "id", &v) && json_object_is_type(v, json_type_string))
+			g_strlcpy(d.id, json_object_get_string(v), sizeof(d.id));
+		if (json_object_object_get_ex(data, "addr", &v))
+			d.addr = (guint64)json_object_get_uint64(v);
+		if (json_object_object_get_ex(data, "size", &v))
+			d.size = (guint64)json_object_get_uint64(v);
+		if (json_object_object_get_ex(data, "slot", &v))
+			d.slot = json_object_get_int(v);
+		g_array_append_val(devs, d);
+	}
+	return devs;
+}
+
 static void on_query_devices(MhpQmp *qmp, struct json_object *ret, const GError *error, gpointer user_data)
 {
 	DevOp *op = user_data;
-	g_autoptr(GArray) devs = g_array_new(FALSE, TRUE, sizeof(MhpMemoryDevice));
+	g_autoptr(GArray) devs = error ? NULL : mhp_memory_devices_from_qmp(ret);
 
-	if (!error && json_object_is_type(ret, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(ret); i++) {
-			struct json_object *e = json_object_array_get_idx(ret, i), *data, *v;
-			MhpMemoryDevice d = { .slot = -1 };
-
-			if (!json_object_object_get_ex(e, "data", &data))
-				continue;
-			if (json_object_object_get_ex(data, "id", &v))
-				g_strlcpy(d.id, json_object_get_string(v), sizeof(d.id));
-			if (json_object_object_get_ex(data, "addr", &v))
-				d.addr = (guint64)json_object_get_uint64(v);
-			if (json_object_object_get_ex(data, "size", &v))
-				d.size = (guint64)json_object_get_uint64(v);
-			if (json_object_object_get_ex(data, "slot", &v))
-				d.slot = json_object_get_int(v);
-			g_array_append_val(devs, d);
-		}
-	}
-	op->cb(&op->q->base, error ? NULL : devs, error, op->user_data);
+	op->cb(&op->q->base, devs, error, op->user_data);
 	g_free(op);
 }
 

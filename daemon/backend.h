@@ -93,6 +93,8 @@ typedef struct {
 	const char *initrd;
 	const char *results_dir; /* console.log, qemu.log, qemu.pid go here */
 	const char *gdb;         /* "tcp::PORT" for -gdb, or NULL */
+	const char *connect;     /* libvirt: the URI (NULL: qemu:///system) */
+	const char *domain;      /* libvirt: an existing domain, or the transient one's name (NULL: ours) */
 } MhpBackendConfig;
 
 MhpBackend *mhp_backend_qemu_new(GMainContext *ctx, const MhpBackendConfig *cfg, MhpAgentLink *agent,
@@ -101,6 +103,19 @@ MhpBackend *mhp_backend_qemu_new(GMainContext *ctx, const MhpBackendConfig *cfg,
 /* The QEMU command line for @cfg (for tests and --dry-run), without the
  * run-directory sockets. */
 GPtrArray *mhp_backend_qemu_argv(const MhpBackendConfig *cfg, const char *rundir);
+
+/* A libvirt domain, local or remote (backend-libvirt.c). */
+MhpBackend *mhp_backend_libvirt_new(GMainContext *ctx, const MhpBackendConfig *cfg, MhpAgentLink *agent,
+				    const MhpBackendCallbacks *cb, gpointer user_data);
+
+/* The transient domain mhpstress defines for @cfg's scenario (for tests
+ * and --dry-run); NULL with @error when [guest] has no libvirt equivalent. */
+char *mhp_backend_libvirt_domain_xml(const MhpBackendConfig *cfg, const char *name, GError **error);
+/* The <memory model='dimm'> device for @d, aliased "ua-" + d->id. */
+char *mhp_backend_libvirt_dimm_xml(const MhpDimmSpec *d);
+
+/* query-memory-devices' return array as MhpMemoryDevice entries. */
+GArray *mhp_memory_devices_from_qmp(struct json_object *ret);
 
 static inline void mhp_backend_free(MhpBackend *b)
 {

@@ -1345,6 +1345,10 @@ static void write_run_json(MhpEngine *e)
 	json_object_object_add(o, "tool", json_object_new_string("mhpstress " MHP_VERSION));
 	json_object_object_add(o, "backend", json_object_new_string(e->backend->ops->name));
 	json_object_object_add(o, "vmm", json_object_new_string(e->backend->identity ? e->backend->identity : ""));
+	if (e->opts.connect)
+		json_object_object_add(o, "connect", json_object_new_string(e->opts.connect));
+	if (e->opts.domain)
+		json_object_object_add(o, "domain", json_object_new_string(e->opts.domain));
 	json_object_object_add(o, "host", json_object_new_string(host));
 	json_object_object_add(o, "seed", json_object_new_uint64(e->seed));
 	json_object_object_add(o, "kernel_image", json_object_new_string(e->opts.kernel));
@@ -1436,6 +1440,8 @@ static void boot(MhpEngine *e)
 		.initrd = e->opts.initrd,
 		.results_dir = mhp_results_dir(e->results),
 		.gdb = e->opts.gdb,
+		.connect = e->opts.connect,
+		.domain = e->opts.domain,
 	};
 
 	mhp_backend_free(e->backend);
@@ -1459,7 +1465,10 @@ static void boot(MhpEngine *e)
 		e->slots[i].state = DIMM_FREE;
 		e->slots[i].eject_pending = FALSE;
 	}
-	e->backend = mhp_backend_qemu_new(e->ctx, &cfg, e->agent, &backend_cb, e);
+	if (g_strcmp0(e->opts.backend, "libvirt") == 0)
+		e->backend = mhp_backend_libvirt_new(e->ctx, &cfg, e->agent, &backend_cb, e);
+	else
+		e->backend = mhp_backend_qemu_new(e->ctx, &cfg, e->agent, &backend_cb, e);
 	emit_progress(e);
 	e->backend->ops->start(e->backend);
 }
@@ -1804,6 +1813,8 @@ MhpEngine *mhp_engine_new(GMainContext *ctx, const MhpScenario *s, const MhpRunO
 	e->opts.results_dir = g_strdup(opts->results_dir);
 	e->opts.gdb = g_strdup(opts->gdb);
 	e->opts.backend = g_strdup(opts->backend);
+	e->opts.connect = g_strdup(opts->connect);
+	e->opts.domain = g_strdup(opts->domain);
 	e->cb = *cb;
 	e->user_data = user_data;
 	e->failures = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -1917,6 +1928,8 @@ void mhp_engine_free(MhpEngine *e)
 	g_free((char *)e->opts.results_dir);
 	g_free((char *)e->opts.gdb);
 	g_free((char *)e->opts.backend);
+	g_free((char *)e->opts.connect);
+	g_free((char *)e->opts.domain);
 	g_main_context_unref(e->ctx);
 	g_free(e);
 }

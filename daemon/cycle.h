@@ -20,7 +20,9 @@ typedef struct {
 	guint64 seed;       /* used when have_seed */
 	gboolean have_seed;
 	const char *gdb;    /* -gdb argument, or NULL */
-	const char *backend;/* "qemu" (default) */
+	const char *backend;/* "qemu" (default) or "libvirt" */
+	const char *connect;/* libvirt URI (NULL: qemu:///system) */
+	const char *domain; /* libvirt domain (NULL: a transient one) */
 } MhpRunOptions;
 
 typedef struct {

@@ -183,10 +183,43 @@ static gboolean on_signal(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* qemu+tcp://host/system names a host; qemu:///system does not. */
+static gboolean uri_is_remote(const char *uri)
+{
+	const char *p = strstr(uri, "://");
+
+	return p && p[3] && p[3] != '/';
+}
+
+static gboolean check_backend(const char *backend, char **connect, const char *domain, const char *gdb)
+{
+	if (backend && strcmp(backend, "qemu") != 0 && strcmp(backend, "libvirt") != 0) {
+		fprintf(stderr, "mhpstress run: --backend '%s': expected qemu or libvirt\n", backend);
+		return FALSE;
+	}
+	if (g_strcmp0(backend, "libvirt") != 0) {
+		if (*connect || domain) {
+			fprintf(stderr, "mhpstress run: --connect and --domain need --backend libvirt\n");
+			return FALSE;
+		}
+		return TRUE;
+	}
+	if (!*connect)
+		*connect = g_strdup("qemu:///system");
+	if (!strstr(*connect, "://")) {
+		fprintf(stderr, "mhpstress run: --connect '%s': expected a libvirt URI like qemu:///system\n", *connect);
+		return FALSE;
+	}
+	if (gdb && uri_is_remote(*connect))
+		fprintf(stderr, "mhpstress run: --gdb opens the stub on the libvirt host, not here\n");
+	return TRUE;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	g_autofree char *kernel = NULL, *initrd = NULL, *results = NULL, *duration = NULL, *seed = NULL, *gdb = NULL;
 	g_autofree char *replay = NULL, *replay_text = NULL, *replay_name = NULL;
+	g_autofree char *backend = NULL, *connect = NULL, *domain = NULL;
 	gint64 cycles = -1;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GOptionContext) oc = g_option_context_new("SCENARIO");
@@ -199,6 +232,9 @@ static int cmd_run(int argc, char **argv)
 		{ "seed", 0, 0, G_OPTION_ARG_STRING, &seed, "random seed", "S" },
 		{ "gdb", 0, 0, G_OPTION_ARG_STRING, &gdb, "open QEMU's gdbstub on this TCP port", "PORT" },
 		{ "replay", 0, 0, G_OPTION_ARG_FILENAME, &replay, "repeat a recorded run: its scenario, seed, guest and bounds", "RESULTS_DIR" },
+		{ "backend", 0, 0, G_OPTION_ARG_STRING, &backend, "qemu (default: mhpstress runs QEMU) or libvirt", "NAME" },
+		{ "connect", 'c', 0, G_OPTION_ARG_STRING, &connect, "libvirt URI (default qemu:///system)", "URI" },
+		{ "domain", 0, 0, G_OPTION_ARG_STRING, &domain, "libvirt domain to boot (default: a transient one)", "NAME" },
 		{ NULL },
 	};
 	MhpRunOptions opts = { .cycles = -1, .duration_ms = -1, .backend = "qemu" };
@@ -247,6 +283,11 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "mhpstress run: --cycles must be at least 1\n");
 		return EXIT_USAGE;
 	}
+	if (!check_backend(backend, &connect, domain, gdb))
+		return EXIT_USAGE;
+	opts.backend = backend ? backend : "qemu";
+	opts.connect = connect;
+	opts.domain = domain;
 	opts.cycles = cycles;
 	if (duration) {
 		guint64 ms;
@@ -294,6 +335,9 @@ static int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	for (const char *const *f = (const char *const[]){ kernel, initrd, s->guest.firmware, NULL }; *f; f++) {
+		/* libvirt picks its own firmware; a remote host has its own files */
+		if (connect && (*f == s->guest.firmware || uri_is_remote(connect)))
+			continue;
 		if (!g_file_test(*f, G_FILE_TEST_IS_REGULAR)) {
 			fprintf(stderr, "mhpstress: '%s' does not exist%s\n", *f,
 				strstr(*f, "QEMU_EFI") ? "; apt-get install qemu-efi-aarch64" : "");
