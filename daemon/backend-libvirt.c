@@ -833,6 +833,11 @@ static gboolean start_work(Work *w, GError **error)
 				return FALSE;
 			w->dom = virDomainCreateXML(w->conn, xml, flags);
 			if (!w->dom) {
+				virErrorPtr ve = virGetLastError();
+				/* another run took the name between lookup and create */
+				if (!b->cfg.domain && ve && (ve->code == VIR_ERR_DOM_EXIST ||
+							     (ve->message && strstr(ve->message, "already exists"))))
+					continue;
 				set_virt_error(error, "cannot create the domain '%s' on '%s'", r->name, b->uri);
 				return FALSE;
 			}

@@ -19,6 +19,7 @@
 #include "accounting.h"
 #include "agent-link.h"
 #include "cycle.h"
+#include "fleet.h"
 #include "jsonstream.h"
 #include "scenario.h"
 
@@ -38,6 +39,8 @@ static int usage(FILE *f)
 	fprintf(f,
 		"usage: mhpstress run SCENARIO [--kernel IMAGE] [--initrd FILE] [--results DIR]\n"
 		"                 [--cycles N] [--duration T] [--seed S] [--gdb PORT]\n"
+		"                 [--backend qemu|libvirt] [--connect URI] [--domain NAME]\n"
+		"       mhpstress fleet FLEET [--results DIR]\n"
 		"       mhpstress compare A [B] [--json]\n"
 		"       mhpstress snapshot --agent SOCKET --out FILE\n"
 		"       mhpstress [--socket PATH] start SCENARIO [--kernel IMAGE] [--initrd FILE]\n"
@@ -374,6 +377,230 @@ static int cmd_run(int argc, char **argv)
 	fprintf(stderr, "mhpstress: %s (seed %" G_GUINT64_FORMAT "), results in %s\n",
 		c.exit_code == 0 ? "pass" : c.exit_code == 1 ? "FAILURES FOUND" : "error", mhp_engine_seed(e), results);
 	return c.exit_code;
+}
+
+/* ---- fleet: one scenario on several libvirt targets at once ---- */
+
+typedef struct {
+	Cli *cli;
+	const MhpFleetTarget *t;
+	MhpEngine *engine;
+	char *results;
+	int exit_code;
+	char *message;
+	gboolean done;
+} FleetRun;
+
+typedef struct {
+	GMainLoop *loop;
+	guint pending;
+	guint signals;
+	GPtrArray *runs; /* FleetRun */
+} Fleet;
+
+static Fleet *the_fleet;
+
+static void fleet_finished(MhpEngine *e, int code, const char *message, gpointer user_data)
+{
+	FleetRun *r = user_data;
+
+	r->exit_code = code;
+	r->message = g_strdup(message);
+	r->done = TRUE;
+	fprintf(stderr, "mhpstress fleet: %s: %s%s%s\n", r->t->name,
+		code == 0 ? "pass" : code == 1 ? "FAILURES FOUND" : "error", message ? ": " : "", message ? message : "");
+	if (--the_fleet->pending == 0)
+		g_main_loop_quit(the_fleet->loop);
+}
+
+static gboolean fleet_signal(gpointer user_data)
+{
+	Fleet *f = user_data;
+
+	if (++f->signals == 1) {
+		fprintf(stderr, "\nmhpstress fleet: stopping every target (again to abort)\n");
+		for (guint i = 0; i < f->runs->len; i++) {
+			FleetRun *r = g_ptr_array_index(f->runs, i);
+			if (r->engine && !r->done)
+				mhp_engine_stop(r->engine);
+		}
+	} else {
+		g_main_loop_quit(f->loop);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static void fleet_run_free(gpointer p)
+{
+	FleetRun *r = p;
+
+	mhp_engine_free(r->engine);
+	g_free(r->results);
+	g_free(r->message);
+	g_free(r);
+}
+
+/* fleet-summary.json: each target's verdict and counts, from its summary.json */
+static int fleet_summary(const MhpFleet *fl, Fleet *f, const char *results)
+{
+	struct json_object *o = json_object_new_object(), *targets = json_object_new_array();
+	g_autofree char *out = g_build_filename(results, "fleet-summary.json", NULL);
+	int worst = 0;
+	guint passed = 0;
+
+	printf("%-16s %-8s %7s %7s  %s\n", "target", "verdict", "cycles", "failed", "results");
+	for (guint i = 0; i < f->runs->len; i++) {
+		FleetRun *r = g_ptr_array_index(f->runs, i);
+		g_autofree char *sp = g_build_filename(r->results, "summary.json", NULL);
+		struct json_object *sum = json_object_from_file(sp), *t = json_object_new_object(), *v;
+		const char *verdict = r->exit_code == 0 ? "pass" : r->exit_code == 1 ? "fail" : "error";
+		gint64 cycles = 0, failed = 0;
+
+		if (sum && json_object_object_get_ex(sum, "verdict", &v))
+			verdict = json_object_get_string(v);
+		if (sum && json_object_object_get_ex(sum, "cycles", &v))
+			cycles = json_object_get_int64(v);
+		if (sum && json_object_object_get_ex(sum, "failed_cycles", &v))
+			failed = json_object_get_int64(v);
+		json_object_object_add(t, "name", json_object_new_string(r->t->name));
+		json_object_object_add(t, "connect", json_object_new_string(r->t->connect));
+		if (r->t->domain)
+			json_object_object_add(t, "domain", json_object_new_string(r->t->domain));
+		json_object_object_add(t, "results", json_object_new_string(r->results));
+		json_object_object_add(t, "exit_code", json_object_new_int(r->exit_code));
+		json_object_object_add(t, "verdict", json_object_new_string(verdict));
+		json_object_object_add(t, "cycles", json_object_new_int64(cycles));
+		json_object_object_add(t, "failed_cycles", json_object_new_int64(failed));
+		if (sum && json_object_object_get_ex(sum, "failures", &v))
+			json_object_object_add(t, "failures", json_object_get(v));
+		if (r->message)
+			json_object_object_add(t, "message", json_object_new_string(r->message));
+		json_object_array_add(targets, t);
+		printf("%-16s %-8s %7" G_GINT64_FORMAT " %7" G_GINT64_FORMAT "  %s\n", r->t->name, verdict, cycles, failed,
+		       r->results);
+		worst = MAX(worst, r->exit_code);
+		passed += r->exit_code == 0;
+		json_object_put(sum);
+	}
+	json_object_object_add(o, "fleet", json_object_new_string(fl->path));
+	json_object_object_add(o, "scenario", json_object_new_string(fl->scenario));
+	json_object_object_add(o, "verdict", json_object_new_string(worst == 0 ? "pass" : worst == 1 ? "fail" : "error"));
+	json_object_object_add(o, "targets_passed", json_object_new_int((int)passed));
+	json_object_object_add(o, "targets", targets);
+	if (json_object_to_file_ext(out, o, JSON_C_TO_STRING_PRETTY) < 0) {
+		fprintf(stderr, "mhpstress fleet: cannot write '%s': %s\n", out, g_strerror(errno));
+		worst = MAX(worst, 2);
+	}
+	json_object_put(o);
+	return worst;
+}
+
+static int cmd_fleet(int argc, char **argv)
+{
+	g_autofree char *results = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GOptionContext) oc = g_option_context_new("FLEET");
+	GOptionEntry entries[] = {
+		{ "results", 0, 0, G_OPTION_ARG_FILENAME, &results, "results directory (one subdirectory per target)", "DIR" },
+		{ NULL },
+	};
+	g_autoptr(MhpFleet) fl = NULL;
+	g_autoptr(MhpScenario) s = NULL;
+	g_autofree char *kernel = NULL, *initrd = NULL;
+	Fleet f = { 0 };
+	MhpRunOptions opts = { .cycles = -1, .duration_ms = -1, .backend = "libvirt" };
+	int rc;
+
+	g_option_context_add_main_entries(oc, entries, NULL);
+	if (!g_option_context_parse(oc, &argc, &argv, &error)) {
+		fprintf(stderr, "mhpstress fleet: %s\n", error->message);
+		return EXIT_USAGE;
+	}
+	if (argc != 2) {
+		fprintf(stderr, "mhpstress fleet: expected one FLEET file\n");
+		return EXIT_USAGE;
+	}
+	fl = mhp_fleet_load(argv[1], &error);
+	if (!fl) {
+		fprintf(stderr, "mhpstress fleet: %s\n", error->message);
+		return EXIT_USAGE;
+	}
+	s = mhp_scenario_load(fl->scenario, &error);
+	if (!s) {
+		fprintf(stderr, "mhpstress fleet: %s\n", error->message);
+		return EXIT_USAGE;
+	}
+	kernel = g_strdup(fl->kernel ? fl->kernel : s->guest.kernel);
+	initrd = g_strdup(fl->initrd ? fl->initrd : s->guest.initrd);
+	if (!default_guest(&kernel, &initrd, &error)) {
+		fprintf(stderr, "mhpstress fleet: cannot get a guest: %s\n", error->message);
+		return EXIT_USAGE;
+	}
+	opts.cycles = fl->cycles;
+	if (fl->duration) {
+		guint64 ms = 0;
+		mhp_parse_duration(fl->duration, &ms); /* checked when loaded */
+		opts.duration_ms = (gint64)ms;
+		if (fl->cycles < 0)
+			opts.cycles = 0;
+	}
+	if (fl->seed) {
+		opts.seed = g_ascii_strtoull(fl->seed, NULL, 0);
+		opts.have_seed = TRUE;
+	}
+	opts.kernel = kernel;
+	opts.initrd = initrd;
+	if (!results) {
+		g_autoptr(GDateTime) now = g_date_time_new_now_local();
+		g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
+		g_autofree char *base = g_path_get_basename(fl->path);
+		char *dot = strrchr(base, '.');
+		if (dot)
+			*dot = '\0';
+		results = g_strdup_printf("results/fleet-%s-%s", base, stamp);
+	}
+	make_absolute(&results);
+	if (g_mkdir_with_parents(results, 0755) < 0) {
+		fprintf(stderr, "mhpstress fleet: cannot create '%s': %s\n", results, g_strerror(errno));
+		return EXIT_USAGE;
+	}
+	f.loop = g_main_loop_new(NULL, FALSE);
+	f.runs = g_ptr_array_new_with_free_func(fleet_run_free);
+	the_fleet = &f;
+	for (guint i = 0; i < fl->targets->len; i++) {
+		FleetRun *r = g_new0(FleetRun, 1);
+
+		r->t = g_ptr_array_index(fl->targets, i);
+		r->results = g_build_filename(results, r->t->name, NULL);
+		r->exit_code = 2;
+		g_ptr_array_add(f.runs, r);
+		opts.connect = r->t->connect;
+		opts.domain = r->t->domain;
+		opts.results_dir = r->results;
+		r->engine = mhp_engine_new(NULL, s, &opts, &(MhpEngineCallbacks){ .finished = fleet_finished }, r);
+		if (!mhp_engine_start(r->engine, &error)) {
+			r->message = g_strdup(error->message);
+			r->done = TRUE;
+			fprintf(stderr, "mhpstress fleet: %s: %s\n", r->t->name, error->message);
+			g_clear_error(&error);
+			continue;
+		}
+		f.pending++;
+	}
+	if (f.pending) {
+		guint sig1 = g_unix_signal_add(SIGINT, fleet_signal, &f);
+		guint sig2 = g_unix_signal_add(SIGTERM, fleet_signal, &f);
+		g_main_loop_run(f.loop);
+		g_source_remove(sig1);
+		g_source_remove(sig2);
+	}
+	rc = fleet_summary(fl, &f, results);
+	fprintf(stderr, "mhpstress fleet: %s, summary in %s/fleet-summary.json\n",
+		rc == 0 ? "every target passed" : rc == 1 ? "FAILURES FOUND" : "error", results);
+	g_ptr_array_free(f.runs, TRUE);
+	g_main_loop_unref(f.loop);
+	the_fleet = NULL;
+	return rc;
 }
 
 #define SNAPSHOT_MAX_BYTES (256u << 20)
@@ -835,6 +1062,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(argv[1], "fleet") == 0)
+		return cmd_fleet(argc - 1, argv + 1);
 	if (strcmp(argv[1], "compare") == 0)
 		return cmd_compare(argc - 1, argv + 1);
 	if (strcmp(argv[1], "snapshot") == 0)

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * fleet.c - fleet files: one scenario on several libvirt targets at once.
+ *
+ *   [fleet]
+ *   scenario = ../scenarios/smoke.ini   # relative to this file
+ *   kernel = /path/Image                # optional, as for run
+ *   initrd = /path/initramfs.cpio.gz    # optional
+ *   cycles = 10                         # optional
+ *   duration = 10m                      # optional
+ *   seed = 42                           # optional: the same on every target
+ *
+ *   [target NAME]                       # one or more
+ *   connect = qemu+ssh://host/system
+ *   domain = NAME                       # optional: an existing domain
+ *
+ * Every error names the file, the line and the key.
+ */
+#include <errno.h>
+#include <gio/gio.h>
+#include <string.h>
+
+#include "fleet.h"
+#include "scenario.h"
+
+#define FLEET_MAX_BYTES (1u << 20)
+#define FLEET_MAX_TARGETS 64
+
+static void target_free(gpointer p)
+{
+	MhpFleetTarget *t = p;
+
+	g_free(t->name);
+	g_free(t->connect);
+	g_free(t->domain);
+	g_free(t);
+}
+
+void mhp_fleet_free(MhpFleet *f)
+{
+	if (!f)
+		return;
+	g_free(f->path);
+	g_free(f->scenario);
+	g_free(f->kernel);
+	g_free(f->initrd);
+	g_free(f->duration);
+	g_free(f->seed);
+	if (f->targets)
+		g_ptr_array_free(f->targets, TRUE);
+	g_free(f);
+}
+
+static gboolean fail(GError **error, const char *path, guint line, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+static gboolean fail(GError **error, const char *path, guint line, const char *fmt, ...)
+{
+	g_autofree char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (line)
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s:%u: %s", path, line, msg);
+	else
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: %s", path, msg);
+	return FALSE;
+}
+
+static gboolean valid_name(const char *s)
+{
+	if (!*s || strlen(s) > 64)
+		return FALSE;
+	for (; *s; s++)
+		if (!g_ascii_isalnum(*s) && *s != '-' && *s != '_' && *s != '.')
+			return FALSE;
+	return TRUE;
+}
+
+/* A [fleet] key; @seen guards against a key set twice. */
+static gboolean fleet_key(MhpFleet *f, const char *dir, const char *key, const char *val, guint line,
+			  GHashTable *seen, GError **error)
+{
+	char **slot = NULL;
+
+	if (g_hash_table_contains(seen, key))
+		return fail(error, f->path, line, "[fleet] %s: set twice (first at line %u)", key,
+			    GPOINTER_TO_UINT(g_hash_table_lookup(seen, key)));
+	g_hash_table_insert(seen, g_strdup(key), GUINT_TO_POINTER(line));
+	if (!*val)
+		return fail(error, f->path, line, "[fleet] %s: empty value", key);
+	if (strcmp(key, "scenario") == 0 || strcmp(key, "kernel") == 0 || strcmp(key, "initrd") == 0) {
+		slot = key[0] == 's' ? &f->scenario : key[0] == 'k' ? &f->kernel : &f->initrd;
+		*slot = g_path_is_absolute(val) ? g_strdup(val) : g_build_filename(dir, val, NULL);
+		return TRUE;
+	}
+	if (strcmp(key, "cycles") == 0) {
+		char *end;
+		errno = 0;
+		gint64 n = g_ascii_strtoll(val, &end, 10);
+		if (errno || *end || n < 1)
+			return fail(error, f->path, line, "[fleet] cycles: '%s' is not a whole number of at least 1", val);
+		f->cycles = n;
+		return TRUE;
+	}
+	if (strcmp(key, "duration") == 0) {
+		guint64 ms;
+		if (!mhp_parse_duration(val, &ms) || !ms)
+			return fail(error, f->path, line, "[fleet] duration: '%s' is not a duration like 90s, 10m or 8h", val);
+		f->duration = g_strdup(val);
+		return TRUE;
+	}
+	if (strcmp(key, "seed") == 0) {
+		char *end;
+		errno = 0;
+		g_ascii_strtoull(val, &end, 0);
+		if (errno || *end)
+			return fail(error, f->path, line, "[fleet] seed: '%s' is not a whole number", val);
+		f->seed = g_strdup(val);
+		return TRUE;
+	}
+	return fail(error, f->path, line, "[fleet] %s: unknown key (scenario, kernel, initrd, cycles, duration, seed)",
+		    key);
+}
+
+static gboolean target_key(MhpFleet *f, MhpFleetTarget *t, const char *key, const char *val, guint line,
+			   GError **error)
+{
+	char **slot;
+
+	if (strcmp(key, "connect") == 0)
+		slot = &t->connect;
+	else if (strcmp(key, "domain") == 0)
+		slot = &t->domain;
+	else
+		return fail(error, f->path, line, "[target %s] %s: unknown key (connect, domain)", t->name, key);
+	if (*slot)
+		return fail(error, f->path, line, "[target %s] %s: set twice", t->name, key);
+	if (!*val)
+		return fail(error, f->path, line, "[target %s] %s: empty value", t->name, key);
+	if (slot == &t->connect && !strstr(val, "://"))
+		return fail(error, f->path, line, "[target %s] connect: '%s' is not a libvirt URI (qemu:///system, "
+			    "qemu+ssh://host/system)", t->name, val);
+	*slot = g_strdup(val);
+	return TRUE;
+}
+
+MhpFleet *mhp_fleet_load_data(const char *path, const char *text, GError **error)
+{
+	g_autoptr(MhpFleet) f = g_new0(MhpFleet, 1);
+	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	g_autofree char *dir = g_path_get_dirname(path);
+	MhpFleetTarget *t = NULL;
+	gboolean in_fleet = FALSE;
+	guint fleet_line = 0;
+
+	f->path = g_strdup(path);
+	f->cycles = -1;
+	f->targets = g_ptr_array_new_with_free_func(target_free);
+	for (guint i = 0; lines[i]; i++) {
+		g_autofree char *ln = g_strstrip(g_strdup(lines[i]));
+		guint lineno = i + 1;
+		char *eq;
+
+		if (!*ln || ln[0] == '#')
+			continue;
+		if (ln[0] == '[') {
+			char *end = strchr(ln, ']');
+			if (!end || end[1])
+				return fail(error, path, lineno, "bad group header '%s': expected [fleet] or [target NAME]", ln), NULL;
+			*end = '\0';
+			g_strstrip(ln + 1);
+			t = NULL;
+			in_fleet = FALSE;
+			if (strcmp(ln + 1, "fleet") == 0) {
+				if (fleet_line)
+					return fail(error, path, lineno, "[fleet] appears twice (first at line %u)", fleet_line), NULL;
+				fleet_line = lineno;
+				in_fleet = TRUE;
+			} else if (g_str_has_prefix(ln + 1, "target ") || g_str_has_prefix(ln + 1, "target\t")) {
+				const char *name = g_strstrip(ln + 1 + strlen("target"));
+				if (!valid_name(name))
+					return fail(error, path, lineno, "[target %s]: a target name is 1-64 letters, digits, "
+						    "'-', '_' or '.' (it names a results directory)", name), NULL;
+				for (guint k = 0; k < f->targets->len; k++) {
+					MhpFleetTarget *o = g_ptr_array_index(f->targets, k);
+					if (strcmp(o->name, name) == 0)
+						return fail(error, path, lineno, "[target %s] appears twice (first at line %u)",
+							    name, o->line), NULL;
+				}
+				if (f->targets->len >= FLEET_MAX_TARGETS)
+					return fail(error, path, lineno, "more than %d targets", FLEET_MAX_TARGETS), NULL;
+				t = g_new0(MhpFleetTarget, 1);
+				t->name = g_strdup(name);
+				t->line = lineno;
+				g_ptr_array_add(f->targets, t);
+			} else {
+				return fail(error, path, lineno, "unknown group [%s]: expected [fleet] or [target NAME]",
+					    ln + 1), NULL;
+			}
+			continue;
+		}
+		eq = strchr(ln, '=');
+		if (!eq)
+			return fail(error, path, lineno, "'%s' is not 'key = value', a [group] or a # comment", ln), NULL;
+		*eq = '\0';
+		g_strstrip(ln);
+		g_strstrip(eq + 1);
+		if (in_fleet) {
+			if (!fleet_key(f, dir, ln, eq + 1, lineno, seen, error))
+				return NULL;
+		} else if (t) {
+			if (!target_key(f, t, ln, eq + 1, lineno, error))
+				return NULL;
+		} else {
+			return fail(error, path, lineno, "key '%s' outside any group", ln), NULL;
+		}
+	}
+	if (!fleet_line)
+		return fail(error, path, 0, "no [fleet] group"), NULL;
+	if (!f->scenario)
+		return fail(error, path, fleet_line, "[fleet] scenario: missing (the scenario file every target runs)"), NULL;
+	if (!f->targets->len)
+		return fail(error, path, 0, "no [target NAME] group: a fleet needs at least one"), NULL;
+	for (guint k = 0; k < f->targets->len; k++) {
+		t = g_ptr_array_index(f->targets, k);
+		if (!t->connect)
+			return fail(error, path, t->line, "[target %s] connect: missing (a libvirt URI)", t->name), NULL;
+	}
+	return g_steal_pointer(&f);
+}
+
+MhpFleet *mhp_fleet_load(const char *path, GError **error)
+{
+	g_autofree char *text = NULL;
+	gsize len;
+
+	if (!g_file_get_contents(path, &text, &len, error))
+		return NULL;
+	if (len > FLEET_MAX_BYTES || strlen(text) != len) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: not a fleet file (binary or over 1 MiB)", path);
+		return NULL;
+	}
+	return mhp_fleet_load_data(path, text, error);
+}
