@@ -527,7 +527,7 @@ static int cmd_fleet(int argc, char **argv)
 	}
 	s = mhp_scenario_load(fl->scenario, &error);
 	if (!s) {
-		fprintf(stderr, "mhpstress fleet: %s\n", error->message);
+		fprintf(stderr, "mhpstress fleet: %s: [fleet] scenario: %s\n", fl->path, error->message);
 		return EXIT_USAGE;
 	}
 	kernel = g_strdup(fl->kernel ? fl->kernel : s->guest.kernel);

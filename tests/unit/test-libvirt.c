@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * test-libvirt.c - the libvirt backend's domain and DIMM XML, and fleet
+ * files: what they accept and how they say what is wrong.
+ */
+#include <string.h>
+
+#include "backend.h"
+#include "fleet.h"
+#include "scenario.h"
+#include "tap.h"
+
+static MhpScenario *scenario(const char *guest_extra)
+{
+	g_autofree char *text = g_strdup_printf("[scenario]\ncycles = 1\n[guest]\ncpus = 2\nmemory = 1G\nslots = 8\n"
+						"maxmem = 8G\n%s", guest_extra);
+	g_autoptr(GError) e = NULL;
+	MhpScenario *s = mhp_scenario_load_data("t.ini", text, &e);
+
+	if (!s)
+		printf("# %s\n", e->message);
+	return s;
+}
+
+static void test_domain_xml(void)
+{
+	g_autoptr(MhpScenario) s = scenario("append = movablecore=256M\n");
+	MhpBackendConfig cfg = { .scenario = s, .kernel = "/k/Image", .initrd = "/k/initrd&1", .results_dir = "/tmp" };
+	g_autoptr(GError) e = NULL;
+	g_autofree char *x = mhp_backend_libvirt_domain_xml(&cfg, "mhp<1>", &e);
+
+	tap_ok(x != NULL, "domain XML for the default guest");
+	if (!x)
+		return;
+	tap_ok(strstr(x, "<name>mhp&lt;1&gt;</name>") != NULL, "the name is escaped");
+	tap_ok(strstr(x, "<initrd>/k/initrd&amp;1</initrd>") != NULL, "paths are escaped");
+	tap_ok(strstr(x, "<maxMemory slots='8' unit='KiB'>8388608</maxMemory>") != NULL, "maxMemory with slots");
+	tap_ok(strstr(x, "<cell id='0' cpus='0-1' memory='1048576' unit='KiB'/>") != NULL, "a NUMA cell over all CPUs");
+	tap_ok(strstr(x, "<os firmware='efi'>") && strstr(x, "machine='virt'") && strstr(x, "arch='aarch64'"),
+	       "aarch64 virt booted through UEFI");
+	tap_ok(strstr(x, "<gic version='3'/>") != NULL, "gic-version=3 becomes <gic version='3'/>");
+	tap_ok(strstr(x, "<qemu:arg value='max-arm-cpu.pauth-impdef=on'/>") != NULL, "CPU properties through -global");
+	tap_ok(strstr(x, "name='org.mhpstress.agent.0'") != NULL, "the agent's virtio-serial channel");
+	tap_ok(strstr(x, "console=ttyAMA0 panic=-1 movablecore=256M</cmdline>") != NULL, "the kernel command line");
+	tap_ok(strstr(x, "<on_reboot>destroy</on_reboot>") != NULL, "no reboot unless asked");
+	tap_ok(strstr(x, "pvpanic-pci") && strstr(x, "panic=pause"), "pvpanic, and a panicked guest stays paused");
+}
+
+static void test_domain_xml_refuses(void)
+{
+	g_autoptr(MhpScenario) s = scenario("machine = virt,its=off\n");
+	MhpBackendConfig cfg = { .scenario = s, .kernel = "/k", .initrd = "/i" };
+	g_autoptr(GError) e = NULL;
+	g_autofree char *x = s ? mhp_backend_libvirt_domain_xml(&cfg, "n", &e) : NULL;
+
+	tap_ok(!x && e && strstr(e->message, "'its=off'") && strstr(e->message, "--domain"),
+	       "a machine option libvirt cannot express is named, with the way out");
+}
+
+static void test_dimm_xml(void)
+{
+	MhpDimmSpec d = { .id = "dimm3", .memdev = "mem3", .size = 512ull << 20, .slot = 2 };
+	g_autofree char *x = mhp_backend_libvirt_dimm_xml(&d);
+
+	tap_ok(strcmp(x, "<memory model='dimm'><target><size unit='KiB'>524288</size><node>0</node></target>"
+			 "<alias name='ua-dimm3'/><address type='dimm' slot='2'/></memory>") == 0,
+	       "DIMM XML: size, node, user alias, slot");
+}
+
+static void expect_error(const char *text, const char *want)
+{
+	g_autoptr(GError) e = NULL;
+	g_autoptr(MhpFleet) f = mhp_fleet_load_data("/x/f.ini", text, &e);
+
+	tap_ok(!f && e && strstr(e->message, want), "fleet error: %s", want);
+	if (e && !strstr(e->message, want))
+		printf("#   got: %s\n", e->message);
+}
+
+static void test_fleet(void)
+{
+	g_autoptr(GError) e = NULL;
+	g_autoptr(MhpFleet) f = mhp_fleet_load_data("/x/f.ini",
+						    "# two hosts\n[fleet]\nscenario = ../s/smoke.ini\ncycles = 3\n"
+						    "seed = 7\n\n[target a]\nconnect = qemu:///system\n"
+						    "[target b-2]\nconnect = qemu+ssh://h/system\ndomain = vm1\n",
+						    &e);
+
+	tap_ok(f != NULL, "a valid fleet loads");
+	if (!f) {
+		printf("# %s\n", e->message);
+		return;
+	}
+	tap_ok(strcmp(f->scenario, "/x/../s/smoke.ini") == 0, "the scenario is relative to the fleet file");
+	tap_ok(f->cycles == 3 && strcmp(f->seed, "7") == 0, "cycles and seed");
+	tap_ok(f->targets->len == 2, "two targets");
+	MhpFleetTarget *b = g_ptr_array_index(f->targets, 1);
+	tap_ok(strcmp(b->name, "b-2") == 0 && strcmp(b->connect, "qemu+ssh://h/system") == 0 &&
+		       strcmp(b->domain, "vm1") == 0 && b->line == 9,
+	       "target name, URI, domain and line");
+
+	expect_error("[target a]\nconnect = qemu:///system\n", "/x/f.ini: no [fleet] group");
+	expect_error("[fleet]\n[target a]\nconnect = qemu:///system\n", "/x/f.ini:1: [fleet] scenario: missing");
+	expect_error("[fleet]\nscenario = s.ini\n", "no [target NAME] group");
+	expect_error("[fleet]\nscenario = s.ini\n[target a]\ndomain = x\n", "/x/f.ini:3: [target a] connect: missing");
+	expect_error("[fleet]\nscenario = s.ini\n[target a]\nconnect = localhost\n",
+		     "/x/f.ini:4: [target a] connect: 'localhost' is not a libvirt URI");
+	expect_error("[fleet]\nscenario = s.ini\n[target a]\nconnect = qemu:///system\nbogus = 1\n",
+		     "/x/f.ini:5: [target a] bogus: unknown key");
+	expect_error("[fleet]\nscenario = s.ini\ncycles = 0\n", "/x/f.ini:3: [fleet] cycles: '0'");
+	expect_error("[fleet]\nscenario = s.ini\nduration = soon\n", "/x/f.ini:3: [fleet] duration: 'soon'");
+	expect_error("[fleet]\nscenario = s.ini\nscenario = t.ini\n", "/x/f.ini:3: [fleet] scenario: set twice (first at line 2)");
+	expect_error("[fleet]\nscenario = s.ini\n[target a]\nconnect = qemu:///system\n[target a]\n",
+		     "/x/f.ini:5: [target a] appears twice (first at line 3)");
+	expect_error("[fleet]\nscenario = s.ini\n[target ../up]\n", "/x/f.ini:3: [target ../up]: a target name");
+	expect_error("[fleet]\nscenario = s.ini\n[hosts]\n", "/x/f.ini:3: unknown group [hosts]");
+	expect_error("[fleet]\nscenario s.ini\n", "/x/f.ini:2: 'scenario s.ini' is not 'key = value'");
+	expect_error("connect = x\n", "/x/f.ini:1: key 'connect' outside any group");
+}
+
+int main(void)
+{
+	test_domain_xml();
+	test_domain_xml_refuses();
+	test_dimm_xml();
+	test_fleet();
+	return tap_done();
+}
