@@ -20,12 +20,13 @@ typedef struct {
 static const struct {
 	const char *name;
 	MhpCtlCmd cmd;
-	Arg args[8];
+	Arg args[10];
 } commands[] = {
 	{ "start", MHP_CTL_START, { { "scenario", json_type_string, TRUE }, { "scenario_name", json_type_string, FALSE },
 				    { "kernel", json_type_string, TRUE }, { "initrd", json_type_string, TRUE },
 				    { "cycles", json_type_int, FALSE }, { "duration_ms", json_type_int, FALSE },
-				    { "seed", json_type_int, FALSE } } },
+				    { "seed", json_type_int, FALSE }, { "connect", json_type_string, FALSE },
+				    { "domain", json_type_string, FALSE } } },
 	{ "list", MHP_CTL_LIST, { { NULL } } },
 	{ "status", MHP_CTL_STATUS, { { "run", json_type_string, TRUE } } },
 	{ "stop", MHP_CTL_STOP, { { "run", json_type_string, TRUE } } },
@@ -115,6 +116,12 @@ gboolean mhp_ctl_parse(const char *line, MhpCtlRequest *ret, GError **error)
 	ret->scenario_name = str_arg(req.args, "scenario_name");
 	ret->kernel = str_arg(req.args, "kernel");
 	ret->initrd = str_arg(req.args, "initrd");
+	ret->connect = str_arg(req.args, "connect");
+	ret->domain = str_arg(req.args, "domain");
+	if (ret->connect && !strstr(ret->connect, "://"))
+		return fail(error, "start: 'connect' must be a libvirt URI");
+	if (ret->domain && !ret->connect)
+		return fail(error, "start: 'domain' needs 'connect'");
 	if (ret->scenario_name && (strchr(ret->scenario_name, '/') || !mhp_ctl_valid_run_id(ret->scenario_name)))
 		return fail(error, "start: 'scenario_name' must be a plain file name");
 	if (!g_path_is_absolute(ret->kernel) || !g_path_is_absolute(ret->initrd))

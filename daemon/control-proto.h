@@ -32,6 +32,8 @@ typedef struct {
 	const char *scenario_name;/* start: its file name, for messages */
 	const char *kernel;       /* start: absolute paths */
 	const char *initrd;
+	const char *connect;      /* start: a libvirt URI, or NULL for the QEMU backend */
+	const char *domain;       /* start: a libvirt domain, or NULL */
 	gint64 cycles;            /* -1 when absent */
 	gint64 duration_ms;       /* -1 when absent */
 	gboolean have_seed;

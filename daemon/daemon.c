@@ -328,6 +328,8 @@ static void run_free(gpointer p)
 	g_free(r->message);
 	g_free((char *)r->opts.kernel);
 	g_free((char *)r->opts.initrd);
+	g_free((char *)r->opts.connect);
+	g_free((char *)r->opts.domain);
 	g_free((char *)r->opts.results_dir);
 	g_ptr_array_unref(r->followers);
 	g_free(r);
@@ -387,7 +389,9 @@ static void cmd_start(Client *c, MhpCtlRequest *q)
 	r->s = s;
 	r->scenario_name = g_strdup(base);
 	r->opts = (MhpRunOptions){ .cycles = q->cycles, .duration_ms = q->duration_ms, .seed = q->seed,
-				   .have_seed = q->have_seed, .backend = "qemu" };
+				   .have_seed = q->have_seed, .backend = q->connect ? "libvirt" : "qemu" };
+	r->opts.connect = g_strdup(q->connect);
+	r->opts.domain = g_strdup(q->domain);
 	if (q->duration_ms > 0 && q->cycles < 0)
 		r->opts.cycles = 0;
 	r->opts.kernel = g_strdup(q->kernel);

@@ -45,6 +45,7 @@ static int usage(FILE *f)
 		"       mhpstress snapshot --agent SOCKET --out FILE\n"
 		"       mhpstress [--socket PATH] start SCENARIO [--kernel IMAGE] [--initrd FILE]\n"
 		"                 [--cycles N] [--duration T] [--seed S] [--json]\n"
+		"                 [--backend qemu|libvirt] [--connect URI] [--domain NAME]\n"
 		"       mhpstress [--socket PATH] list|status RUN|stop RUN|follow RUN|results RUN [--json]\n"
 		"\n"
 		"Runs SCENARIO's hotplug cycles on an arm64 guest under QEMU and writes\n"
@@ -197,12 +198,12 @@ static gboolean uri_is_remote(const char *uri)
 static gboolean check_backend(const char *backend, char **connect, const char *domain, const char *gdb)
 {
 	if (backend && strcmp(backend, "qemu") != 0 && strcmp(backend, "libvirt") != 0) {
-		fprintf(stderr, "mhpstress run: --backend '%s': expected qemu or libvirt\n", backend);
+		fprintf(stderr, "mhpstress: --backend '%s': expected qemu or libvirt\n", backend);
 		return FALSE;
 	}
 	if (g_strcmp0(backend, "libvirt") != 0) {
 		if (*connect || domain) {
-			fprintf(stderr, "mhpstress run: --connect and --domain need --backend libvirt\n");
+			fprintf(stderr, "mhpstress: --connect and --domain need --backend libvirt\n");
 			return FALSE;
 		}
 		return TRUE;
@@ -210,11 +211,11 @@ static gboolean check_backend(const char *backend, char **connect, const char *d
 	if (!*connect)
 		*connect = g_strdup("qemu:///system");
 	if (!strstr(*connect, "://")) {
-		fprintf(stderr, "mhpstress run: --connect '%s': expected a libvirt URI like qemu:///system\n", *connect);
+		fprintf(stderr, "mhpstress: --connect '%s': expected a libvirt URI like qemu:///system\n", *connect);
 		return FALSE;
 	}
 	if (gdb && uri_is_remote(*connect))
-		fprintf(stderr, "mhpstress run: --gdb opens the stub on the libvirt host, not here\n");
+		fprintf(stderr, "mhpstress: --gdb opens the stub on the libvirt host, not here\n");
 	return TRUE;
 }
 
@@ -883,6 +884,7 @@ static int cmd_ctl(const char *socket_path, int argc, char **argv)
 	const char *cmd = argv[0];
 	gboolean json = FALSE;
 	g_autofree char *kernel = NULL, *initrd = NULL, *duration = NULL, *seed = NULL;
+	g_autofree char *backend = NULL, *connect = NULL, *domain = NULL;
 	gint64 cycles = -1;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GOptionContext) oc = g_option_context_new(NULL);
@@ -896,6 +898,9 @@ static int cmd_ctl(const char *socket_path, int argc, char **argv)
 		{ "cycles", 0, 0, G_OPTION_ARG_INT64, &cycles, "number of cycles", "N" },
 		{ "duration", 0, 0, G_OPTION_ARG_STRING, &duration, "run for this long", "T" },
 		{ "seed", 0, 0, G_OPTION_ARG_STRING, &seed, "random seed", "S" },
+		{ "backend", 0, 0, G_OPTION_ARG_STRING, &backend, "qemu (default) or libvirt", "NAME" },
+		{ "connect", 'c', 0, G_OPTION_ARG_STRING, &connect, "libvirt URI (default qemu:///system)", "URI" },
+		{ "domain", 0, 0, G_OPTION_ARG_STRING, &domain, "libvirt domain to boot", "NAME" },
 		{ NULL },
 	};
 	g_autofree char *path = socket_path ? g_strdup(socket_path) : ctl_default_socket();
@@ -918,6 +923,8 @@ static int cmd_ctl(const char *socket_path, int argc, char **argv)
 
 		if (argc != 2)
 			return usage(stderr);
+		if (!check_backend(backend, &connect, domain, NULL))
+			return EXIT_USAGE;
 		/* check here too: errors name the file as the user wrote it */
 		s = mhp_scenario_load(argv[1], &error);
 		if (!s) {
@@ -940,6 +947,10 @@ static int cmd_ctl(const char *socket_path, int argc, char **argv)
 		json_object_object_add(args, "scenario_name", json_object_new_string(base));
 		json_object_object_add(args, "kernel", json_object_new_string(kernel));
 		json_object_object_add(args, "initrd", json_object_new_string(initrd));
+		if (connect)
+			json_object_object_add(args, "connect", json_object_new_string(connect));
+		if (domain)
+			json_object_object_add(args, "domain", json_object_new_string(domain));
 		if (cycles >= 0)
 			json_object_object_add(args, "cycles", json_object_new_int64(cycles));
 		if (duration) {

@@ -194,6 +194,32 @@ def main():
     tap.ok(domain_of(os.path.join(fr, 'local')) == 'mhp-fleet-local', 'fleet: the named transient domain was used')
     tap.ok('local' in p.stdout and 'loopback' in p.stdout, 'fleet: a table on stdout', p.stdout)
 
+    # mhpstressd runs libvirt targets too
+    mhpd = os.path.join(os.path.dirname(MHP), 'mhpstressd')
+    sock = os.path.join(top, 'ctl', 'control')
+    dlog = open(os.path.join(top, 'daemon.log'), 'a')
+    dproc = subprocess.Popen([mhpd, '--socket', sock, '--results', os.path.join(top, 'runs')], stdout=dlog, stderr=dlog)
+    ctl = lambda *a: subprocess.run([MHP, '--socket', sock] + list(a), capture_output=True, text=True, timeout=120)
+    deadline = time.monotonic() + 10
+    while ctl('list').returncode != 0 and time.monotonic() < deadline and dproc.poll() is None:
+        time.sleep(0.05)
+    run_id = ctl('start', os.path.join(SCEN, 'smoke.ini'), '--kernel', kernel, '--initrd', initrd, '--cycles', '2',
+                 '--backend', 'libvirt', '--connect', TCP).stdout.strip()
+    st = {}
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        p = ctl('status', run_id, '--json')
+        st = json.loads(p.stdout) if p.returncode == 0 else {}
+        if st.get('state') not in (None, 'queued', 'running'):
+            break
+        time.sleep(0.25)
+    res = st.get('results', '')
+    tap.ok(st.get('state') == 'passed' and json.load(open(os.path.join(res, 'summary.json')))['cycles'] == 2 and
+           json.load(open(os.path.join(res, 'run.json')))['connect'] == TCP,
+           'mhpstressd: a run started with --backend libvirt completes over TCP', st)
+    dproc.terminate()
+    dproc.wait(timeout=60)
+
     # bad input: fast, clear, nothing hangs
     bad = os.path.join(top, 'bad.ini')
     with open(bad, 'w') as f:

@@ -9,4 +9,6 @@ MHP_HOST_DEPS=(
 	gcc-aarch64-linux-gnu:aarch64-linux-gnu-gcc libc6-dev-arm64-cross:/usr/aarch64-linux-gnu/lib/libc.a
 	flex:flex bison:bison bc:bc libelf-dev:/usr/include/libelf.h libssl-dev:/usr/include/openssl/ssl.h
 	cpio:cpio kmod:depmod xz-utils:xz scdoc:scdoc
+	libvirt-daemon:/usr/sbin/libvirtd libvirt-clients:virsh
+	libvirt-daemon-driver-qemu:/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so
 )
