@@ -118,8 +118,24 @@ static void test_fleet(void)
 	expect_error("connect = x\n", "/x/f.ini:1: key 'connect' outside any group");
 }
 
-int main(void)
+static void test_shipped_fleet(const char *dir)
 {
+	g_autofree char *path = g_build_filename(dir, "fleet-example.ini", NULL);
+	g_autoptr(GError) e = NULL;
+	g_autoptr(MhpFleet) f = mhp_fleet_load(path, &e);
+	g_autoptr(MhpScenario) s = f ? mhp_scenario_load(f->scenario, &e) : NULL;
+
+	tap_ok(f && s && f->targets->len == 2, "scenarios/fleet-example.ini and its scenario load%s%s", e ? ": " : "",
+	       e ? e->message : "");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		printf("Bail out! usage: test-libvirt SCENARIO_DIR\n");
+		return 1;
+	}
+	test_shipped_fleet(argv[1]);
 	test_domain_xml();
 	test_domain_xml_refuses();
 	test_dimm_xml();
