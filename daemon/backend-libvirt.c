@@ -49,7 +49,6 @@
 #define ALIAS_PREFIX "ua-"
 #define AGENT_CHANNEL "org.mhpstress.agent.0"
 #define STOP_GRACE_MS 15000
-#define CONSOLE_MAX_LINE 4096
 #define STREAM_MAX_BUFFER (64u << 20)
 #define QMP_EVENT_MAX_DEPTH 16
 
@@ -84,7 +83,6 @@ struct BackendLibvirt {
 	Stream *console;
 	Stream *agent;
 	int console_log;
-	GString *console_line;
 	GSource *timer;  /* the stop deadline */
 	gboolean started;
 	gboolean exited;
@@ -111,9 +109,7 @@ static void lv_unref(gpointer data)
 	g_free((char *)b->cfg.connect);
 	g_free((char *)b->cfg.domain);
 	g_free((char *)b->cfg.gdb);
-	g_string_free(b->console_line, TRUE);
-	g_free(b->base.identity);
-	g_main_context_unref(b->base.ctx);
+	mhp_backend_clear(&b->base);
 	g_free(b);
 }
 
@@ -403,37 +399,18 @@ static void stream_free(Stream *s)
 	g_free(s);
 }
 
-static void console_flush_line(BackendLibvirt *b)
-{
-	if (!b->console_line->len)
-		return;
-	b->base.cb.console_line(&b->base, b->console_line->str, b->base.user_data);
-	g_string_truncate(b->console_line, 0);
-}
-
 static void console_data(BackendLibvirt *b, const char *buf, gssize n)
 {
 	if (b->console_log >= 0 && write(b->console_log, buf, (size_t)n) != n) {
 		/* a full disk loses console.log lines, not the run */
 	}
-	for (gssize i = 0; i < n; i++) {
-		char c = buf[i];
-
-		if (c == '\n') {
-			console_flush_line(b);
-		} else if (c != '\r') {
-			/* the guest is untrusted: cap lines, keep printable bytes */
-			if (b->console_line->len >= CONSOLE_MAX_LINE)
-				console_flush_line(b);
-			g_string_append_c(b->console_line, (c >= 0x20 || c == '\t') ? c : '?');
-		}
-	}
+	mhp_backend_console_feed(&b->base, buf, (gsize)n);
 }
 
 static void stream_eof(Stream *s)
 {
 	if (s == s->b->console)
-		console_flush_line(s->b);
+		mhp_backend_console_flush(&s->b->base);
 	stream_close(s);
 }
 
@@ -686,8 +663,8 @@ static void on_qmp_event(virConnectPtr conn, virDomainPtr dom, const char *event
 			 unsigned int micros, const char *details, void *opaque)
 {
 	BackendLibvirt *b = opaque;
-	struct json_object *data = NULL, *info, *v;
-	MhpHotplugEvent ev = { .type = MHP_HOTPLUG_OST, .slot = -1, .source = -1, .status = -1 };
+	struct json_object *data = NULL;
+	MhpHotplugEvent ev;
 
 	if (b->disposed || !event)
 		return;
@@ -700,16 +677,8 @@ static void on_qmp_event(virConnectPtr conn, virDomainPtr dom, const char *event
 	}
 	log_event(b, "qmp-in", event, data, seconds, micros);
 	if (strcmp(event, "ACPI_DEVICE_OST") == 0) {
-		if (data && json_object_object_get_ex(data, "info", &info) &&
-		    json_object_is_type(info, json_type_object)) {
-			if (json_object_object_get_ex(info, "device", &v) && json_object_is_type(v, json_type_string))
-				ev.device = engine_name(json_object_get_string(v));
-			if (json_object_object_get_ex(info, "slot", &v) && json_object_is_type(v, json_type_string))
-				ev.slot = atoi(json_object_get_string(v));
-			if (json_object_object_get_ex(info, "source", &v) && json_object_is_type(v, json_type_int))
-				ev.source = json_object_get_int(v);
-			if (json_object_object_get_ex(info, "status", &v) && json_object_is_type(v, json_type_int))
-				ev.status = json_object_get_int(v);
+		if (mhp_hotplug_event_from_ost(data, &ev)) {
+			ev.device = engine_name(ev.device);
 			b->base.cb.hotplug(&b->base, &ev, b->base.user_data);
 		}
 	} else if (strcmp(event, "DEVICE_DELETED") != 0 && strcmp(event, "DEVICE_UNPLUG_GUEST_ERROR") != 0) {
@@ -1253,12 +1222,8 @@ MhpBackend *mhp_backend_libvirt_new(GMainContext *ctx, const MhpBackendConfig *c
 	BackendLibvirt *b = g_new0(BackendLibvirt, 1);
 
 	b->refs = 1;
-	b->base.ops = &libvirt_ops;
-	b->base.ctx = ctx ? g_main_context_ref(ctx) : g_main_context_ref_thread_default();
+	mhp_backend_init(&b->base, &libvirt_ops, ctx, agent, cb, user_data);
 	mhp_virt_event_register(b->base.ctx);
-	b->base.cb = *cb;
-	b->base.user_data = user_data;
-	b->base.agent = agent;
 	b->cfg = *cfg;
 	b->cfg.kernel = g_strdup(cfg->kernel);
 	b->cfg.initrd = g_strdup(cfg->initrd);
@@ -1269,7 +1234,6 @@ MhpBackend *mhp_backend_libvirt_new(GMainContext *ctx, const MhpBackendConfig *c
 	b->results_dir = g_strdup(cfg->results_dir);
 	b->cfg.results_dir = b->results_dir;
 	b->console_log = -1;
-	b->console_line = g_string_new(NULL);
 	for (guint i = 0; i < G_N_ELEMENTS(b->cb_ids); i++)
 		b->cb_ids[i] = -1;
 	b->cb_qmp = -1;

@@ -28,7 +28,6 @@
 #define CONNECT_RETRY_MS 20
 #define START_TIMEOUT_MS 30000
 #define QUIT_GRACE_MS 5000
-#define CONSOLE_MAX_LINE 4096
 
 typedef struct {
 	MhpBackend base;
@@ -42,7 +41,6 @@ typedef struct {
 	MhpQmp *qmp;
 	int console_fd;
 	GSource *console_src;
-	GString *console_line;
 	gboolean started;
 	gboolean exited;
 	gboolean stopping;
@@ -155,14 +153,6 @@ static void on_child_exit(GPid pid, gint status, gpointer user_data)
 	q->base.cb.exited(&q->base, how, q->base.user_data);
 }
 
-static void console_flush_line(BackendQemu *q)
-{
-	if (!q->console_line->len)
-		return;
-	q->base.cb.console_line(&q->base, q->console_line->str, q->base.user_data);
-	g_string_truncate(q->console_line, 0);
-}
-
 static gboolean on_console(gint fd, GIOCondition cond, gpointer user_data)
 {
 	BackendQemu *q = user_data;
@@ -172,25 +162,14 @@ static gboolean on_console(gint fd, GIOCondition cond, gpointer user_data)
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return G_SOURCE_CONTINUE;
 	if (n <= 0) {
-		console_flush_line(q);
+		mhp_backend_console_flush(&q->base);
 		g_source_unref(q->console_src);
 		q->console_src = NULL;
 		close(q->console_fd);
 		q->console_fd = -1;
 		return G_SOURCE_REMOVE;
 	}
-	for (ssize_t i = 0; i < n; i++) {
-		char c = buf[i];
-
-		if (c == '\n') {
-			console_flush_line(q);
-		} else if (c != '\r') {
-			/* the guest is untrusted: cap lines, keep printable bytes */
-			if (q->console_line->len >= CONSOLE_MAX_LINE)
-				console_flush_line(q);
-			g_string_append_c(q->console_line, (c >= 0x20 || c == '\t') ? c : '?');
-		}
-	}
+	mhp_backend_console_feed(&q->base, buf, (gsize)n);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -273,18 +252,9 @@ static void qmp_event(MhpQmp *qmp, const char *name, struct json_object *data, s
 {
 	BackendQemu *q = user_data;
 	MhpHotplugEvent ev = { .slot = -1, .source = -1, .status = -1 };
-	struct json_object *v, *info;
+	struct json_object *v;
 
-	if (strcmp(name, "ACPI_DEVICE_OST") == 0 && data && json_object_object_get_ex(data, "info", &info)) {
-		ev.type = MHP_HOTPLUG_OST;
-		if (json_object_object_get_ex(info, "device", &v))
-			ev.device = json_object_get_string(v);
-		if (json_object_object_get_ex(info, "slot", &v))
-			ev.slot = atoi(json_object_get_string(v));
-		if (json_object_object_get_ex(info, "source", &v))
-			ev.source = json_object_get_int(v);
-		if (json_object_object_get_ex(info, "status", &v))
-			ev.status = json_object_get_int(v);
+	if (strcmp(name, "ACPI_DEVICE_OST") == 0 && mhp_hotplug_event_from_ost(data, &ev)) {
 		q->base.cb.hotplug(&q->base, &ev, q->base.user_data);
 	} else if (strcmp(name, "DEVICE_DELETED") == 0 && data) {
 		ev.type = MHP_HOTPLUG_DELETED;
@@ -469,29 +439,6 @@ typedef struct {
 	gpointer user_data;
 } DevOp;
 
-GArray *mhp_memory_devices_from_qmp(struct json_object *ret)
-{
-	GArray *devs = g_array_new(FALSE, TRUE, sizeof(MhpMemoryDevice));
-
-	for (size_t i = 0; json_object_is_type(ret, json_type_array) && i < json_object_array_length(ret); i++) {
-		struct json_object *e = json_object_array_get_idx(ret, i), *data, *v;
-		MhpMemoryDevice d = { .slot = -1 };
-
-		if (!json_object_object_get_ex(e, "data", &data) || !json_object_is_type(data, json_type_object))
-			continue;
-		if (json_object_object_get_ex(data, "id", &v) && json_object_is_type(v, json_type_string))
-			g_strlcpy(d.id, json_object_get_string(v), sizeof(d.id));
-		if (json_object_object_get_ex(data, "addr", &v))
-			d.addr = (guint64)json_object_get_uint64(v);
-		if (json_object_object_get_ex(data, "size", &v))
-			d.size = (guint64)json_object_get_uint64(v);
-		if (json_object_object_get_ex(data, "slot", &v))
-			d.slot = json_object_get_int(v);
-		g_array_append_val(devs, d);
-	}
-	return devs;
-}
-
 static void on_query_devices(MhpQmp *qmp, struct json_object *ret, const GError *error, gpointer user_data)
 {
 	DevOp *op = user_data;
@@ -605,9 +552,7 @@ static void qemu_free(MhpBackend *b)
 	g_free((char *)q->cfg.kernel);
 	g_free((char *)q->cfg.initrd);
 	g_free((char *)q->cfg.gdb);
-	g_string_free(q->console_line, TRUE);
-	g_free(q->base.identity);
-	g_main_context_unref(q->base.ctx);
+	mhp_backend_clear(&q->base);
 	g_free(q);
 }
 
@@ -634,11 +579,7 @@ MhpBackend *mhp_backend_qemu_new(GMainContext *ctx, const MhpBackendConfig *cfg,
 		.ready = qmp_ready, .event = qmp_event, .log = qmp_log, .closed = qmp_closed,
 	};
 
-	q->base.ops = &qemu_ops;
-	q->base.ctx = ctx ? g_main_context_ref(ctx) : g_main_context_ref_thread_default();
-	q->base.cb = *cb;
-	q->base.user_data = user_data;
-	q->base.agent = agent;
+	mhp_backend_init(&q->base, &qemu_ops, ctx, agent, cb, user_data);
 	q->cfg = *cfg;
 	q->cfg.kernel = g_strdup(cfg->kernel);
 	q->cfg.initrd = g_strdup(cfg->initrd);
@@ -646,7 +587,6 @@ MhpBackend *mhp_backend_qemu_new(GMainContext *ctx, const MhpBackendConfig *cfg,
 	q->results_dir = g_strdup(cfg->results_dir);
 	q->cfg.results_dir = q->results_dir;
 	q->console_fd = -1;
-	q->console_line = g_string_new(NULL);
 	q->qmp = mhp_qmp_new(q->base.ctx, &qcb, q);
 	return &q->base;
 }

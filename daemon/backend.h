@@ -85,7 +85,18 @@ struct MhpBackend {
 	gpointer user_data;
 	MhpAgentLink *agent; /* connected by the backend before the guest runs */
 	char *identity;      /* e.g. "QEMU 7.2.22", after start */
+	GString *console_line; /* the console line being read */
 };
+
+/* For backends: set up and tear down the shared part. */
+void mhp_backend_init(MhpBackend *b, const MhpBackendOps *ops, GMainContext *ctx, MhpAgentLink *agent,
+		      const MhpBackendCallbacks *cb, gpointer user_data);
+void mhp_backend_clear(MhpBackend *b);
+/* Console bytes in, cb.console_line per line out (capped, control bytes as '?'). */
+void mhp_backend_console_feed(MhpBackend *b, const char *buf, gsize n);
+void mhp_backend_console_flush(MhpBackend *b);
+/* ACPI_DEVICE_OST's data as an event; its device string is borrowed from @data. */
+gboolean mhp_hotplug_event_from_ost(struct json_object *data, MhpHotplugEvent *ret);
 
 typedef struct {
 	const MhpScenario *scenario;
