@@ -3,7 +3,8 @@
 # test-libvirt.py - the libvirt backend on real libvirt, real QEMU and the real
 # guest: smoke.ini through qemu:///system, qemu:///embed and
 # qemu+tcp://127.0.0.1/system with the same verifications as the QEMU
-# backend; negative.ini's refusal classified; a user's persistent domain; a
+# backend; negative.ini's refusal classified; a hang restarting the guest and a
+# panic with its vmcore; a user's persistent domain; a
 # killed run leaves no domain; a fleet of two with a combined summary; bad
 # URIs and fleet files fail fast and clearly.
 #
@@ -130,6 +131,29 @@ def main():
     ev = jsonl(os.path.join(r, 'events.jsonl'))
     tap.ok(any(e['source'] == 'libvirt' and e['msg'].get('event') == 'DEVICE_REMOVAL_FAILED' for e in ev),
            'negative: libvirt reported DEVICE_REMOVAL_FAILED for the refused unplug')
+
+    # failure classes as with QEMU: a hang restarts the guest (a new domain); a panic leaves a vmcore
+    inject = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'scenarios', 'inject')
+    r = os.path.join(top, 'restart')
+    p = run(kernel, initrd, os.path.join(inject, 'restart.ini'), r, '--backend', 'libvirt')
+    got = [(c['case'], c['outcome'], c['verdict']) for c in jsonl(os.path.join(r, 'cycles.jsonl'))]
+    tap.ok(p.returncode == 0 and got == [('hang', 'hang', 'pass'), ('after-restart-1', 'pass', 'pass'),
+                                         ('after-restart-2', 'pass', 'pass')],
+           'restart-guest: a hang, then two cycles on a new domain', got)
+    r = os.path.join(top, 'panic')
+    p = run(kernel, initrd, os.path.join(inject, 'panic.ini'), r, '--backend', 'libvirt')
+    got = [(c['case'], c['outcome']) for c in jsonl(os.path.join(r, 'cycles.jsonl'))]
+    core = os.path.join(r, 'evidence', 'vmcore')
+    try:
+        with open(core, 'rb') as f:
+            head = f.read(20)
+    except OSError:
+        head = b''
+    tap.ok(p.returncode == 0 and got == [('panic', 'panic')] and head[:4] == b'\x7fELF' and
+           int.from_bytes(head[16:18], 'little') == 4 and int.from_bytes(head[18:20], 'little') == 183,
+           'panic: classified, and virDomainCoreDumpWithFormat wrote an AArch64 ELF core', (got, head))
+    if os.path.exists(core):
+        os.unlink(core)  # 1.3 GB
 
     # a user's persistent domain, shut off: booted, cycled, shut off again, still defined
     name = 'mhp-test-persistent'
