@@ -429,6 +429,21 @@ static gboolean flush_fd(Stream *s)
 	return TRUE;
 }
 
+/* Send what the agent link wrote; FALSE when the stream failed. A full
+ * stream (-2) keeps the rest for its WRITABLE event. */
+static gboolean stream_send(Stream *s)
+{
+	while (s->to_st->len) {
+		int n = virStreamSend(s->st, (const char *)s->to_st->data, s->to_st->len);
+		if (n == -2)
+			return TRUE;
+		if (n < 0)
+			return FALSE;
+		g_byte_array_remove_range(s->to_st, 0, (guint)n);
+	}
+	return TRUE;
+}
+
 static void on_stream(virStreamPtr st, int events, void *opaque)
 {
 	Stream *s = opaque;
@@ -454,14 +469,9 @@ static void on_stream(virStreamPtr st, int events, void *opaque)
 			}
 		}
 	}
-	if ((events & VIR_STREAM_EVENT_WRITABLE) && s->to_st->len) {
-		int n = virStreamSend(st, (const char *)s->to_st->data, s->to_st->len);
-		if (n == -1) {
-			stream_eof(s);
-			return;
-		}
-		if (n > 0)
-			g_byte_array_remove_range(s->to_st, 0, (guint)n);
+	if ((events & VIR_STREAM_EVENT_WRITABLE) && !stream_send(s)) {
+		stream_eof(s);
+		return;
 	}
 	if ((events & (VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP)) && !(events & VIR_STREAM_EVENT_READABLE)) {
 		stream_eof(s);
@@ -490,6 +500,11 @@ static gboolean on_fd(gint fd, GIOCondition cond, gpointer data)
 			return G_SOURCE_CONTINUE;
 		}
 		g_byte_array_append(s->to_st, (guint8 *)buf, (guint)n);
+		/* at once, rather than one loop iteration later */
+		if (!stream_send(s)) {
+			stream_eof(s);
+			return G_SOURCE_CONTINUE;
+		}
 	}
 	stream_update(s);
 	return G_SOURCE_CONTINUE;
