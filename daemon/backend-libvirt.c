@@ -48,7 +48,7 @@
 
 #define ALIAS_PREFIX "ua-"
 #define AGENT_CHANNEL "org.mhpstress.agent.0"
-#define STOP_GRACE_MS 15000
+#define STOP_GRACE_MS 40000 /* a graceful destroy waits 10 s, then SIGKILL */
 #define STREAM_MAX_BUFFER (64u << 20)
 #define QMP_EVENT_MAX_DEPTH 16
 
@@ -269,6 +269,7 @@ struct Work {
 	virDomainPtr dom;
 	WorkFunc fn;
 	void (*finish)(Work *w, const GError *error);
+	void (*abandon)(Work *w); /* the backend was freed first: release what fn made */
 	MhpBackendDoneFunc done;
 	MhpBackendDevicesFunc devices;
 	gpointer user_data;
@@ -307,6 +308,8 @@ static void work_done(GObject *src, GAsyncResult *res, gpointer data)
 	g_task_propagate_boolean(G_TASK(res), &error);
 	if (!w->b->disposed)
 		w->finish(w, error);
+	else if (w->abandon)
+		w->abandon(w);
 	/* the GTask owns w and frees it */
 }
 
@@ -407,6 +410,22 @@ static void console_data(BackendLibvirt *b, const char *buf, gssize n)
 	mhp_backend_console_feed(&b->base, buf, (gsize)n);
 }
 
+/* What the console still holds when the domain stops (a panic's last lines),
+ * up to 1 MiB, and the partial line. */
+static void console_drain(Stream *s)
+{
+	char buf[65536];
+
+	for (int i = 0; i < 16 && !s->closed; i++) {
+		int n = virStreamRecv(s->st, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		console_data(s->b, buf, n);
+	}
+	virResetLastError();
+	mhp_backend_console_flush(&s->b->base);
+}
+
 static void stream_eof(Stream *s)
 {
 	if (s == s->b->console)
@@ -417,7 +436,7 @@ static void stream_eof(Stream *s)
 static gboolean flush_fd(Stream *s)
 {
 	while (s->to_fd->len) {
-		ssize_t n = write(s->fd, s->to_fd->data, s->to_fd->len);
+		ssize_t n = send(s->fd, s->to_fd->data, s->to_fd->len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -568,8 +587,10 @@ static void emit_exited(BackendLibvirt *b, const char *how)
 	}
 	if (b->agent)
 		stream_close(b->agent);
-	if (b->console)
+	if (b->console) {
+		console_drain(b->console);
 		stream_close(b->console);
+	}
 	if (!b->started) {
 		b->started = TRUE;
 		g_autoptr(GError) e = g_error_new(G_IO_ERROR, G_IO_ERROR_FAILED, "%s before the guest started", how);
@@ -704,14 +725,40 @@ static void on_qmp_event(virConnectPtr conn, virDomainPtr dom, const char *event
 	json_object_put(data);
 }
 
+typedef struct {
+	BackendLibvirt *b;
+	int reason;
+} Closed;
+
+static gboolean conn_closed_main(gpointer data)
+{
+	Closed *c = data;
+	static const char *const why[] = { "an error", "end of file", "a keepalive timeout", "the client" };
+	g_autofree char *how = g_strdup_printf("the libvirt connection to '%s' closed (%s)", c->b->uri,
+					       c->reason >= 0 && c->reason < (int)G_N_ELEMENTS(why) ? why[c->reason]
+												 : "unknown");
+
+	emit_exited(c->b, how);
+	return G_SOURCE_REMOVE;
+}
+
+static void closed_free(gpointer data)
+{
+	Closed *c = data;
+
+	lv_unref(c->b);
+	g_free(c);
+}
+
+/* libvirt calls this from whichever thread holds the connection (often a
+ * worker in the middle of an RPC): hand it to the engine's context. */
 static void on_conn_closed(virConnectPtr conn, int reason, void *opaque)
 {
-	BackendLibvirt *b = opaque;
-	static const char *const why[] = { "an error", "end of file", "a keepalive timeout", "the client" };
-	g_autofree char *how = g_strdup_printf("the libvirt connection to '%s' closed (%s)", b->uri,
-					       reason >= 0 && reason < (int)G_N_ELEMENTS(why) ? why[reason] : "unknown");
+	Closed *c = g_new(Closed, 1);
 
-	emit_exited(b, how);
+	c->b = lv_ref(opaque);
+	c->reason = reason;
+	g_main_context_invoke_full(c->b->base.ctx, G_PRIORITY_DEFAULT, conn_closed_main, c, closed_free);
 }
 
 /* ---- start ----------------------------------------------------------- */
@@ -722,6 +769,18 @@ typedef struct {
 	char *name;
 	char *identity;
 } StartResult;
+
+static void start_result_free(StartResult *r)
+{
+	for (virStreamPtr *st = (virStreamPtr[]){ r->console, r->agent, NULL }; *st; st++) {
+		if (virStreamAbort(*st) < 0)
+			virResetLastError();
+		virStreamFree(*st);
+	}
+	g_free(r->name);
+	g_free(r->identity);
+	g_free(r);
+}
 
 static gboolean is_embedded(const char *uri)
 {
@@ -787,10 +846,12 @@ static gboolean start_work(Work *w, GError **error)
 				    "the domain '%s' on '%s' is running; shut it off first: mhpstress boots it paused, "
 				    "so that the console and the agent see everything",
 				    b->cfg.domain, b->uri);
+			g_clear_pointer(&w->dom, virDomainFree); /* not ours: never stop it */
 			return FALSE;
 		}
 		if (w->dom && virDomainCreateWithFlags(w->dom, flags) < 0) {
 			set_virt_error(error, "cannot start the domain '%s'", b->cfg.domain);
+			g_clear_pointer(&w->dom, virDomainFree);
 			return FALSE;
 		}
 		r->name = g_strdup(b->cfg.domain);
@@ -976,19 +1037,27 @@ static void start_finish(Work *w, const GError *error)
 		b->base.cb.started(&b->base, e, b->base.user_data);
 		/* the engine stops us, or frees us, which destroys the domain */
 	}
-	if (r->console)
-		virStreamFree(r->console);
-	if (r->agent)
-		virStreamFree(r->agent);
-	g_free(r->name);
-	g_free(r->identity);
-	g_free(r);
+	start_result_free(r);
 	w->user_data = NULL;
+}
+
+/* Freed while starting: the streams hold the connection open, so without
+ * this autodestroy would never fire; the domain is ours to destroy. */
+static void start_abandon(Work *w)
+{
+	if (w->user_data)
+		start_result_free(w->user_data);
+	w->user_data = NULL;
+	if (w->dom && virDomainDestroy(w->dom) < 0)
+		virResetLastError();
 }
 
 static void lv_start(MhpBackend *base)
 {
-	work_run((BackendLibvirt *)base, start_work, start_finish, work_new(NULL, NULL));
+	Work *w = work_new(NULL, NULL);
+
+	w->abandon = start_abandon;
+	work_run((BackendLibvirt *)base, start_work, start_finish, w);
 }
 
 /* ---- hotplug --------------------------------------------------------- */

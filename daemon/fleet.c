@@ -14,6 +14,7 @@
  *   connect = qemu+ssh://host/system
  *   domain = NAME                       # optional: an existing domain
  *
+ * A '#' after whitespace starts a comment, as at the start of a line.
  * Every error names the file, the line and the key.
  */
 #include <errno.h>
@@ -69,7 +70,7 @@ static gboolean fail(GError **error, const char *path, guint line, const char *f
 
 static gboolean valid_name(const char *s)
 {
-	if (!*s || strlen(s) > 64)
+	if (!*s || *s == '.' || strlen(s) > 64) /* not ".", "..", nor hidden */
 		return FALSE;
 	for (; *s; s++)
 		if (!g_ascii_isalnum(*s) && *s != '-' && *s != '_' && *s != '.')
@@ -113,8 +114,8 @@ static gboolean fleet_key(MhpFleet *f, const char *dir, const char *key, const c
 	if (strcmp(key, "seed") == 0) {
 		char *end;
 		errno = 0;
-		g_ascii_strtoull(val, &end, 0);
-		if (errno || *end)
+		g_ascii_strtoull(val, &end, 10);
+		if (errno || *end || !g_ascii_isdigit(*val))
 			return fail(error, f->path, line, "[fleet] seed: '%s' is not a whole number", val);
 		f->seed = g_strdup(val);
 		return TRUE;
@@ -165,6 +166,13 @@ MhpFleet *mhp_fleet_load_data(const char *path, const char *text, GError **error
 
 		if (!*ln || ln[0] == '#')
 			continue;
+		for (char *h = strchr(ln, '#'); h; h = strchr(h + 1, '#')) {
+			if (h > ln && g_ascii_isspace(h[-1])) {
+				*h = '\0';
+				g_strchomp(ln);
+				break;
+			}
+		}
 		if (ln[0] == '[') {
 			char *end = strchr(ln, ']');
 			if (!end || end[1])

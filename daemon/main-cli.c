@@ -546,7 +546,7 @@ static int cmd_fleet(int argc, char **argv)
 			opts.cycles = 0;
 	}
 	if (fl->seed) {
-		opts.seed = g_ascii_strtoull(fl->seed, NULL, 0);
+		opts.seed = g_ascii_strtoull(fl->seed, NULL, 10);
 		opts.have_seed = TRUE;
 	}
 	opts.kernel = kernel;

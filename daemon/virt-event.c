@@ -16,6 +16,7 @@
  * inside the remove call.
  */
 #include <glib-unix.h>
+#include <signal.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
@@ -194,7 +195,9 @@ static void timer_arm(Timer *t)
 	drop_source(&t->src);
 	if (t->interval < 0)
 		return;
-	t->src = t->interval ? g_timeout_source_new((guint)t->interval) : g_idle_source_new();
+	/* 0 ms (libvirt's "as soon as possible", used to dispatch events)
+	 * at default priority, not idle priority behind busy sources */
+	t->src = g_timeout_source_new((guint)t->interval);
 	g_source_set_callback(t->src, on_timer, GINT_TO_POINTER(t->id), NULL);
 	g_source_attach(t->src, loop_ctx);
 }
@@ -219,7 +222,8 @@ static void update_timeout(int id, int interval)
 {
 	g_mutex_lock(&lock);
 	Timer *t = g_hash_table_lookup(timers, GINT_TO_POINTER(id));
-	if (t && t->interval != interval) {
+	/* as libvirt's own loop does: an update restarts the timer */
+	if (t) {
 		t->interval = interval;
 		timer_arm(t);
 	}
@@ -253,6 +257,9 @@ static gpointer do_register(gpointer data)
 	 * act on are taken with virGetLastError(). Users can still ask. */
 	if (!g_getenv("LIBVIRT_LOG_OUTPUTS"))
 		g_setenv("LIBVIRT_LOG_OUTPUTS", "4:file:/dev/null", FALSE);
+	/* libvirt's sockets write() without MSG_NOSIGNAL: a dropped libvirtd
+	 * must be an error on the connection, not the death of every run */
+	signal(SIGPIPE, SIG_IGN);
 	loop_ctx = g_main_context_ref(data);
 	handles = g_hash_table_new(g_direct_hash, g_direct_equal);
 	timers = g_hash_table_new(g_direct_hash, g_direct_equal);

@@ -170,6 +170,14 @@ def main():
            '--domain: the existing domain runs 2 cycles')
     st = virsh(SYSTEM, 'domstate', name).stdout.strip()
     tap.ok(st == 'shut off', '--domain: it is shut off afterwards and still defined', st)
+    # a running domain is somebody's guest: refused, and left running
+    virsh(SYSTEM, 'start', name)
+    p = run(kernel, initrd, 'smoke.ini', os.path.join(top, 'busy'), '--backend', 'libvirt', '--domain', name,
+            timeout=120)
+    st = virsh(SYSTEM, 'domstate', name).stdout.strip()
+    tap.ok(p.returncode == 2 and "the domain '%s' on 'qemu:///system' is running" % name in p.stderr and
+           st == 'running', '--domain: a running domain is refused and left running', (p.stderr[-500:], st))
+    virsh(SYSTEM, 'destroy', name)
     virsh(SYSTEM, 'undefine', '--nvram', name)
 
     # SIGKILL mid-run: libvirtd's autodestroy removes the domain

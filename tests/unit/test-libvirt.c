@@ -116,6 +116,15 @@ static void test_fleet(void)
 	expect_error("[fleet]\nscenario = s.ini\n[hosts]\n", "/x/f.ini:3: unknown group [hosts]");
 	expect_error("[fleet]\nscenario s.ini\n", "/x/f.ini:2: 'scenario s.ini' is not 'key = value'");
 	expect_error("connect = x\n", "/x/f.ini:1: key 'connect' outside any group");
+	expect_error("[fleet]\nscenario = s.ini\n[target ..]\n", "/x/f.ini:3: [target ..]: a target name");
+	expect_error("[fleet]\nscenario = s.ini\nseed = -1\n", "/x/f.ini:3: [fleet] seed: '-1'");
+
+	g_autoptr(MhpFleet) g = mhp_fleet_load_data("/x/f.ini",
+						    "[fleet]  # the run\nscenario = s.ini   # relative\ncycles = 10 # n\n"
+						    "[target a] # one\nconnect = qemu:///system#frag\n", &e);
+	tap_ok(g && strcmp(g->scenario, "/x/s.ini") == 0 && g->cycles == 10 &&
+		       strcmp(((MhpFleetTarget *)g_ptr_array_index(g->targets, 0))->connect, "qemu:///system#frag") == 0,
+	       "a hash after whitespace starts a comment; one inside a value does not");
 }
 
 static void test_shipped_fleet(const char *dir)
