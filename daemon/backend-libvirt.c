@@ -51,6 +51,9 @@
 #define STOP_GRACE_MS 40000 /* a graceful destroy waits 10 s, then SIGKILL */
 #define STREAM_MAX_BUFFER (64u << 20)
 #define QMP_EVENT_MAX_DEPTH 16
+/* Transient domains carry who made them, so an orphan can be recognized:
+ * one whose mhpstress died while libvirtd was down (autodestroy lost). */
+#define OWNER_NS "https://mhpstress.org/xmlns/owner/1"
 
 typedef struct BackendLibvirt BackendLibvirt;
 
@@ -218,6 +221,9 @@ char *mhp_backend_libvirt_domain_xml(const MhpBackendConfig *cfg, const char *na
 	g_string_append_printf(x, "    <numa><cell id='0' cpus='0-%u' memory='%" G_GUINT64_FORMAT "' unit='KiB'/></numa>\n"
 				  "  </cpu>\n",
 			       s->guest.cpus - 1, s->guest.memory >> 10);
+	t = mhp_backend_libvirt_owner();
+	g_string_append_printf(x, "  <metadata><mhp:owner xmlns:mhp='" OWNER_NS "' %s/></metadata>\n", t);
+	g_free(t);
 	g_string_append_printf(x, "  <on_poweroff>destroy</on_poweroff>\n"
 				  "  <on_reboot>%s</on_reboot>\n"
 				  "  <on_crash>preserve</on_crash>\n",
@@ -256,6 +262,75 @@ char *mhp_backend_libvirt_dimm_xml(const MhpDimmSpec *d)
 static const char *engine_name(const char *alias)
 {
 	return alias && g_str_has_prefix(alias, ALIAS_PREFIX) ? alias + strlen(ALIAS_PREFIX) : alias;
+}
+
+/* ---- owners: finding our own orphans --------------------------------- */
+
+/* "host='h' boot='b' pid='n' start='t'" for this process: the host name,
+ * the kernel's boot id and the pid's start time tell a dead owner from a
+ * reused pid. */
+char *mhp_backend_libvirt_owner(void)
+{
+	g_autofree char *boot = NULL, *stat = NULL;
+	g_autofree char *host = g_markup_escape_text(g_get_host_name(), -1);
+	const char *start = "0";
+	char *p;
+
+	g_file_get_contents("/proc/sys/kernel/random/boot_id", &boot, NULL, NULL);
+	g_file_get_contents("/proc/self/stat", &stat, NULL, NULL);
+	/* field 22, counted after the ')' that ends the command name */
+	g_auto(GStrv) f = stat && (p = strrchr(stat, ')')) ? g_strsplit(p + 2, " ", 22) : NULL;
+
+	if (f && g_strv_length(f) >= 21)
+		start = f[19];
+	return g_strdup_printf("host='%s' boot='%s' pid='%d' start='%s'", host, boot ? g_strstrip(boot) : "",
+			       getpid(), start);
+}
+
+/* name='v' or name="v" (libvirt gives the element back re-serialized) */
+static char *owner_attr(const char *xml, const char *name)
+{
+	g_autofree char *key = g_strdup_printf(" %s=", name);
+	const char *p = strstr(xml, key), *e;
+
+	if (!p)
+		return NULL;
+	p += strlen(key);
+	if (*p != '\'' && *p != '"')
+		return NULL;
+	e = strchr(p + 1, *p);
+	return e ? g_strndup(p + 1, (gsize)(e - p - 1)) : NULL;
+}
+
+/* @d was made by an mhpstress on this host, this boot, that is gone. */
+static gboolean is_orphan(virDomainPtr d)
+{
+	g_autofree char *owner = mhp_backend_libvirt_owner();
+	g_autofree char *mine = g_strconcat(" ", owner, NULL); /* every attribute after a space */
+	char *theirs = virDomainGetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, OWNER_NS, VIR_DOMAIN_AFFECT_LIVE);
+	g_autofree char *h1 = NULL, *h2 = NULL, *b1 = NULL, *b2 = NULL, *pid = NULL, *st = NULL;
+	g_autofree char *path = NULL, *stat = NULL;
+	gboolean orphan = FALSE;
+
+	if (!theirs) {
+		virResetLastError();
+		return FALSE; /* not ours */
+	}
+	h1 = owner_attr(mine, "host"), h2 = owner_attr(theirs, "host");
+	b1 = owner_attr(mine, "boot"), b2 = owner_attr(theirs, "boot");
+	pid = owner_attr(theirs, "pid"), st = owner_attr(theirs, "start");
+	if (h2 && b2 && pid && st && g_strcmp0(h1, h2) == 0 && g_strcmp0(b1, b2) == 0) {
+		path = g_strdup_printf("/proc/%s/stat", pid);
+		if (!g_file_get_contents(path, &stat, NULL, NULL)) {
+			orphan = TRUE;
+		} else {
+			char *p = strrchr(stat, ')');
+			g_auto(GStrv) f = p ? g_strsplit(p + 2, " ", 22) : NULL;
+			orphan = !f || g_strv_length(f) < 21 || strcmp(f[19], st) != 0;
+		}
+	}
+	free(theirs);
+	return orphan;
 }
 
 /* ---- work on a thread, results on the engine's context ---------------- */
@@ -841,6 +916,9 @@ static gboolean start_work(Work *w, GError **error)
 	}
 	if (b->cfg.domain) {
 		w->dom = virDomainLookupByName(w->conn, b->cfg.domain);
+		if (w->dom && virDomainIsActive(w->dom) == 1 && is_orphan(w->dom) && virDomainDestroy(w->dom) == 0)
+			g_clear_pointer(&w->dom, virDomainFree); /* our own leftover, transient: gone now */
+		virResetLastError();
 		if (w->dom && virDomainIsActive(w->dom) == 1) {
 			g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
 				    "the domain '%s' on '%s' is running; shut it off first: mhpstress boots it paused, "
@@ -866,6 +944,11 @@ static gboolean start_work(Work *w, GError **error)
 				  : i == 1       ? g_strdup_printf("mhpstress-%s", b->cfg.scenario->name)
 						 : g_strdup_printf("mhpstress-%s-%d", b->cfg.scenario->name, i);
 			other = virDomainLookupByName(w->conn, r->name);
+			if (other && is_orphan(other) && virDomainDestroy(other) == 0) {
+				/* transient: destroying it undefines it; the name is free */
+				g_clear_pointer(&other, virDomainFree);
+			}
+			virResetLastError();
 			if (other) {
 				virDomainFree(other);
 				if (b->cfg.domain)

@@ -122,6 +122,8 @@ MhpBackend *mhp_backend_libvirt_new(GMainContext *ctx, const MhpBackendConfig *c
 /* The transient domain mhpstress defines for @cfg's scenario (for tests
  * and --dry-run); NULL with @error when [guest] has no libvirt equivalent. */
 char *mhp_backend_libvirt_domain_xml(const MhpBackendConfig *cfg, const char *name, GError **error);
+/* This process as the owner recorded in a transient domain's metadata. */
+char *mhp_backend_libvirt_owner(void);
 /* The <memory model='dimm'> device for @d, aliased "ua-" + d->id. */
 char *mhp_backend_libvirt_dimm_xml(const MhpDimmSpec *d);
 

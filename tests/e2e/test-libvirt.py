@@ -5,7 +5,8 @@
 # qemu+tcp://127.0.0.1/system with the same verifications as the QEMU
 # backend; negative.ini's refusal classified; a hang restarting the guest and a
 # panic with its vmcore; a user's persistent domain; a
-# killed run leaves no domain; a fleet of two with a combined summary; bad
+# killed run leaves no domain; a killed libvirtd ends the run, and its orphan
+# is reaped by the next run; a fleet of two with a combined summary; bad
 # URIs and fleet files fail fast and clearly.
 #
 # Needs libvirtd with a TCP listener on loopback: tools/check starts one
@@ -202,6 +203,50 @@ def main():
         time.sleep(0.2)
     tap.ok(dom not in active_domains(SYSTEM), 'kill: libvirtd destroyed the domain when the client died')
     tap.ok(all(isinstance(c, dict) for c in jsonl(os.path.join(r, 'cycles.jsonl'))), 'kill: cycles.jsonl parses')
+
+    # libvirtd dies mid-run: the run ends at once, classified; the domain outlives
+    # it (libvirtd reconnects to it on restart), and the next run reaps it
+    state = os.environ.get('MHPSTRESS_LIBVIRT_STATE', '/run/mhpstress/libvirtd')
+    setup = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'tools', 'libvirt-setup')
+    try:
+        lvpid = int(open(os.path.join(state, 'libvirtd.pid')).read())
+        os.kill(lvpid, 0)
+    except (OSError, ValueError):
+        tap.bail('the libvirtd-death check needs the libvirtd of tools/libvirt-setup (no live %s/libvirtd.pid)' % state)
+    r = os.path.join(top, 'libvirtd-killed')
+    proc = subprocess.Popen([MHP, 'run', os.path.join(SCEN, 'smoke.ini'), '--kernel', kernel, '--initrd', initrd,
+                             '--results', r, '--cycles', '100', '--backend', 'libvirt', '--connect', TCP],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if len(jsonl(os.path.join(r, 'cycles.jsonl'))) >= 1:
+                break
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.2)
+    orphan = domain_of(r)
+    os.kill(lvpid, signal.SIGKILL)
+    t0 = time.monotonic()
+    try:
+        rc = proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        rc = None
+    waited = time.monotonic() - t0
+    try:
+        s = json.load(open(os.path.join(r, 'summary.json')))
+    except (OSError, ValueError):
+        s = {}
+    tap.ok(rc == 1 and waited < 30 and 'libvirt connection' in s.get('message', ''),
+           'libvirtd killed: the run ends in %.1f s with the reason' % waited, (rc, s.get('message')))
+    sp = subprocess.run([setup, 'start'], capture_output=True, text=True, timeout=120)
+    tap.ok(sp.returncode == 0 and orphan in active_domains(SYSTEM),
+           'libvirtd restarted; the dead run\'s domain is still there', (sp.stderr[-300:], orphan))
+    r = os.path.join(top, 'after-orphan')
+    p = run(kernel, initrd, 'smoke.ini', r, '--backend', 'libvirt', '--cycles', '1')
+    tap.ok(p.returncode == 0 and domain_of(r) == orphan and orphan not in active_domains(SYSTEM),
+           'the next run recognized its dead owner, destroyed it and reused the name', (domain_of(r), orphan))
 
     # a fleet of two: local and over TCP, in parallel
     fleet = os.path.join(top, 'fleet.ini')
