@@ -4,6 +4,7 @@
  * files: what they accept and how they say what is wrong.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "fleet.h"
@@ -44,6 +45,12 @@ static void test_domain_xml(void)
 	tap_ok(strstr(x, "console=ttyAMA0 panic=-1 movablecore=256M</cmdline>") != NULL, "the kernel command line");
 	tap_ok(strstr(x, "<on_reboot>destroy</on_reboot>") != NULL, "no reboot unless asked");
 	tap_ok(strstr(x, "pvpanic-pci") && strstr(x, "panic=pause"), "pvpanic, and a panicked guest stays paused");
+
+	g_autofree char *owner = mhp_backend_libvirt_owner();
+	g_autofree char *pid = g_strdup_printf(" pid='%d' ", getpid());
+	tap_ok(strstr(x, "<metadata><mhp:owner xmlns:mhp=") && strstr(x, owner) && strstr(owner, pid) &&
+		       !strstr(owner, "start='0'") && !strstr(owner, "boot=''"),
+	       "the owner in <metadata>: host, boot id, pid and its start time (%s)", owner);
 }
 
 static void test_domain_xml_refuses(void)
