@@ -71,6 +71,22 @@ def active_domains(uri):
     return virsh(uri, 'list', '--name').stdout.split()
 
 
+def start_cycling(kernel, initrd, results):
+    """A long smoke run over TCP, returned once its first cycle is recorded (or after 120 s)."""
+    proc = subprocess.Popen([MHP, 'run', os.path.join(SCEN, 'smoke.ini'), '--kernel', kernel, '--initrd', initrd,
+                             '--results', results, '--cycles', '100', '--backend', 'libvirt', '--connect', TCP],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if len(jsonl(os.path.join(results, 'cycles.jsonl'))) >= 1:
+                break
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.2)
+    return proc
+
+
 def check_smoke(tap, uri, r, p, reference):
     tap.ok(p.returncode == 0, '%s: smoke.ini exits 0' % uri)
     try:
@@ -183,17 +199,7 @@ def main():
 
     # SIGKILL mid-run: libvirtd's autodestroy removes the domain
     r = os.path.join(top, 'killed')
-    proc = subprocess.Popen([MHP, 'run', os.path.join(SCEN, 'smoke.ini'), '--kernel', kernel, '--initrd', initrd,
-                             '--results', r, '--cycles', '100', '--backend', 'libvirt', '--connect', TCP],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if len(jsonl(os.path.join(r, 'cycles.jsonl'))) >= 1:
-                break
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.2)
+    proc = start_cycling(kernel, initrd, r)
     dom = domain_of(r)
     tap.ok(dom and dom in active_domains(SYSTEM), 'kill: the run is cycling on its domain', dom)
     proc.send_signal(signal.SIGKILL)
@@ -214,17 +220,7 @@ def main():
     except (OSError, ValueError):
         tap.bail('the libvirtd-death check needs the libvirtd of tools/libvirt-setup (no live %s/libvirtd.pid)' % state)
     r = os.path.join(top, 'libvirtd-killed')
-    proc = subprocess.Popen([MHP, 'run', os.path.join(SCEN, 'smoke.ini'), '--kernel', kernel, '--initrd', initrd,
-                             '--results', r, '--cycles', '100', '--backend', 'libvirt', '--connect', TCP],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if len(jsonl(os.path.join(r, 'cycles.jsonl'))) >= 1:
-                break
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.2)
+    proc = start_cycling(kernel, initrd, r)
     orphan = domain_of(r)
     os.kill(lvpid, signal.SIGKILL)
     t0 = time.monotonic()
