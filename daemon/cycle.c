@@ -449,6 +449,10 @@ static struct json_object *snapshot_args_full(MhpEngine *e, gboolean full)
 	json_object_object_add(a, "drop_caches", json_object_new_boolean(e->s->verify.drop_caches));
 	/* stressors pause while it is taken: the guest is quiet */
 	json_object_object_add(a, "quiet", json_object_new_boolean(e->s->stressors->len > 0));
+	/* the agent gives up on a stuck kernel read 2 s before our deadline, so
+	 * its ETIMEDOUT ("timed out reading kernel_page_tables") arrives first */
+	json_object_object_add(a, "timeout_ms", json_object_new_int64((int64_t)(e->s->timeouts.agent_ms > 4000
+			? e->s->timeouts.agent_ms - 2000 : e->s->timeouts.agent_ms / 2)));
 	return a;
 }
 
@@ -484,6 +488,22 @@ static gboolean agent_failed(Dimm *d, const GError *error, const char *what)
 	return TRUE;
 }
 
+/* A snapshot that failed. ETIMEDOUT from the agent means a read of /proc or
+ * debugfs never returned while the agent itself kept answering: a task is
+ * stuck in the kernel (D state), which is a kernel failure with evidence
+ * (the vmcore shows where), not a lost agent. */
+static gboolean snapshot_failed(MhpEngine *e, Dimm *d, const GError *error, const char *what)
+{
+	if (error && error->domain == MHP_AGENT_ERRNO && error->code == ETIMEDOUT) {
+		g_autofree char *detail = g_strdup_printf("%s: %s", what, error->message);
+
+		set_failure(d, MHP_FAIL_STUCK_TASK, ETIMEDOUT, "%s", detail);
+		kernel_failure(e, MHP_FAIL_STUCK_TASK, detail);
+		return TRUE;
+	}
+	return agent_failed(d, error, what);
+}
+
 static void on_verify_snapshot(MhpAgentLink *l, struct json_object *ok, const GError *error, gpointer user_data)
 {
 	Dimm *d;
@@ -491,7 +511,7 @@ static void on_verify_snapshot(MhpAgentLink *l, struct json_object *ok, const GE
 
 	if (!e)
 		return;
-	if (agent_failed(d, error, "snapshot after online")) {
+	if (snapshot_failed(e, d, error, "snapshot after online")) {
 		verify_online_done(e, d);
 		return;
 	}
@@ -821,7 +841,7 @@ static void on_verify_removed(MhpAgentLink *l, struct json_object *ok, const GEr
 	if (!e)
 		return;
 	phase_end(e, d, "verify-removed");
-	if (!agent_failed(d, error, "snapshot after removal")) {
+	if (!snapshot_failed(e, d, error, "snapshot after removal")) {
 		const char *failed = NULL;
 
 		remember_snapshot(e, ok);

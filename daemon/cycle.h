@@ -58,6 +58,7 @@ typedef struct {
 #define MHP_FAIL_KERNEL_OOPS "kernel-oops"
 #define MHP_FAIL_EXPECTATION "expectation-failed"
 #define MHP_FAIL_HANG "hang"
+#define MHP_FAIL_STUCK_TASK "stuck-task"
 
 /**
  * mhp_engine_new() - an engine for one run; nothing starts until mhp_engine_start().
