@@ -266,25 +266,41 @@ static const char *engine_name(const char *alias)
 
 /* ---- owners: finding our own orphans --------------------------------- */
 
+/* The start time (field 22 of /proc/PID/stat, counted after the ')' that
+ * ends the command name) of @pid ("self" or a number); NULL when it is gone. */
+static char *start_time(const char *pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%s/stat", pid);
+	g_autofree char *stat = NULL;
+	char *p;
+
+	if (!g_file_get_contents(path, &stat, NULL, NULL) || !(p = strrchr(stat, ')')))
+		return NULL;
+	g_auto(GStrv) f = g_strsplit(p + 2, " ", 22);
+	return g_strv_length(f) >= 21 ? g_strdup(f[19]) : NULL;
+}
+
+static char *boot_id(void)
+{
+	g_autofree char *boot = NULL;
+
+	g_file_get_contents("/proc/sys/kernel/random/boot_id", &boot, NULL, NULL);
+	return g_strdup(boot ? g_strstrip(boot) : "");
+}
+
+static char *host_name(void)
+{
+	return g_markup_escape_text(g_get_host_name(), -1);
+}
+
 /* "host='h' boot='b' pid='n' start='t'" for this process: the host name,
  * the kernel's boot id and the pid's start time tell a dead owner from a
  * reused pid. */
 char *mhp_backend_libvirt_owner(void)
 {
-	g_autofree char *boot = NULL, *stat = NULL;
-	g_autofree char *host = g_markup_escape_text(g_get_host_name(), -1);
-	const char *start = "0";
-	char *p;
+	g_autofree char *host = host_name(), *boot = boot_id(), *start = start_time("self");
 
-	g_file_get_contents("/proc/sys/kernel/random/boot_id", &boot, NULL, NULL);
-	g_file_get_contents("/proc/self/stat", &stat, NULL, NULL);
-	/* field 22, counted after the ')' that ends the command name */
-	g_auto(GStrv) f = stat && (p = strrchr(stat, ')')) ? g_strsplit(p + 2, " ", 22) : NULL;
-
-	if (f && g_strv_length(f) >= 21)
-		start = f[19];
-	return g_strdup_printf("host='%s' boot='%s' pid='%d' start='%s'", host, boot ? g_strstrip(boot) : "",
-			       getpid(), start);
+	return g_strdup_printf("host='%s' boot='%s' pid='%d' start='%s'", host, boot, getpid(), start ? start : "0");
 }
 
 /* name='v' or name="v" (libvirt gives the element back re-serialized) */
@@ -305,31 +321,24 @@ static char *owner_attr(const char *xml, const char *name)
 /* @d was made by an mhpstress on this host, this boot, that is gone. */
 static gboolean is_orphan(virDomainPtr d)
 {
-	g_autofree char *owner = mhp_backend_libvirt_owner();
-	g_autofree char *mine = g_strconcat(" ", owner, NULL); /* every attribute after a space */
 	char *theirs = virDomainGetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, OWNER_NS, VIR_DOMAIN_AFFECT_LIVE);
-	g_autofree char *h1 = NULL, *h2 = NULL, *b1 = NULL, *b2 = NULL, *pid = NULL, *st = NULL;
-	g_autofree char *path = NULL, *stat = NULL;
-	gboolean orphan = FALSE;
+	g_autofree char *host = NULL, *boot = NULL, *pid = NULL, *start = NULL, *now = NULL;
+	g_autofree char *my_host = host_name(), *my_boot = boot_id();
+	gboolean orphan;
 
 	if (!theirs) {
 		virResetLastError();
 		return FALSE; /* not ours */
 	}
-	h1 = owner_attr(mine, "host"), h2 = owner_attr(theirs, "host");
-	b1 = owner_attr(mine, "boot"), b2 = owner_attr(theirs, "boot");
-	pid = owner_attr(theirs, "pid"), st = owner_attr(theirs, "start");
-	if (h2 && b2 && pid && st && g_strcmp0(h1, h2) == 0 && g_strcmp0(b1, b2) == 0) {
-		path = g_strdup_printf("/proc/%s/stat", pid);
-		if (!g_file_get_contents(path, &stat, NULL, NULL)) {
-			orphan = TRUE;
-		} else {
-			char *p = strrchr(stat, ')');
-			g_auto(GStrv) f = p ? g_strsplit(p + 2, " ", 22) : NULL;
-			orphan = !f || g_strv_length(f) < 21 || strcmp(f[19], st) != 0;
-		}
-	}
+	host = owner_attr(theirs, "host");
+	boot = owner_attr(theirs, "boot");
+	pid = owner_attr(theirs, "pid");
+	start = owner_attr(theirs, "start");
 	free(theirs);
+	if (!pid || !start || g_strcmp0(host, my_host) != 0 || g_strcmp0(boot, my_boot) != 0)
+		return FALSE; /* another host's or another boot's: not ours to judge */
+	now = *pid && strspn(pid, "0123456789") == strlen(pid) ? start_time(pid) : NULL;
+	orphan = !now || strcmp(now, start) != 0;
 	return orphan;
 }
 

@@ -45,8 +45,6 @@ void mhp_fleet_free(MhpFleet *f)
 	g_free(f->scenario);
 	g_free(f->kernel);
 	g_free(f->initrd);
-	g_free(f->duration);
-	g_free(f->seed);
 	if (f->targets)
 		g_ptr_array_free(f->targets, TRUE);
 	g_free(f);
@@ -108,16 +106,16 @@ static gboolean fleet_key(MhpFleet *f, const char *dir, const char *key, const c
 		guint64 ms;
 		if (!mhp_parse_duration(val, &ms) || !ms)
 			return fail(error, f->path, line, "[fleet] duration: '%s' is not a duration like 90s, 10m or 8h", val);
-		f->duration = g_strdup(val);
+		f->duration_ms = (gint64)ms;
 		return TRUE;
 	}
 	if (strcmp(key, "seed") == 0) {
 		char *end;
 		errno = 0;
-		g_ascii_strtoull(val, &end, 10);
+		f->seed = g_ascii_strtoull(val, &end, 10);
 		if (errno || *end || !g_ascii_isdigit(*val))
 			return fail(error, f->path, line, "[fleet] seed: '%s' is not a whole number", val);
-		f->seed = g_strdup(val);
+		f->have_seed = TRUE;
 		return TRUE;
 	}
 	return fail(error, f->path, line, "[fleet] %s: unknown key (scenario, kernel, initrd, cycles, duration, seed)",
@@ -158,6 +156,7 @@ MhpFleet *mhp_fleet_load_data(const char *path, const char *text, GError **error
 
 	f->path = g_strdup(path);
 	f->cycles = -1;
+	f->duration_ms = -1;
 	f->targets = g_ptr_array_new_with_free_func(target_free);
 	for (guint i = 0; lines[i]; i++) {
 		g_autofree char *ln = g_strstrip(g_strdup(lines[i]));

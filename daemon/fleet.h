@@ -20,8 +20,9 @@ typedef struct {
 	char *kernel;   /* NULL: the run's default */
 	char *initrd;
 	gint64 cycles;  /* -1: the scenario's */
-	char *duration; /* NULL: the scenario's */
-	char *seed;     /* NULL: each target picks its own */
+	gint64 duration_ms; /* -1: the scenario's */
+	gboolean have_seed; /* else each target picks its own */
+	guint64 seed;
 	GPtrArray *targets; /* MhpFleetTarget */
 } MhpFleet;
 

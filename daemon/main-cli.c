@@ -195,26 +195,55 @@ static gboolean uri_is_remote(const char *uri)
 	return p && p[3] && p[3] != '/';
 }
 
-static gboolean check_backend(const char *backend, char **connect, const char *domain, const char *gdb)
+/* --backend, --connect and --domain, shared by run and start */
+typedef struct {
+	char *backend;
+	char *connect;
+	char *domain;
+} BackendArgs;
+
+static void backend_args_clear(BackendArgs *a)
 {
-	if (backend && strcmp(backend, "qemu") != 0 && strcmp(backend, "libvirt") != 0) {
-		fprintf(stderr, "mhpstress: --backend '%s': expected qemu or libvirt\n", backend);
+	g_free(a->backend);
+	g_free(a->connect);
+	g_free(a->domain);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(BackendArgs, backend_args_clear)
+
+static void add_backend_entries(GOptionContext *oc, BackendArgs *a)
+{
+	/* copied by GLib: the array may go */
+	GOptionEntry entries[] = {
+		{ "backend", 0, 0, G_OPTION_ARG_STRING, &a->backend, "qemu (default: mhpstress runs QEMU) or libvirt", "NAME" },
+		{ "connect", 'c', 0, G_OPTION_ARG_STRING, &a->connect, "libvirt URI (default qemu:///system)", "URI" },
+		{ "domain", 0, 0, G_OPTION_ARG_STRING, &a->domain, "libvirt domain to boot (default: a transient one)", "NAME" },
+		{ NULL },
+	};
+
+	g_option_context_add_main_entries(oc, entries, NULL);
+}
+
+/* Validate; --backend libvirt without --connect means qemu:///system. */
+static gboolean check_backend(BackendArgs *a, const char *gdb)
+{
+	if (a->backend && strcmp(a->backend, "qemu") != 0 && strcmp(a->backend, "libvirt") != 0) {
+		fprintf(stderr, "mhpstress: --backend '%s': expected qemu or libvirt\n", a->backend);
 		return FALSE;
 	}
-	if (g_strcmp0(backend, "libvirt") != 0) {
-		if (*connect || domain) {
+	if (g_strcmp0(a->backend, "libvirt") != 0) {
+		if (a->connect || a->domain) {
 			fprintf(stderr, "mhpstress: --connect and --domain need --backend libvirt\n");
 			return FALSE;
 		}
 		return TRUE;
 	}
-	if (!*connect)
-		*connect = g_strdup("qemu:///system");
-	if (!strstr(*connect, "://")) {
-		fprintf(stderr, "mhpstress: --connect '%s': expected a libvirt URI like qemu:///system\n", *connect);
+	if (!a->connect)
+		a->connect = g_strdup("qemu:///system");
+	if (!strstr(a->connect, "://")) {
+		fprintf(stderr, "mhpstress: --connect '%s': expected a libvirt URI like qemu:///system\n", a->connect);
 		return FALSE;
 	}
-	if (gdb && uri_is_remote(*connect))
+	if (gdb && uri_is_remote(a->connect))
 		fprintf(stderr, "mhpstress: --gdb opens the stub on the libvirt host, not here\n");
 	return TRUE;
 }
@@ -223,7 +252,7 @@ static int cmd_run(int argc, char **argv)
 {
 	g_autofree char *kernel = NULL, *initrd = NULL, *results = NULL, *duration = NULL, *seed = NULL, *gdb = NULL;
 	g_autofree char *replay = NULL, *replay_text = NULL, *replay_name = NULL;
-	g_autofree char *backend = NULL, *connect = NULL, *domain = NULL;
+	g_auto(BackendArgs) ba = { 0 };
 	gint64 cycles = -1;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GOptionContext) oc = g_option_context_new("SCENARIO");
@@ -236,9 +265,6 @@ static int cmd_run(int argc, char **argv)
 		{ "seed", 0, 0, G_OPTION_ARG_STRING, &seed, "random seed", "S" },
 		{ "gdb", 0, 0, G_OPTION_ARG_STRING, &gdb, "open QEMU's gdbstub on this TCP port", "PORT" },
 		{ "replay", 0, 0, G_OPTION_ARG_FILENAME, &replay, "repeat a recorded run: its scenario, seed, guest and bounds", "RESULTS_DIR" },
-		{ "backend", 0, 0, G_OPTION_ARG_STRING, &backend, "qemu (default: mhpstress runs QEMU) or libvirt", "NAME" },
-		{ "connect", 'c', 0, G_OPTION_ARG_STRING, &connect, "libvirt URI (default qemu:///system)", "URI" },
-		{ "domain", 0, 0, G_OPTION_ARG_STRING, &domain, "libvirt domain to boot (default: a transient one)", "NAME" },
 		{ NULL },
 	};
 	MhpRunOptions opts = { .cycles = -1, .duration_ms = -1, .backend = "qemu" };
@@ -248,6 +274,7 @@ static int cmd_run(int argc, char **argv)
 	Cli c = { .exit_code = 2 };
 
 	g_option_context_add_main_entries(oc, entries, NULL);
+	add_backend_entries(oc, &ba);
 	if (!g_option_context_parse(oc, &argc, &argv, &error)) {
 		fprintf(stderr, "mhpstress run: %s\n", error->message);
 		return EXIT_USAGE;
@@ -287,11 +314,11 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "mhpstress run: --cycles must be at least 1\n");
 		return EXIT_USAGE;
 	}
-	if (!check_backend(backend, &connect, domain, gdb))
+	if (!check_backend(&ba, gdb))
 		return EXIT_USAGE;
-	opts.backend = backend ? backend : "qemu";
-	opts.connect = connect;
-	opts.domain = domain;
+	opts.backend = ba.backend ? ba.backend : "qemu";
+	opts.connect = ba.connect;
+	opts.domain = ba.domain;
 	opts.cycles = cycles;
 	if (duration) {
 		guint64 ms;
@@ -340,7 +367,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	for (const char *const *f = (const char *const[]){ kernel, initrd, s->guest.firmware, NULL }; *f; f++) {
 		/* libvirt picks its own firmware; a remote host has its own files */
-		if (connect && (*f == s->guest.firmware || uri_is_remote(connect)))
+		if (ba.connect && (*f == s->guest.firmware || uri_is_remote(ba.connect)))
 			continue;
 		if (!g_file_test(*f, G_FILE_TEST_IS_REGULAR)) {
 			fprintf(stderr, "mhpstress: '%s' does not exist%s\n", *f,
@@ -537,18 +564,10 @@ static int cmd_fleet(int argc, char **argv)
 		fprintf(stderr, "mhpstress fleet: cannot get a guest: %s\n", error->message);
 		return EXIT_USAGE;
 	}
-	opts.cycles = fl->cycles;
-	if (fl->duration) {
-		guint64 ms = 0;
-		mhp_parse_duration(fl->duration, &ms); /* checked when loaded */
-		opts.duration_ms = (gint64)ms;
-		if (fl->cycles < 0)
-			opts.cycles = 0;
-	}
-	if (fl->seed) {
-		opts.seed = g_ascii_strtoull(fl->seed, NULL, 10);
-		opts.have_seed = TRUE;
-	}
+	opts.cycles = fl->duration_ms > 0 && fl->cycles < 0 ? 0 : fl->cycles; /* 0: bounded by time */
+	opts.duration_ms = fl->duration_ms;
+	opts.seed = fl->seed;
+	opts.have_seed = fl->have_seed;
 	opts.kernel = kernel;
 	opts.initrd = initrd;
 	if (!results) {
@@ -884,7 +903,7 @@ static int cmd_ctl(const char *socket_path, int argc, char **argv)
 	const char *cmd = argv[0];
 	gboolean json = FALSE;
 	g_autofree char *kernel = NULL, *initrd = NULL, *duration = NULL, *seed = NULL;
-	g_autofree char *backend = NULL, *connect = NULL, *domain = NULL;
+	g_auto(BackendArgs) ba = { 0 };
 	gint64 cycles = -1;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GOptionContext) oc = g_option_context_new(NULL);
@@ -898,9 +917,6 @@ static int cmd_ctl(const char *socket_path, int argc, char **argv)
 		{ "cycles", 0, 0, G_OPTION_ARG_INT64, &cycles, "number of cycles", "N" },
 		{ "duration", 0, 0, G_OPTION_ARG_STRING, &duration, "run for this long", "T" },
 		{ "seed", 0, 0, G_OPTION_ARG_STRING, &seed, "random seed", "S" },
-		{ "backend", 0, 0, G_OPTION_ARG_STRING, &backend, "qemu (default) or libvirt", "NAME" },
-		{ "connect", 'c', 0, G_OPTION_ARG_STRING, &connect, "libvirt URI (default qemu:///system)", "URI" },
-		{ "domain", 0, 0, G_OPTION_ARG_STRING, &domain, "libvirt domain to boot", "NAME" },
 		{ NULL },
 	};
 	g_autofree char *path = socket_path ? g_strdup(socket_path) : ctl_default_socket();
@@ -908,8 +924,10 @@ static int cmd_ctl(const char *socket_path, int argc, char **argv)
 	Ctl c = { .fd = -1 };
 
 	g_option_context_add_main_entries(oc, common, NULL);
-	if (strcmp(cmd, "start") == 0)
+	if (strcmp(cmd, "start") == 0) {
 		g_option_context_add_main_entries(oc, start, NULL);
+		add_backend_entries(oc, &ba);
+	}
 	if (!g_option_context_parse(oc, &argc, &argv, &error)) {
 		fprintf(stderr, "mhpstress %s: %s\n", cmd, error->message);
 		return EXIT_USAGE;
@@ -923,7 +941,7 @@ static int cmd_ctl(const char *socket_path, int argc, char **argv)
 
 		if (argc != 2)
 			return usage(stderr);
-		if (!check_backend(backend, &connect, domain, NULL))
+		if (!check_backend(&ba, NULL))
 			return EXIT_USAGE;
 		/* check here too: errors name the file as the user wrote it */
 		s = mhp_scenario_load(argv[1], &error);
@@ -947,10 +965,10 @@ static int cmd_ctl(const char *socket_path, int argc, char **argv)
 		json_object_object_add(args, "scenario_name", json_object_new_string(base));
 		json_object_object_add(args, "kernel", json_object_new_string(kernel));
 		json_object_object_add(args, "initrd", json_object_new_string(initrd));
-		if (connect)
-			json_object_object_add(args, "connect", json_object_new_string(connect));
-		if (domain)
-			json_object_object_add(args, "domain", json_object_new_string(domain));
+		if (ba.connect)
+			json_object_object_add(args, "connect", json_object_new_string(ba.connect));
+		if (ba.domain)
+			json_object_object_add(args, "domain", json_object_new_string(ba.domain));
 		if (cycles >= 0)
 			json_object_object_add(args, "cycles", json_object_new_int64(cycles));
 		if (duration) {
