@@ -111,6 +111,9 @@ typedef struct {
 MhpBackend *mhp_backend_qemu_new(GMainContext *ctx, const MhpBackendConfig *cfg, MhpAgentLink *agent,
 				 const MhpBackendCallbacks *cb, gpointer user_data);
 
+/* Kill the QEMU a dead run left in @dir, by qemu.pid, if it is ours. */
+void mhp_backend_qemu_recover(const char *dir);
+
 /* The QEMU command line for @cfg (for tests and --dry-run), without the
  * run-directory sockets. */
 GPtrArray *mhp_backend_qemu_argv(const MhpBackendConfig *cfg, const char *rundir);
@@ -129,6 +132,44 @@ char *mhp_backend_libvirt_dimm_xml(const MhpDimmSpec *d);
 
 /* query-memory-devices' return array as MhpMemoryDevice entries. */
 GArray *mhp_memory_devices_from_qmp(struct json_object *ret);
+
+/*
+ * The registry: every backend is one MhpBackendClass, found by name. The
+ * CLI, the daemon and the engine go through it, never through a name
+ * compare of their own.
+ */
+typedef struct MhpBackendClass {
+	const char *name;
+	MhpBackend *(*new)(GMainContext *ctx, const MhpBackendConfig *cfg, MhpAgentLink *agent,
+			   const MhpBackendCallbacks *cb, gpointer user_data);
+	/*
+	 * Check and complete the backend's options in place (@connect may get
+	 * a default); NULL: the backend takes neither, and giving one is an
+	 * error.
+	 */
+	gboolean (*parse_options)(char **connect, char **domain, GError **error);
+	/* A run in @run_dir whose owner died: stop what it left running. NULL: nothing to do. */
+	void (*recover)(const char *run_dir);
+} MhpBackendClass;
+
+/* NULL for an unknown name. */
+const MhpBackendClass *mhp_backend_class_find(const char *name);
+/* "qemu, libvirt": the names mhp_backend_class_find() knows, for messages. */
+const char *mhp_backend_class_names(void);
+/*
+ * Look @name up (NULL: "qemu") and check @connect/@domain with its
+ * parse_options. Error messages name the option: "--backend 'x': ...".
+ */
+const MhpBackendClass *mhp_backend_options_check(const char *name, char **connect, char **domain,
+						  GError **error);
+/* A libvirt URI that names a host ("qemu+ssh://h/system"), not this one. */
+gboolean mhp_backend_uri_is_remote(const char *uri);
+
+static inline MhpBackend *mhp_backend_new(const MhpBackendClass *cls, GMainContext *ctx, const MhpBackendConfig *cfg,
+					  MhpAgentLink *agent, const MhpBackendCallbacks *cb, gpointer user_data)
+{
+	return cls->new(ctx, cfg, agent, cb, user_data);
+}
 
 static inline void mhp_backend_free(MhpBackend *b)
 {

@@ -188,13 +188,6 @@ static gboolean on_signal(gpointer user_data)
 }
 
 /* qemu+tcp://host/system names a host; qemu:///system does not. */
-static gboolean uri_is_remote(const char *uri)
-{
-	const char *p = strstr(uri, "://");
-
-	return p && p[3] && p[3] != '/';
-}
-
 /* --backend, --connect and --domain, shared by run and start */
 typedef struct {
 	char *backend;
@@ -223,29 +216,19 @@ static void add_backend_entries(GOptionContext *oc, BackendArgs *a)
 	g_option_context_add_main_entries(oc, entries, NULL);
 }
 
-/* Validate; --backend libvirt without --connect means qemu:///system. */
-static gboolean check_backend(BackendArgs *a, const char *gdb)
+/* Validate through the registry; --backend libvirt without --connect means qemu:///system. */
+static const MhpBackendClass *check_backend(BackendArgs *a, const char *gdb)
 {
-	if (a->backend && strcmp(a->backend, "qemu") != 0 && strcmp(a->backend, "libvirt") != 0) {
-		fprintf(stderr, "mhpstress: --backend '%s': expected qemu or libvirt\n", a->backend);
-		return FALSE;
+	g_autoptr(GError) error = NULL;
+	const MhpBackendClass *cls = mhp_backend_options_check(a->backend, &a->connect, &a->domain, &error);
+
+	if (!cls) {
+		fprintf(stderr, "mhpstress: %s\n", error->message);
+		return NULL;
 	}
-	if (g_strcmp0(a->backend, "libvirt") != 0) {
-		if (a->connect || a->domain) {
-			fprintf(stderr, "mhpstress: --connect and --domain need --backend libvirt\n");
-			return FALSE;
-		}
-		return TRUE;
-	}
-	if (!a->connect)
-		a->connect = g_strdup("qemu:///system");
-	if (!strstr(a->connect, "://")) {
-		fprintf(stderr, "mhpstress: --connect '%s': expected a libvirt URI like qemu:///system\n", a->connect);
-		return FALSE;
-	}
-	if (gdb && uri_is_remote(a->connect))
+	if (gdb && mhp_backend_uri_is_remote(a->connect))
 		fprintf(stderr, "mhpstress: --gdb opens the stub on the libvirt host, not here\n");
-	return TRUE;
+	return cls;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -267,7 +250,7 @@ static int cmd_run(int argc, char **argv)
 		{ "replay", 0, 0, G_OPTION_ARG_FILENAME, &replay, "repeat a recorded run: its scenario, seed, guest and bounds", "RESULTS_DIR" },
 		{ NULL },
 	};
-	MhpRunOptions opts = { .cycles = -1, .duration_ms = -1, .backend = "qemu" };
+	MhpRunOptions opts = MHP_RUN_OPTIONS_INIT;
 	g_autoptr(MhpScenario) s = NULL;
 	g_autoptr(MhpEngine) e = NULL;
 	g_autofree char *gdb_arg = NULL;
@@ -314,9 +297,8 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "mhpstress run: --cycles must be at least 1\n");
 		return EXIT_USAGE;
 	}
-	if (!check_backend(&ba, gdb))
+	if (!(opts.backend = check_backend(&ba, gdb)))
 		return EXIT_USAGE;
-	opts.backend = ba.backend ? ba.backend : "qemu";
 	opts.connect = ba.connect;
 	opts.domain = ba.domain;
 	opts.cycles = cycles;
@@ -367,7 +349,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	for (const char *const *f = (const char *const[]){ kernel, initrd, s->guest.firmware, NULL }; *f; f++) {
 		/* libvirt picks its own firmware; a remote host has its own files */
-		if (ba.connect && (*f == s->guest.firmware || uri_is_remote(ba.connect)))
+		if (ba.connect && (*f == s->guest.firmware || mhp_backend_uri_is_remote(ba.connect)))
 			continue;
 		if (!g_file_test(*f, G_FILE_TEST_IS_REGULAR)) {
 			fprintf(stderr, "mhpstress: '%s' does not exist%s\n", *f,
@@ -536,7 +518,7 @@ static int cmd_fleet(int argc, char **argv)
 	g_autoptr(MhpScenario) s = NULL;
 	g_autofree char *kernel = NULL, *initrd = NULL;
 	Fleet f = { 0 };
-	MhpRunOptions opts = { .cycles = -1, .duration_ms = -1, .backend = "libvirt" };
+	MhpRunOptions opts = MHP_RUN_OPTIONS_INIT;
 	int rc;
 
 	g_option_context_add_main_entries(oc, entries, NULL);
@@ -564,6 +546,7 @@ static int cmd_fleet(int argc, char **argv)
 		fprintf(stderr, "mhpstress fleet: cannot get a guest: %s\n", error->message);
 		return EXIT_USAGE;
 	}
+	opts.backend = mhp_backend_class_find("libvirt");
 	opts.cycles = fl->duration_ms > 0 && fl->cycles < 0 ? 0 : fl->cycles; /* 0: bounded by time */
 	opts.duration_ms = fl->duration_ms;
 	opts.seed = fl->seed;

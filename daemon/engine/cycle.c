@@ -57,9 +57,23 @@ static void finish_run(MhpEngine *e);
 
 /* ---- small helpers ---- */
 
+gint64 engine_now(MhpEngine *e)
+{
+	const MhpClock *c = e->opts.clock;
+
+	return c ? c->now_us(c->user_data) : g_get_monotonic_time();
+}
+
+GSource *engine_timeout_source(MhpEngine *e, guint ms)
+{
+	const MhpClock *c = e->opts.clock;
+
+	return c ? c->timeout_source(ms, c->user_data) : g_timeout_source_new(ms);
+}
+
 static gint64 run_ns(MhpEngine *e)
 {
-	return (g_get_monotonic_time() - e->t0) * 1000;
+	return (engine_now(e) - e->t0) * 1000;
 }
 
 void emit_progress(MhpEngine *e)
@@ -69,7 +83,7 @@ void emit_progress(MhpEngine *e)
 		.phase = e->phase ? e->phase : "",
 		.cycle = e->finished_cycles,
 		.cycles = e->cycles_planned,
-		.elapsed_ms = (guint64)((g_get_monotonic_time() - e->t0) / 1000),
+		.elapsed_ms = (guint64)((engine_now(e) - e->t0) / 1000),
 		.duration_ms = e->duration_ms,
 		.failures = e->failed_cycles,
 	};
@@ -198,7 +212,7 @@ gboolean write_cycle(MhpEngine *e, Dimm *d)
 	struct json_object *o = json_object_new_object();
 	const char *cls = d->failure ? d->failure : "pass";
 	const char *verdict = cls;
-	double cycle_ms = (g_get_monotonic_time() - d->t_start) / 1000.0;
+	double cycle_ms = (engine_now(e) - d->t_start) / 1000.0;
 
 	if (d->kase) {
 		gboolean match = strcmp(cls, d->kase->expect) == 0 &&
@@ -285,7 +299,7 @@ static void wait_for(MhpEngine *e, WaitKind kind, guint64 ms)
 {
 	cancel_wait(e);
 	e->wait = kind;
-	e->wait_src = g_timeout_source_new((guint)MIN(ms, G_MAXUINT));
+	e->wait_src = engine_timeout_source(e, (guint)MIN(ms, G_MAXUINT));
 	g_source_set_callback(e->wait_src, on_wait_timeout, e, NULL);
 	g_source_attach(e->wait_src, e->ctx);
 }
@@ -758,7 +772,7 @@ static void begin_plug(MhpEngine *e, Dimm *d, const MhpCase *k)
 	d->kase = k;
 	d->phases = json_object_new_object();
 	d->data = json_object_new_object();
-	d->t_start = g_get_monotonic_time();
+	d->t_start = engine_now(e);
 	if (k) {
 		d->spec.size = k->size;
 		d->zone = k->zone;
@@ -1243,7 +1257,7 @@ static void backend_console(MhpBackend *b, const char *line, gpointer user_data)
 	MhpEngine *e = user_data;
 	const char *cls;
 
-	e->console_last_us = g_get_monotonic_time();
+	e->console_last_us = engine_now(e);
 	g_queue_push_tail(&e->console_tail, g_strdup(line));
 	if (e->console_tail.length > CONSOLE_TAIL)
 		g_free(g_queue_pop_head(&e->console_tail));
@@ -1391,7 +1405,7 @@ static void on_hello(MhpAgentLink *l, struct json_object *ok, const GError *erro
 	if (!e)
 		return;
 	if (error) {
-		if (g_get_monotonic_time() < e->boot_deadline && e->backend->ops->is_running(e->backend)) {
+		if (engine_now(e) < e->boot_deadline && e->backend->ops->is_running(e->backend)) {
 			send_hello(e);
 			return;
 		}
@@ -1439,7 +1453,7 @@ static void backend_started(MhpBackend *b, const GError *error, gpointer user_da
 	}
 	e->phase = "hello";
 	emit_progress(e);
-	e->boot_deadline = g_get_monotonic_time() + (gint64)e->s->guest.boot_timeout_ms * 1000;
+	e->boot_deadline = engine_now(e) + (gint64)e->s->guest.boot_timeout_ms * 1000;
 	send_hello(e);
 }
 
@@ -1473,7 +1487,7 @@ static void boot(MhpEngine *e)
 	e->measuring = FALSE;
 	e->rebaseline = FALSE;
 	e->guest_gone = FALSE;
-	e->console_last_us = g_get_monotonic_time();
+	e->console_last_us = engine_now(e);
 	/* trends are over one boot: a restarted guest starts a new series */
 	mhp_trends_free(e->trends);
 	e->trends = mhp_trends_new();
@@ -1485,10 +1499,7 @@ static void boot(MhpEngine *e)
 		e->slots[i].state = DIMM_FREE;
 		e->slots[i].eject_pending = FALSE;
 	}
-	if (g_strcmp0(e->opts.backend, "libvirt") == 0)
-		e->backend = mhp_backend_libvirt_new(e->ctx, &cfg, e->agent, &backend_cb, e);
-	else
-		e->backend = mhp_backend_qemu_new(e->ctx, &cfg, e->agent, &backend_cb, e);
+	e->backend = mhp_backend_new(e->opts.backend, e->ctx, &cfg, e->agent, &backend_cb, e);
 	emit_progress(e);
 	e->backend->ops->start(e->backend);
 }
@@ -1518,7 +1529,7 @@ static gboolean more_cycles(MhpEngine *e)
 {
 	if (e->stopping || e->fatal || e->restart_pending)
 		return FALSE;
-	if (e->duration_ms && (guint64)((g_get_monotonic_time() - e->t0) / 1000) >= e->duration_ms)
+	if (e->duration_ms && (guint64)((engine_now(e) - e->t0) / 1000) >= e->duration_ms)
 		return FALSE;
 	if (e->cycles_planned && e->started_cycles >= e->cycles_planned)
 		return FALSE;
@@ -1712,7 +1723,7 @@ static void run_case_offline_boot(MhpEngine *e, Dimm *d)
 	d->kase = k;
 	d->phases = json_object_new_object();
 	d->data = json_object_new_object();
-	d->t_start = g_get_monotonic_time();
+	d->t_start = engine_now(e);
 	g_strlcpy(d->spec.id, "boot-memory", sizeof(d->spec.id));
 	/* the first boot block above block 0 holds the kernel on arm64 virt */
 	d->first_block = (1ull << 30) / e->block_size;
@@ -1787,7 +1798,7 @@ static void write_summary(MhpEngine *e, int exit_code, const char *message, stru
 	}
 	json_object_object_add(o, "evidence", json_object_new_boolean(e->evidence_taken));
 	json_object_object_add(o, "seed", json_object_new_uint64(e->seed));
-	json_object_object_add(o, "elapsed_ms", json_object_new_int64((g_get_monotonic_time() - e->t0) / 1000));
+	json_object_object_add(o, "elapsed_ms", json_object_new_int64((engine_now(e) - e->t0) / 1000));
 	json_object_object_add(o, "stopped", json_object_new_boolean(e->stopping));
 	mhp_results_write_json(e->results, "summary.json", o, &err);
 	json_object_put(o);
@@ -1819,6 +1830,27 @@ static void finish_run(MhpEngine *e)
 
 /* ---- public ---- */
 
+void mhp_run_options_copy(MhpRunOptions *dst, const MhpRunOptions *src)
+{
+	*dst = *src;
+	dst->kernel = g_strdup(src->kernel);
+	dst->initrd = g_strdup(src->initrd);
+	dst->results_dir = g_strdup(src->results_dir);
+	dst->gdb = g_strdup(src->gdb);
+	dst->connect = g_strdup(src->connect);
+	dst->domain = g_strdup(src->domain);
+}
+
+void mhp_run_options_clear(MhpRunOptions *o)
+{
+	g_clear_pointer(&o->kernel, g_free);
+	g_clear_pointer(&o->initrd, g_free);
+	g_clear_pointer(&o->results_dir, g_free);
+	g_clear_pointer(&o->gdb, g_free);
+	g_clear_pointer(&o->connect, g_free);
+	g_clear_pointer(&o->domain, g_free);
+}
+
 MhpEngine *mhp_engine_new(GMainContext *ctx, const MhpScenario *s, const MhpRunOptions *opts,
 			  const MhpEngineCallbacks *cb, gpointer user_data)
 {
@@ -1827,14 +1859,9 @@ MhpEngine *mhp_engine_new(GMainContext *ctx, const MhpScenario *s, const MhpRunO
 
 	e->ctx = ctx ? g_main_context_ref(ctx) : g_main_context_ref_thread_default();
 	e->s = s;
-	e->opts = *opts;
-	e->opts.kernel = g_strdup(opts->kernel);
-	e->opts.initrd = g_strdup(opts->initrd);
-	e->opts.results_dir = g_strdup(opts->results_dir);
-	e->opts.gdb = g_strdup(opts->gdb);
-	e->opts.backend = g_strdup(opts->backend);
-	e->opts.connect = g_strdup(opts->connect);
-	e->opts.domain = g_strdup(opts->domain);
+	mhp_run_options_copy(&e->opts, opts);
+	if (!e->opts.backend)
+		e->opts.backend = mhp_backend_class_find("qemu");
 	e->cb = *cb;
 	e->user_data = user_data;
 	e->failures = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -1870,8 +1897,10 @@ gboolean mhp_engine_start(MhpEngine *e, GError **error)
 			    : s->cycles ? s->cycles : s->cases->len;
 	if (s->cases->len && e->opts.cycles < 0 && !s->duration_ms)
 		e->cycles_planned = s->cases->len;
-	e->t0 = g_get_monotonic_time();
-	e->watchdog_src = g_timeout_add_seconds(1, engine_watchdog, e);
+	e->t0 = engine_now(e);
+	e->watchdog_src = engine_timeout_source(e, 1000);
+	g_source_set_callback(e->watchdog_src, engine_watchdog, e, NULL);
+	g_source_attach(e->watchdog_src, e->ctx);
 	boot(e);
 	return TRUE;
 }
@@ -1918,8 +1947,10 @@ void mhp_engine_free(MhpEngine *e)
 	if (!e)
 		return;
 	cancel_wait(e);
-	if (e->watchdog_src)
-		g_source_remove(e->watchdog_src);
+	if (e->watchdog_src) {
+		g_source_destroy(e->watchdog_src);
+		g_source_unref(e->watchdog_src);
+	}
 	if (e->idle) {
 		g_source_destroy(e->idle);
 		g_source_unref(e->idle);
@@ -1943,13 +1974,7 @@ void mhp_engine_free(MhpEngine *e)
 	g_free(e->fatal_msg);
 	g_free(e->pending_kernel_failure);
 	g_free(e->pending_kernel_detail);
-	g_free((char *)e->opts.kernel);
-	g_free((char *)e->opts.initrd);
-	g_free((char *)e->opts.results_dir);
-	g_free((char *)e->opts.gdb);
-	g_free((char *)e->opts.backend);
-	g_free((char *)e->opts.connect);
-	g_free((char *)e->opts.domain);
+	mhp_run_options_clear(&e->opts);
 	g_main_context_unref(e->ctx);
 	g_free(e);
 }

@@ -7,23 +7,44 @@
 
 #include <glib.h>
 
+#include "backend.h"
 #include "scenario.h"
 
 typedef struct MhpEngine MhpEngine;
 
+/*
+ * Time as the engine sees it. NULL in MhpRunOptions means the real one
+ * (g_get_monotonic_time, g_timeout_source_new); tests put their own clock
+ * here and move time themselves.
+ */
 typedef struct {
-	const char *kernel;
-	const char *initrd;
-	const char *results_dir;
+	gint64 (*now_us)(gpointer user_data);
+	GSource *(*timeout_source)(guint ms, gpointer user_data);
+	gpointer user_data;
+} MhpClock;
+
+/* What a run is given besides its scenario. The strings are owned. */
+typedef struct {
+	char *kernel;
+	char *initrd;
+	char *results_dir;
 	gint64 cycles;      /* -1: the scenario's */
 	gint64 duration_ms; /* -1: the scenario's */
 	guint64 seed;       /* used when have_seed */
 	gboolean have_seed;
-	const char *gdb;    /* -gdb argument, or NULL */
-	const char *backend;/* "qemu" (default) or "libvirt" */
-	const char *connect;/* libvirt URI (NULL: qemu:///system) */
-	const char *domain; /* libvirt domain (NULL: a transient one) */
+	char *gdb;          /* -gdb argument, or NULL */
+	const MhpBackendClass *backend; /* NULL: qemu */
+	char *connect;      /* libvirt URI (NULL: qemu:///system) */
+	char *domain;       /* libvirt domain (NULL: a transient one) */
+	const MhpClock *clock; /* NULL: real time */
 } MhpRunOptions;
+
+#define MHP_RUN_OPTIONS_INIT { .cycles = -1, .duration_ms = -1 }
+
+/* Deep copy of @src into @dst; mhp_run_options_clear() frees it. */
+void mhp_run_options_copy(MhpRunOptions *dst, const MhpRunOptions *src);
+void mhp_run_options_clear(MhpRunOptions *o);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(MhpRunOptions, mhp_run_options_clear)
 
 typedef struct {
 	const char *state;  /* "booting", "running", "stopping", "done" */

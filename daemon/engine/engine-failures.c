@@ -156,7 +156,7 @@ static void collect_evidence(MhpEngine *e, const char *cls, const char *detail, 
 	ev->cycle = e->cur ? e->cur->cycle : e->finished_cycles;
 	ev->phase = g_strdup(e->phase ? e->phase : "");
 	ev->fatal = fatal;
-	ev->t_us = g_get_monotonic_time();
+	ev->t_us = engine_now(e);
 	ev->dir = mhp_results_path(e->results, "evidence");
 	g_mkdir_with_parents(ev->dir, 0755);
 	for (GList *l = e->console_tail.head; l; l = l->next)
@@ -248,7 +248,7 @@ void kernel_failure(MhpEngine *e, const char *cls, const char *detail)
 gboolean engine_watchdog(gpointer user_data)
 {
 	MhpEngine *e = user_data;
-	gint64 now = g_get_monotonic_time(), limit = (gint64)e->s->timeouts.hang_ms * 1000;
+	gint64 now = engine_now(e), limit = (gint64)e->s->timeouts.hang_ms * 1000;
 	gint64 agent = mhp_agent_link_last_seen(e->agent);
 
 	/* a held or ending run paused the guest itself: silence is expected */

@@ -114,7 +114,7 @@ struct MhpEngine {
 	guint64 next_rr_slot;
 	GQueue console_tail;    /* the last CONSOLE_TAIL console lines */
 	gint64 console_last_us; /* monotonic time of the last console line */
-	guint watchdog_src;
+	GSource *watchdog_src;
 	struct json_object *last_snapshot;
 	gboolean evidence_taken; /* evidence is collected for the first failure only */
 	gboolean collecting;     /* the evidence sequence is running */
@@ -136,6 +136,9 @@ typedef struct {
 /* cycle.c */
 void engine_event(MhpEngine *e, const char *what, struct json_object *fields);
 void emit_progress(MhpEngine *e);
+/* the run options' clock (MhpClock), or the real one */
+gint64 engine_now(MhpEngine *e);
+GSource *engine_timeout_source(MhpEngine *e, guint ms);
 void set_failure(Dimm *d, const char *cls, int err, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 gboolean write_cycle(MhpEngine *e, Dimm *d);
 void cancel_wait(MhpEngine *e);

@@ -25,6 +25,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "control-proto.h"
 #include "cycle.h"
 #include "daemon.h"
@@ -326,11 +327,7 @@ static void run_free(gpointer p)
 	g_free(r->scenario_name);
 	g_free(r->state);
 	g_free(r->message);
-	g_free((char *)r->opts.kernel);
-	g_free((char *)r->opts.initrd);
-	g_free((char *)r->opts.connect);
-	g_free((char *)r->opts.domain);
-	g_free((char *)r->opts.results_dir);
+	mhp_run_options_clear(&r->opts);
 	g_ptr_array_unref(r->followers);
 	g_free(r);
 }
@@ -389,7 +386,8 @@ static void cmd_start(Client *c, MhpCtlRequest *q)
 	r->s = s;
 	r->scenario_name = g_strdup(base);
 	r->opts = (MhpRunOptions){ .cycles = q->cycles, .duration_ms = q->duration_ms, .seed = q->seed,
-				   .have_seed = q->have_seed, .backend = q->connect ? "libvirt" : "qemu" };
+				   .have_seed = q->have_seed,
+				   .backend = mhp_backend_class_find(q->connect ? "libvirt" : "qemu") };
 	r->opts.connect = g_strdup(q->connect);
 	r->opts.domain = g_strdup(q->domain);
 	if (q->duration_ms > 0 && q->cycles < 0)
@@ -524,23 +522,6 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer user_data)
 
 /* ---- recovery ---- */
 
-static void kill_qemu_of(const char *dir)
-{
-	g_autofree char *pidfile = g_build_filename(dir, "qemu.pid", NULL);
-	g_autofree char *text = NULL, *cmdline = NULL, *proc = NULL;
-	gsize len;
-	long pid;
-
-	if (!g_file_get_contents(pidfile, &text, NULL, NULL) || (pid = strtol(text, NULL, 10)) <= 1)
-		return;
-	proc = g_strdup_printf("/proc/%ld/cmdline", pid);
-	/* only a QEMU we started: its -name says mhpstress */
-	if (!g_file_get_contents(proc, &cmdline, &len, NULL) || !memmem(cmdline, len, "qemu", 4) ||
-	    !memmem(cmdline, len, "mhpstress-", 10))
-		return;
-	kill((pid_t)pid, SIGKILL);
-}
-
 /* A summary for a run whose daemon died, from the cycles it recorded. */
 static void write_interrupted_summary(const char *dir)
 {
@@ -595,7 +576,7 @@ static void recover(MhpDaemon *d)
 	while (dir && (name = g_dir_read_name(dir))) {
 		g_autofree char *rdir = g_build_filename(d->results_root, name, NULL);
 		g_autofree char *spath = g_build_filename(rdir, "state.json", NULL);
-		g_autofree char *text = NULL;
+		g_autofree char *text = NULL, *backend = NULL;
 		struct json_object *o, *v;
 		Run *r;
 
@@ -611,9 +592,15 @@ static void recover(MhpDaemon *d)
 		r->ended = json_object_object_get_ex(o, "ended", &v) ? json_object_get_int64(v) : 0;
 		if (json_object_object_get_ex(o, "message", &v))
 			r->message = g_strdup(json_object_get_string(v));
+		/* state.json before the registry has no backend: those were QEMU runs */
+		backend = g_strdup(json_object_object_get_ex(o, "backend", &v) && json_object_is_type(v, json_type_string)
+				   ? json_object_get_string(v) : "qemu");
 		json_object_put(o);
 		if (run_active(r)) {
-			kill_qemu_of(rdir);
+			const MhpBackendClass *cls = mhp_backend_class_find(backend);
+
+			if (cls && cls->recover)
+				cls->recover(rdir);
 			write_interrupted_summary(rdir);
 			g_free(r->message);
 			r->message = g_strdup("the daemon running this ended without finishing it");

@@ -590,3 +590,21 @@ MhpBackend *mhp_backend_qemu_new(GMainContext *ctx, const MhpBackendConfig *cfg,
 	q->qmp = mhp_qmp_new(q->base.ctx, &qcb, q);
 	return &q->base;
 }
+
+/* A run whose owner died: kill the QEMU it left, by the pid it recorded. */
+void mhp_backend_qemu_recover(const char *dir)
+{
+	g_autofree char *pidfile = g_build_filename(dir, "qemu.pid", NULL);
+	g_autofree char *text = NULL, *cmdline = NULL, *proc = NULL;
+	gsize len;
+	long pid;
+
+	if (!g_file_get_contents(pidfile, &text, NULL, NULL) || (pid = strtol(text, NULL, 10)) <= 1)
+		return;
+	proc = g_strdup_printf("/proc/%ld/cmdline", pid);
+	/* only a QEMU we started: its -name says mhpstress */
+	if (!g_file_get_contents(proc, &cmdline, &len, NULL) || !memmem(cmdline, len, "qemu", 4) ||
+	    !memmem(cmdline, len, "mhpstress-", 10))
+		return;
+	kill((pid_t)pid, SIGKILL);
+}
