@@ -59,16 +59,12 @@ static void finish_run(MhpEngine *e);
 
 gint64 engine_now(MhpEngine *e)
 {
-	const MhpClock *c = e->opts.clock;
-
-	return c ? c->now_us(c->user_data) : g_get_monotonic_time();
+	return mhp_clock_now(e->opts.clock);
 }
 
 GSource *engine_timeout_source(MhpEngine *e, guint ms)
 {
-	const MhpClock *c = e->opts.clock;
-
-	return c ? c->timeout_source(ms, c->user_data) : g_timeout_source_new(ms);
+	return mhp_clock_timeout_source(e->opts.clock, ms);
 }
 
 static gint64 run_ns(MhpEngine *e)
@@ -1872,6 +1868,7 @@ MhpEngine *mhp_engine_new(GMainContext *ctx, const MhpScenario *s, const MhpRunO
 	g_queue_init(&e->plugged);
 	g_queue_init(&e->console_tail);
 	e->agent = mhp_agent_link_new(e->ctx, &acb, e);
+	mhp_agent_link_set_clock(e->agent, e->opts.clock);
 	e->trends = mhp_trends_new();
 	mhp_acct_bands_default(&e->bands);
 	e->bands.struct_page_size = s->verify.struct_page_size;

@@ -8,20 +8,10 @@
 #include <glib.h>
 
 #include "backend.h"
+#include "clock.h"
 #include "scenario.h"
 
 typedef struct MhpEngine MhpEngine;
-
-/*
- * Time as the engine sees it. NULL in MhpRunOptions means the real one
- * (g_get_monotonic_time, g_timeout_source_new); tests put their own clock
- * here and move time themselves.
- */
-typedef struct {
-	gint64 (*now_us)(gpointer user_data);
-	GSource *(*timeout_source)(guint ms, gpointer user_data);
-	gpointer user_data;
-} MhpClock;
 
 /* What a run is given besides its scenario. The strings are owned. */
 typedef struct {

@@ -12,6 +12,7 @@
 #include <errno.h>
 
 #include "agent-link.h"
+#include "clock.h"
 #include "json-sock.h"
 
 #define AGENT_MAX_MSG (64u << 20) /* snapshot raw and dmesg can be large */
@@ -43,6 +44,7 @@ struct MhpAgentLink {
 	GSource *reconnect_src;
 	gint64 last_seen;
 	guint64 bad_messages;
+	const MhpClock *clock; /* NULL: real time */
 };
 
 static void request_free(Request *r)
@@ -86,7 +88,7 @@ static void on_message(MhpJsonSock *sock, struct json_object *msg, gpointer user
 	MhpAgentLink *l = user_data;
 	struct json_object *v, *ok = NULL, *err = NULL;
 
-	l->last_seen = g_get_monotonic_time();
+	l->last_seen = mhp_clock_now(l->clock);
 	if (l->cb.log)
 		l->cb.log(l, TRUE, msg, l->user_data);
 	if (json_object_object_get_ex(msg, "event", &v)) {
@@ -147,14 +149,14 @@ static void try_reconnect(MhpAgentLink *l)
 		error = g_error_new_literal(MHP_AGENT_ERROR, MHP_AGENT_ERROR_DISCONNECTED, "the channel closed");
 	else if (mhp_json_sock_connect(l->sock, l->path, &error))
 		return;
-	if (!l->path || g_get_monotonic_time() >= l->reconnect_deadline) {
+	if (!l->path || mhp_clock_now(l->clock) >= l->reconnect_deadline) {
 		g_prefix_error(&error, "agent link lost: ");
 		mhp_agent_link_cancel_all(l, error->message);
 		if (l->cb.lost)
 			l->cb.lost(l, error, l->user_data);
 		return;
 	}
-	l->reconnect_src = g_timeout_source_new(RECONNECT_INTERVAL_MS);
+	l->reconnect_src = mhp_clock_timeout_source(l->clock, RECONNECT_INTERVAL_MS);
 	g_source_set_callback(l->reconnect_src, on_reconnect_timer, l, NULL);
 	g_source_attach(l->reconnect_src, l->ctx);
 }
@@ -165,7 +167,7 @@ static void on_closed(MhpJsonSock *sock, const GError *error, gpointer user_data
 
 	/* Replies to requests in flight are lost with the connection. */
 	mhp_agent_link_cancel_all(l, error ? error->message : "agent connection closed");
-	l->reconnect_deadline = g_get_monotonic_time() + (gint64)l->reconnect_ms * 1000;
+	l->reconnect_deadline = mhp_clock_now(l->clock) + (gint64)l->reconnect_ms * 1000;
 	try_reconnect(l);
 }
 
@@ -212,7 +214,7 @@ void mhp_agent_link_call(MhpAgentLink *l, const char *cmd, struct json_object *a
 	json_object_object_add(msg, "cmd", json_object_new_string(cmd));
 	if (args)
 		json_object_object_add(msg, "args", args);
-	r->timeout = g_timeout_source_new(timeout_ms);
+	r->timeout = mhp_clock_timeout_source(l->clock, timeout_ms);
 	g_source_set_callback(r->timeout, on_request_timeout, r, NULL);
 	g_source_attach(r->timeout, l->ctx);
 	g_hash_table_insert(l->pending, &r->id, r);
@@ -286,4 +288,9 @@ void mhp_agent_link_free(MhpAgentLink *l)
 	g_free(l->path);
 	g_main_context_unref(l->ctx);
 	g_free(l);
+}
+
+void mhp_agent_link_set_clock(MhpAgentLink *link, const MhpClock *clock)
+{
+	link->clock = clock;
 }

@@ -8,6 +8,8 @@
 #include <glib.h>
 #include <json-c/json.h>
 
+#include "clock.h"
+
 #define MHP_AGENT_ERROR (mhp_agent_error_quark())
 #define MHP_AGENT_ERRNO (mhp_agent_errno_quark())
 GQuark mhp_agent_error_quark(void);
@@ -75,6 +77,9 @@ void mhp_agent_link_call(MhpAgentLink *link, const char *cmd, struct json_object
 /* Drop the connection and any reconnect attempt (a new guest is coming);
  * pending requests fail. */
 void mhp_agent_link_disconnect(MhpAgentLink *link);
+
+/* Deadlines and times from @clock (borrowed; NULL: real time). */
+void mhp_agent_link_set_clock(MhpAgentLink *link, const MhpClock *clock);
 
 /* Fail every pending request now (for example when the guest is going away). */
 void mhp_agent_link_cancel_all(MhpAgentLink *link, const char *why);
