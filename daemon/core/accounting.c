@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "accounting.h"
+#include "jsonget.h"
 #include "ptdump.h"
 
 #define SECTION_LINEAR "Linear Mapping"
@@ -17,13 +18,16 @@
 
 void mhp_acct_bands_default(MhpAcctBands *b)
 {
-	/* user page tables of short-lived agent children and busybox: measured
-	 * spread over 50 cycles in docs/accounting.md, with headroom */
-	b->page_tables_kb = 512;
-	b->nr_page_table_pages = 128;
-	/* page cache, slab and per-CPU lists move MemFree by a few MiB */
-	b->memfree_kb = 64 * 1024;
-	b->struct_page_size = 64;
+	*b = (MhpAcctBands){
+		/* user page tables of short-lived agent children and busybox: measured
+		 * spread over 50 cycles in docs/accounting.md, with headroom */
+		.page_tables_kb = 512,
+		.nr_page_table_pages = 128,
+		/* page cache, slab and per-CPU lists move MemFree by a few MiB */
+		.memfree_kb = 64 * 1024,
+		.struct_page_size = 64,
+		.stressed = FALSE,
+	};
 }
 
 guint64 mhp_acct_vmemmap_bytes(guint64 size, guint page_size, guint struct_page_size)
@@ -57,33 +61,126 @@ static gboolean free_kb(struct json_object *snap, gint64 *ret)
 	return TRUE;
 }
 
-static struct json_object *section(struct json_object *snap, const char *name)
+/*
+ * Snapshots come from the guest. Every reader below checks types itself, so
+ * that the checks and mhp_compare() survive any JSON (fuzz-engine-replies);
+ * mhp_acct_snapshot_check() is the strict gate the engine applies first.
+ */
+
+/* The ptdump sections array of @snap, or NULL. */
+static struct json_object *sections_of(struct json_object *snap)
 {
 	struct json_object *pt, *secs;
 
-	if (!snap || !json_object_object_get_ex(snap, "ptdump", &pt) || !json_object_is_type(pt, json_type_object) ||
-	    !json_object_object_get_ex(pt, "sections", &secs))
+	if (!json_object_object_get_ex(snap, "ptdump", &pt) || !json_object_object_get_ex(pt, "sections", &secs) ||
+	    !json_object_is_type(secs, json_type_array))
 		return NULL;
-	for (size_t i = 0; i < json_object_array_length(secs); i++) {
-		struct json_object *s = json_object_array_get_idx(secs, i), *n;
-		if (json_object_object_get_ex(s, "name", &n) && strcmp(json_object_get_string(n), name) == 0)
-			return s;
-	}
-	return NULL;
-}
-
-static gint64 sec_i64(struct json_object *sec, const char *key)
-{
-	struct json_object *v;
-
-	return sec && json_object_object_get_ex(sec, key, &v) ? json_object_get_int64(v) : 0;
+	return secs;
 }
 
 static const char *sec_str(struct json_object *sec, const char *key)
 {
 	struct json_object *v;
 
-	return sec && json_object_object_get_ex(sec, key, &v) ? json_object_get_string(v) : "";
+	return json_object_object_get_ex(sec, key, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v) : "";
+}
+
+static gint64 sec_i64(struct json_object *sec, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(sec, key, &v) && json_object_is_type(v, json_type_int)
+		       ? json_object_get_int64(v) : 0;
+}
+
+static struct json_object *section(struct json_object *snap, const char *name)
+{
+	struct json_object *secs = sections_of(snap);
+
+	for (size_t i = 0; secs && i < json_object_array_length(secs); i++) {
+		struct json_object *s = json_object_array_get_idx(secs, i);
+
+		if (json_object_is_type(s, json_type_object) && strcmp(sec_str(s, "name"), name) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+#define SNAP_MAX_KEYS 4096    /* meminfo has ~60, vmstat ~200 */
+#define SNAP_MAX_SECTIONS 64  /* ptdump has ~10 */
+#define SNAP_MAX_STRING 256   /* names and digests */
+
+/* @group, when present, is an object of at most SNAP_MAX_KEYS integers. */
+static gboolean check_counters(struct json_object *snap, const char *group, GError **error)
+{
+	struct json_object *g;
+	int n = 0;
+
+	if (!json_object_object_get_ex(snap, group, NULL))
+		return TRUE; /* unread: the reply's "errors" says why */
+	if (!mhp_json_get_object(snap, "snapshot", group, &g, error))
+		return FALSE;
+	json_object_object_foreach(g, k, v) {
+		if (++n > SNAP_MAX_KEYS) {
+			g_set_error(error, MHP_JSON_ERROR, MHP_JSON_ERROR_RANGE, "snapshot: '%s': more than %d keys",
+				    group, SNAP_MAX_KEYS);
+			return FALSE;
+		}
+		if (!json_object_is_type(v, json_type_int)) {
+			g_set_error(error, MHP_JSON_ERROR, MHP_JSON_ERROR_TYPE,
+				    "snapshot: '%s'.'%s': expected an integer, got %s", group, k, mhp_json_type_name(v));
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static gboolean check_section(struct json_object *secs, gsize i, GError **error)
+{
+	g_autofree char *what = g_strdup_printf("snapshot: 'ptdump'.'sections'[%zu]", (size_t)i);
+	struct json_object *sec;
+	const char *str;
+	gint64 n;
+
+	return mhp_json_index_object(secs, "snapshot: 'ptdump'.'sections'", i, &sec, error) &&
+	       mhp_json_get_string(sec, what, "name", SNAP_MAX_STRING, &str, error) &&
+	       mhp_json_get_int(sec, what, "mapped_bytes", 0, G_MAXINT64, &n, error) &&
+	       mhp_json_get_int(sec, what, "table_pages", 0, G_MAXINT64, &n, error) &&
+	       mhp_json_opt_int(sec, what, "lines", 0, G_MAXINT64, 0, &n, error) &&
+	       mhp_json_opt_string(sec, what, "digest", SNAP_MAX_STRING, "", &str, error) &&
+	       mhp_json_opt_string(sec, what, "ranges_digest", SNAP_MAX_STRING, "", &str, error);
+}
+
+gboolean mhp_acct_snapshot_check(struct json_object *snap, GError **error)
+{
+	struct json_object *pt, *secs, *tot;
+	const char *str;
+	gint64 n;
+
+	if (!json_object_is_type(snap, json_type_object)) {
+		g_set_error(error, MHP_JSON_ERROR, MHP_JSON_ERROR_TYPE, "snapshot: expected an object, got %s",
+			    mhp_json_type_name(snap));
+		return FALSE;
+	}
+	if (!check_counters(snap, "meminfo", error) || !check_counters(snap, "vmstat", error) ||
+	    !mhp_json_opt_int(snap, "snapshot", "pcp_kb", 0, G_MAXINT64, 0, &n, error) ||
+	    !mhp_json_opt_string(snap, "snapshot", "ptdump_raw", G_MAXINT32, NULL, &str, error))
+		return FALSE;
+	/* absent or null: not asked for, or not readable */
+	if (!json_object_object_get_ex(snap, "ptdump", &pt) || json_object_is_type(pt, json_type_null))
+		return TRUE;
+	if (!mhp_json_get_object(snap, "snapshot", "ptdump", &pt, error) ||
+	    !mhp_json_get_array(pt, "snapshot: 'ptdump'", "sections", SNAP_MAX_SECTIONS, &secs, error))
+		return FALSE;
+	if (json_object_object_get_ex(pt, "total", NULL) &&
+	    (!mhp_json_get_object(pt, "snapshot: 'ptdump'", "total", &tot, error) ||
+	     !mhp_json_get_int(tot, "snapshot: 'ptdump'.'total'", "table_pages", 0, G_MAXINT64, &n, error)))
+		return FALSE;
+	for (gsize i = 0; i < json_object_array_length(secs); i++)
+		if (!check_section(secs, i, error))
+			return FALSE;
+	return TRUE;
 }
 
 static void add_check(struct json_object *arr, const char *name, gboolean pass, gint64 value, gint64 expected,
@@ -152,19 +249,19 @@ static const char *ranges_of(struct json_object *sec)
  * (test_vmalloc) makes its pages' linear-map aliases read-only, which
  * splits lines without mapping or freeing anything.
  */
-static void check_section_restored(struct json_object *arr, const char *check, const char *name,
+static void check_section_restored(struct json_object *arr, const char *const check[3], const char *name,
 				   struct json_object *base, struct json_object *snap, gboolean stressed,
 				   const char **failed)
 {
 	struct json_object *sb = section(base, name), *sn = section(snap, name);
-	g_autofree char *tables = g_strdup_printf("%s-table-pages", check);
-	g_autofree char *attrs = g_strdup_printf("%s-attributes", check);
+	/* names with static storage: *failed outlives this call */
+	const char *tables = check[1], *attrs = check[2];
 
 	if (!sb || !sn) {
-		add_skipped(arr, check, "no ptdump in the snapshots");
+		add_skipped(arr, check[0], "no ptdump in the snapshots");
 		return;
 	}
-	add_check(arr, check, strcmp(ranges_of(sb), ranges_of(sn)) == 0, sec_i64(sn, "mapped_bytes"),
+	add_check(arr, check[0], strcmp(ranges_of(sb), ranges_of(sn)) == 0, sec_i64(sn, "mapped_bytes"),
 		  sec_i64(sb, "mapped_bytes"), -1, failed);
 	add_check(arr, tables, sec_i64(sb, "table_pages") == sec_i64(sn, "table_pages"), sec_i64(sn, "table_pages"),
 		  sec_i64(sb, "table_pages"), -1, failed);
@@ -212,8 +309,12 @@ struct json_object *mhp_acct_check_removed(struct json_object *base, struct json
 		check_section_grew(arr, "vmemmap-restored", SECTION_VMEMMAP, base, snap, vmemmap_bytes, ret_failed);
 		return arr;
 	}
-	check_section_restored(arr, "linear-map-restored", SECTION_LINEAR, base, snap, bands->stressed, ret_failed);
-	check_section_restored(arr, "vmemmap-restored", SECTION_VMEMMAP, base, snap, bands->stressed, ret_failed);
+	static const char *const linear[3] = { "linear-map-restored", "linear-map-restored-table-pages",
+					       "linear-map-restored-attributes" };
+	static const char *const vmemmap[3] = { "vmemmap-restored", "vmemmap-restored-table-pages",
+						"vmemmap-restored-attributes" };
+	check_section_restored(arr, linear, SECTION_LINEAR, base, snap, bands->stressed, ret_failed);
+	check_section_restored(arr, vmemmap, SECTION_VMEMMAP, base, snap, bands->stressed, ret_failed);
 	if (bands->stressed) {
 		add_skipped(arr, "page-tables-band", "stressors allocate page tables by design");
 		add_skipped(arr, "nr-page-table-pages-band", "stressors allocate page tables by design");
@@ -330,8 +431,8 @@ void mhp_trends_add_snapshot(MhpTrends *t, double x, struct json_object *snap)
 		mhp_trends_add(t, "pcp_kb", "kB", x, (double)json_object_get_int64(v));
 	if (get_i64(snap, "vmstat", "nr_page_table_pages", &n))
 		mhp_trends_add(t, "nr_page_table_pages", "pages", x, (double)n);
-	if (json_object_object_get_ex(snap, "ptdump", &pt) && json_object_is_type(pt, json_type_object) &&
-	    json_object_object_get_ex(pt, "total", &tot) && json_object_object_get_ex(tot, "table_pages", &v))
+	if (json_object_object_get_ex(snap, "ptdump", &pt) && json_object_object_get_ex(pt, "total", &tot) &&
+	    json_object_object_get_ex(tot, "table_pages", &v) && json_object_is_type(v, json_type_int))
 		mhp_trends_add(t, "kernel_table_pages", "pages", x, (double)json_object_get_int64(v));
 }
 
@@ -536,10 +637,12 @@ static void diff_group(struct json_object *report, const char *key, struct json_
 {
 	struct json_object *ga, *gb, *arr = json_object_new_array();
 
-	if (json_object_object_get_ex(a, key, &ga) && json_object_object_get_ex(b, key, &gb)) {
+	if (json_object_object_get_ex(a, key, &ga) && json_object_object_get_ex(b, key, &gb) &&
+	    json_object_is_type(ga, json_type_object)) {
 		json_object_object_foreach(ga, k, va) {
 			struct json_object *vb;
-			if (!json_object_object_get_ex(gb, k, &vb))
+			if (!json_object_object_get_ex(gb, k, &vb) || !json_object_is_type(va, json_type_int) ||
+			    !json_object_is_type(vb, json_type_int))
 				continue;
 			gint64 x = json_object_get_int64(va), y = json_object_get_int64(vb);
 			if (x == y)
@@ -558,7 +661,7 @@ static void diff_group(struct json_object *report, const char *key, struct json_
 gboolean mhp_compare(struct json_object *a, struct json_object *b, struct json_object **ret_report)
 {
 	struct json_object *report = json_object_new_object(), *secs = json_object_new_array(),
-			   *ranges = json_object_new_object(), *pa, *sa_arr;
+			   *ranges = json_object_new_object(), *sa_arr = sections_of(a);
 	gboolean hold = TRUE, have_ptdump;
 	Ranges la, lb;
 	gboolean raw_a = raw_ranges(a, &la), raw_b = raw_ranges(b, &lb);
@@ -567,13 +670,12 @@ gboolean mhp_compare(struct json_object *a, struct json_object *b, struct json_o
 	diff_group(report, "meminfo", a, b);
 	diff_group(report, "vmstat", a, b);
 	have_ptdump = section(a, SECTION_LINEAR) && section(b, SECTION_LINEAR);
-	if (json_object_object_get_ex(a, "ptdump", &pa) && json_object_is_type(pa, json_type_object) &&
-	    json_object_object_get_ex(pa, "sections", &sa_arr))
-		for (size_t i = 0; i < json_object_array_length(sa_arr); i++) {
-			struct json_object *n;
-			if (json_object_object_get_ex(json_object_array_get_idx(sa_arr, i), "name", &n))
-				g_ptr_array_add(names, (gpointer)json_object_get_string(n));
-		}
+	for (size_t i = 0; sa_arr && i < json_object_array_length(sa_arr); i++) {
+		struct json_object *s = json_object_array_get_idx(sa_arr, i);
+
+		if (json_object_is_type(s, json_type_object) && *sec_str(s, "name"))
+			g_ptr_array_add(names, (gpointer)sec_str(s, "name"));
+	}
 	for (guint i = 0; i < names->len; i++) {
 		const char *name = g_ptr_array_index(names, i);
 		struct json_object *sa = section(a, name), *sb = section(b, name), *o = json_object_new_object();

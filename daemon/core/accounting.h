@@ -25,6 +25,17 @@ void mhp_acct_bands_default(MhpAcctBands *b);
 guint64 mhp_acct_vmemmap_bytes(guint64 size, guint page_size, guint struct_page_size);
 
 /**
+ * mhp_acct_snapshot_check() - is an agent snapshot reply well formed?
+ * @snap: the reply's "ok" object, from the untrusted guest
+ * @error: a MHP_JSON_ERROR naming the key at fault
+ *
+ * Types and bounds of everything the checks, trends and compare read. They
+ * survive any JSON anyway (they read only what has the right type), but a
+ * snapshot that fails this is a protocol error, not a verdict.
+ */
+gboolean mhp_acct_snapshot_check(struct json_object *snap, GError **error);
+
+/**
  * mhp_acct_check_plugged() - checks after a DIMM is online.
  * @base: the baseline snapshot
  * @snap: the snapshot now

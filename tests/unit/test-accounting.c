@@ -119,7 +119,9 @@ static void test_checks(void)
 	struct json_object *report = NULL;
 	tap_ok(!mhp_compare(b, p, &report), "compare before/plugged: invariants do not hold");
 	g_autofree char *text = mhp_compare_format(report, "before", "plugged");
-	printf("# %s\n", g_strjoinv("\n# ", g_strsplit(text, "\n", -1)));
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	g_autofree char *commented = g_strjoinv("\n# ", lines);
+	printf("# %s\n", commented);
 	tap_ok(strstr(text, "+ 0xffff000080000000-0xffff0000a0000000 512M PTE RW NX SHD AF") != NULL,
 	       "compare names the extra Linear Mapping range");
 	tap_ok(strstr(text, "+8M") && strstr(text, "+512M") && strstr(text, "+257"),
@@ -129,6 +131,99 @@ static void test_checks(void)
 	json_object_put(report);
 	json_object_put(b);
 	json_object_put(p);
+	json_object_put(a);
+}
+
+/*
+ * Snapshots from a hostile guest: the strict gate names the key at fault,
+ * and the checks and compare survive them anyway (issue 12: each of these
+ * aborted or crashed the host).
+ */
+static void test_malformed(void)
+{
+	static const struct {
+		const char *json, *needle;
+	} bad[] = {
+		{ "{\"ptdump\":{\"sections\":5}}", "'sections': expected an array, got an integer" },
+		{ "{\"ptdump\":{\"sections\":[5]}}", "'sections'[0]: expected an object, got an integer" },
+		{ "{\"ptdump\":{\"sections\":[{\"name\":null}]}}", "'name': expected a string, got null" },
+		{ "{\"ptdump\":{\"sections\":[{\"name\":\"vmemmap\",\"mapped_bytes\":\"x\",\"table_pages\":1}]}}",
+		  "'mapped_bytes': expected an integer, got a string" },
+		{ "{\"ptdump\":{\"sections\":[{\"name\":\"vmemmap\",\"mapped_bytes\":-1,\"table_pages\":1}]}}",
+		  "-1 out of range" },
+		{ "{\"ptdump\":{\"sections\":[],\"total\":[]}}", "'total': expected an object, got an array" },
+		{ "{\"ptdump\":[]}", "'ptdump': expected an object, got an array" },
+		{ "{\"meminfo\":[1]}", "'meminfo': expected an object, got an array" },
+		{ "{\"meminfo\":{\"MemTotal\":\"1\"}}", "'meminfo'.'MemTotal': expected an integer, got a string" },
+		{ "{\"vmstat\":{\"nr_page_table_pages\":1.5}}", "expected an integer, got a fraction" },
+		{ "{\"pcp_kb\":null}", "'pcp_kb': expected an integer, got null" },
+		{ "{\"ptdump_raw\":{}}", "'ptdump_raw': expected a string, got an object" },
+		{ "[]", "snapshot: expected an object, got an array" },
+	};
+	struct json_object *good = snapshot("guest-7.3-512M", "before", TRUE);
+	GError *err = NULL;
+	MhpAcctBands bands;
+
+	mhp_acct_bands_default(&bands);
+	tap_ok(mhp_acct_snapshot_check(good, &err), "a real 7.3 snapshot is well formed (%s)", err ? err->message : "-");
+	g_clear_error(&err);
+	struct json_object *empty = json_object_new_object();
+	tap_ok(mhp_acct_snapshot_check(empty, NULL), "an empty snapshot (nothing readable) is well formed");
+	json_object_put(empty);
+	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+		struct json_object *snap = json_tokener_parse(bad[i].json), *report = NULL, *c;
+		const char *failed;
+		MhpTrends *t = mhp_trends_new();
+		guint leaks;
+
+		gboolean ok = mhp_acct_snapshot_check(snap, &err);
+
+		tap_ok(!ok && err && strstr(err->message, bad[i].needle), "%s is refused: %s", bad[i].json,
+		       err ? err->message : "(accepted)");
+		g_clear_error(&err);
+		/* and nothing downstream crashes on it, either side */
+		json_object_put(mhp_acct_check_plugged(good, snap, 512u << 20, 8u << 20, &bands, &failed));
+		json_object_put(mhp_acct_check_removed(snap, good, 0, 0, &bands, &failed));
+		c = mhp_acct_check_removed(good, snap, 0, 0, &bands, &failed);
+		json_object_put(c);
+		mhp_compare(snap, good, &report);
+		g_free(mhp_compare_format(report, "a", "b"));
+		json_object_put(report);
+		mhp_compare(good, snap, &report);
+		json_object_put(report);
+		mhp_trends_add_snapshot(t, 1, snap);
+		json_object_put(mhp_trends_to_json(t, &leaks));
+		mhp_trends_free(t);
+		json_object_put(snap);
+	}
+	tap_ok(TRUE, "checks, compare and trends survived every malformed snapshot");
+	json_object_put(good);
+}
+
+static void test_failed_name_lives(void)
+{
+	MhpAcctBands bands;
+	struct json_object *b = snapshot("guest-7.3-512M", "before", TRUE);
+	struct json_object *a = snapshot("guest-7.3-512M", "after", TRUE);
+	struct json_object *secs, *c;
+	const char *failed = NULL;
+
+	/* one more table page in the linear map: only the table-pages check fails */
+	mhp_acct_bands_default(&bands);
+	json_object_object_get_ex(json_object_object_get(a, "ptdump"), "sections", &secs);
+	for (size_t i = 0; i < json_object_array_length(secs); i++) {
+		struct json_object *sec = json_object_array_get_idx(secs, i);
+		if (!strcmp(json_object_get_string(json_object_object_get(sec, "name")), "Linear Mapping"))
+			json_object_object_add(sec, "table_pages",
+					       json_object_new_int64(json_object_get_int64(json_object_object_get(sec, "table_pages")) + 1));
+	}
+	c = mhp_acct_check_removed(b, a, 0, 0, &bands, &failed);
+	json_object_put(c);
+	/* the name must still be readable after the call and the array are gone (was a freed buffer) */
+	tap_ok(failed && strcmp(failed, "linear-map-restored-table-pages") == 0,
+	       "a leaked table page fails linear-map-restored-table-pages, and the name outlives the check (%s)",
+	       failed ? failed : "none");
+	json_object_put(b);
 	json_object_put(a);
 }
 
@@ -169,6 +264,8 @@ int main(int argc, char **argv)
 {
 	fixtures = argv[1];
 	test_checks();
+	test_malformed();
+	test_failed_name_lives();
 	test_trends();
 	return tap_done();
 }
