@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * backend.h - what the cycle engine needs from a VM: start it, plug and
- * unplug DIMMs, report hotplug events. backend-qemu.c launches QEMU itself;
- * a libvirt backend sits beside it behind the same operations.
+ * unplug DIMMs, report hotplug events. qemu/backend-qemu.c launches QEMU
+ * itself; libvirt/ drives a libvirt domain behind the same operations. Each
+ * variant's own entry points are in its header (qemu/backend-qemu.h,
+ * libvirt/backend-libvirt.h), which only registry.c and the tests include.
  */
 #ifndef MHP_BACKEND_H
 #define MHP_BACKEND_H
@@ -107,28 +109,6 @@ typedef struct {
 	const char *connect;     /* libvirt: the URI (NULL: qemu:///system) */
 	const char *domain;      /* libvirt: an existing domain, or the transient one's name (NULL: ours) */
 } MhpBackendConfig;
-
-MhpBackend *mhp_backend_qemu_new(GMainContext *ctx, const MhpBackendConfig *cfg, MhpAgentLink *agent,
-				 const MhpBackendCallbacks *cb, gpointer user_data);
-
-/* Kill the QEMU a dead run left in @dir, by qemu.pid, if it is ours. */
-void mhp_backend_qemu_recover(const char *dir);
-
-/* The QEMU command line for @cfg (for tests and --dry-run), without the
- * run-directory sockets. */
-GPtrArray *mhp_backend_qemu_argv(const MhpBackendConfig *cfg, const char *rundir);
-
-/* A libvirt domain, local or remote (backend-libvirt.c). */
-MhpBackend *mhp_backend_libvirt_new(GMainContext *ctx, const MhpBackendConfig *cfg, MhpAgentLink *agent,
-				    const MhpBackendCallbacks *cb, gpointer user_data);
-
-/* The transient domain mhpstress defines for @cfg's scenario (for tests
- * and --dry-run); NULL with @error when [guest] has no libvirt equivalent. */
-char *mhp_backend_libvirt_domain_xml(const MhpBackendConfig *cfg, const char *name, GError **error);
-/* This process as the owner recorded in a transient domain's metadata. */
-char *mhp_backend_libvirt_owner(void);
-/* The <memory model='dimm'> device for @d, aliased "ua-" + d->id. */
-char *mhp_backend_libvirt_dimm_xml(const MhpDimmSpec *d);
 
 /* query-memory-devices' return array as MhpMemoryDevice entries. */
 GArray *mhp_memory_devices_from_qmp(struct json_object *ret);

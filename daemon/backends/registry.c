@@ -7,6 +7,8 @@
 #include <gio/gio.h>
 
 #include "backend.h"
+#include "libvirt/backend-libvirt.h"
+#include "qemu/backend-qemu.h"
 
 #define QEMU_SYSTEM_URI "qemu:///system"
 

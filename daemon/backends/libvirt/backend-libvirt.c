@@ -43,7 +43,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "backend-libvirt.h"
 #include "virt-event.h"
 
 #define ALIAS_PREFIX "ua-"

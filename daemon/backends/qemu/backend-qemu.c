@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "backend-qemu.h"
 #include "qmp.h"
 
 #define CONNECT_RETRY_MS 20
