@@ -132,7 +132,7 @@ typedef struct MhpBackendClass {
 	void (*recover)(const char *run_dir);
 } MhpBackendClass;
 
-/* NULL for an unknown name. */
+/* NULL for an unknown name, or a backend this build left out (no libvirt). */
 const MhpBackendClass *mhp_backend_class_find(const char *name);
 /* "qemu, libvirt": the names mhp_backend_class_find() knows, for messages. */
 const char *mhp_backend_class_names(void);
