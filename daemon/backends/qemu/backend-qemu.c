@@ -79,12 +79,21 @@ static void set_timer(BackendQemu *q, guint ms, GSourceFunc fn)
 	g_source_attach(q->timer, q->base.ctx);
 }
 
+/* The console chardev's log options: QEMU writes console.log itself, and
+ * this string in its command line tells recovery the QEMU is this run's. */
+static char *console_log_opts(const char *results_dir)
+{
+	g_autofree char *log = g_build_filename(results_dir, "console.log", NULL);
+
+	return g_strdup_printf("logfile=%s,logappend=on", log);
+}
+
 GPtrArray *mhp_backend_qemu_argv(const MhpBackendConfig *cfg, const char *rundir)
 {
 	const MhpScenario *s = cfg->scenario;
 	GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *append = g_strdup_printf("console=ttyAMA0 panic=-1 %s", s->guest.append ? s->guest.append : "");
-	g_autofree char *console_log = g_build_filename(cfg->results_dir, "console.log", NULL);
+	g_autofree char *console_log = console_log_opts(cfg->results_dir);
 
 #define ADD(x) g_ptr_array_add(a, g_strdup(x))
 #define ADDF(...) g_ptr_array_add(a, g_strdup_printf(__VA_ARGS__))
@@ -107,8 +116,7 @@ GPtrArray *mhp_backend_qemu_argv(const MhpBackendConfig *cfg, const char *rundir
 	ADD("-sandbox"); ADD("on");
 	ADD("-S");
 	ADD("-qmp"); ADDF("unix:%s/qmp.sock,server=on,wait=off", rundir);
-	ADD("-chardev"); ADDF("socket,id=con0,path=%s/console.sock,server=on,wait=off,logfile=%s,logappend=on",
-			      rundir, console_log);
+	ADD("-chardev"); ADDF("socket,id=con0,path=%s/console.sock,server=on,wait=off,%s", rundir, console_log);
 	ADD("-serial"); ADD("chardev:con0");
 	ADD("-device"); ADD("virtio-serial-pci,id=vser0");
 	ADD("-chardev"); ADDF("socket,id=agent0,path=%s/agent.sock,server=on,wait=off", rundir);
@@ -591,20 +599,22 @@ MhpBackend *mhp_backend_qemu_new(GMainContext *ctx, const MhpBackendConfig *cfg,
 	return &q->base;
 }
 
-/* A run whose owner died: kill the QEMU it left, by the pid it recorded. */
 void mhp_backend_qemu_recover(const char *dir)
 {
 	g_autofree char *pidfile = g_build_filename(dir, "qemu.pid", NULL);
 	g_autofree char *text = NULL, *cmdline = NULL, *proc = NULL;
+	g_autofree char *ours = console_log_opts(dir);
 	gsize len;
 	long pid;
 
 	if (!g_file_get_contents(pidfile, &text, NULL, NULL) || (pid = strtol(text, NULL, 10)) <= 1)
 		return;
 	proc = g_strdup_printf("/proc/%ld/cmdline", pid);
-	/* only a QEMU we started: its -name says mhpstress */
-	if (!g_file_get_contents(proc, &cmdline, &len, NULL) || !memmem(cmdline, len, "qemu", 4) ||
-	    !memmem(cmdline, len, "mhpstress-", 10))
+	/*
+	 * Only the QEMU this run started: it logs its console to this run's
+	 * console.log. Another run's QEMU, or a reused pid, does not.
+	 */
+	if (!g_file_get_contents(proc, &cmdline, &len, NULL) || !memmem(cmdline, len, ours, strlen(ours)))
 		return;
 	kill((pid_t)pid, SIGKILL);
 }
