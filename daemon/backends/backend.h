@@ -80,26 +80,6 @@ typedef struct {
 	void (*free)(MhpBackend *b);
 } MhpBackendOps;
 
-struct MhpBackend {
-	const MhpBackendOps *ops;
-	GMainContext *ctx;
-	MhpBackendCallbacks cb;
-	gpointer user_data;
-	MhpAgentLink *agent; /* connected by the backend before the guest runs */
-	char *identity;      /* e.g. "QEMU 7.2.22", after start */
-	GString *console_line; /* the console line being read */
-};
-
-/* For backends: set up and tear down the shared part. */
-void mhp_backend_init(MhpBackend *b, const MhpBackendOps *ops, GMainContext *ctx, MhpAgentLink *agent,
-		      const MhpBackendCallbacks *cb, gpointer user_data);
-void mhp_backend_clear(MhpBackend *b);
-/* Console bytes in, cb.console_line per line out (capped, control bytes as '?'). */
-void mhp_backend_console_feed(MhpBackend *b, const char *buf, gsize n);
-void mhp_backend_console_flush(MhpBackend *b);
-/* ACPI_DEVICE_OST's data as an event; its device string is borrowed from @data. */
-gboolean mhp_hotplug_event_from_ost(struct json_object *data, MhpHotplugEvent *ret);
-
 typedef struct {
 	const MhpScenario *scenario;
 	const char *kernel;
@@ -109,6 +89,29 @@ typedef struct {
 	const char *connect;     /* libvirt: the URI (NULL: qemu:///system) */
 	const char *domain;      /* libvirt: an existing domain, or the transient one's name (NULL: ours) */
 } MhpBackendConfig;
+
+struct MhpBackend {
+	const MhpBackendOps *ops;
+	GMainContext *ctx;
+	MhpBackendConfig cfg; /* a copy: its strings are the backend's own */
+	MhpBackendCallbacks cb;
+	gpointer user_data;
+	MhpAgentLink *agent; /* connected by the backend before the guest runs */
+	char *identity;      /* e.g. "QEMU 7.2.22", after start */
+	GString *console_line; /* the console line being read */
+};
+
+/* For backends: set up and tear down the shared part; init copies @cfg. */
+void mhp_backend_init(MhpBackend *b, const MhpBackendOps *ops, GMainContext *ctx, const MhpBackendConfig *cfg,
+		      MhpAgentLink *agent, const MhpBackendCallbacks *cb, gpointer user_data);
+void mhp_backend_clear(MhpBackend *b);
+/* For backends: destroy and drop *@src, if any, and set it to NULL. */
+void mhp_backend_source_clear(GSource **src);
+/* Console bytes in, cb.console_line per line out (capped, control bytes as '?'). */
+void mhp_backend_console_feed(MhpBackend *b, const char *buf, gsize n);
+void mhp_backend_console_flush(MhpBackend *b);
+/* ACPI_DEVICE_OST's data as an event; its device string is borrowed from @data. */
+gboolean mhp_hotplug_event_from_ost(struct json_object *data, MhpHotplugEvent *ret);
 
 /* query-memory-devices' return array as MhpMemoryDevice entries. */
 GArray *mhp_memory_devices_from_qmp(struct json_object *ret);

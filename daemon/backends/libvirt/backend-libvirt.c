@@ -72,7 +72,7 @@ static void lv_plug(MhpBackend *base, const MhpDimmSpec *d, MhpBackendDoneFunc c
 	BackendLibvirt *b = (BackendLibvirt *)base;
 	Work *w = lv_work_new(cb, user_data);
 
-	if (d->backend != b->cfg.scenario->dimm.backend) {
+	if (d->backend != b->base.cfg.scenario->dimm.backend) {
 		lv_work_run(b, refuse_backend_work, NULL, w);
 		return;
 	}
@@ -243,11 +243,7 @@ static void lv_free(MhpBackend *base)
 	BackendLibvirt *b = (BackendLibvirt *)base;
 
 	b->disposed = TRUE;
-	if (b->timer) {
-		g_source_destroy(b->timer);
-		g_source_unref(b->timer);
-		b->timer = NULL;
-	}
+	mhp_backend_source_clear(&b->timer);
 	lv_stream_free(b->agent);
 	lv_stream_free(b->console);
 	b->agent = b->console = NULL;
@@ -287,17 +283,11 @@ MhpBackend *mhp_backend_libvirt_new(GMainContext *ctx, const MhpBackendConfig *c
 	BackendLibvirt *b = g_new0(BackendLibvirt, 1);
 
 	b->refs = 1;
-	mhp_backend_init(&b->base, &libvirt_ops, ctx, agent, cb, user_data);
+	mhp_backend_init(&b->base, &libvirt_ops, ctx, cfg, agent, cb, user_data);
 	mhp_virt_event_register(b->base.ctx);
-	b->cfg = *cfg;
-	b->cfg.kernel = g_strdup(cfg->kernel);
-	b->cfg.initrd = g_strdup(cfg->initrd);
-	b->cfg.connect = g_strdup(cfg->connect ? cfg->connect : "qemu:///system");
-	b->cfg.domain = g_strdup(cfg->domain);
-	b->cfg.gdb = g_strdup(cfg->gdb);
-	b->uri = g_strdup(b->cfg.connect);
-	b->results_dir = g_strdup(cfg->results_dir);
-	b->cfg.results_dir = b->results_dir;
+	if (!b->base.cfg.connect)
+		b->base.cfg.connect = g_strdup("qemu:///system");
+	b->uri = b->base.cfg.connect;
 	b->console_log = -1;
 	for (guint i = 0; i < G_N_ELEMENTS(b->cb_ids); i++)
 		b->cb_ids[i] = -1;

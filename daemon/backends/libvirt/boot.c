@@ -95,8 +95,8 @@ static gboolean start_work(Work *w, GError **error)
 		lv_set_virt_error(error, "cannot connect to '%s'", b->uri);
 		return FALSE;
 	}
-	if (b->cfg.domain) {
-		w->dom = virDomainLookupByName(w->conn, b->cfg.domain);
+	if (b->base.cfg.domain) {
+		w->dom = virDomainLookupByName(w->conn, b->base.cfg.domain);
 		if (w->dom && virDomainIsActive(w->dom) == 1 && lv_domain_is_orphan(w->dom) && virDomainDestroy(w->dom) == 0)
 			g_clear_pointer(&w->dom, virDomainFree); /* our own leftover, transient: gone now */
 		virResetLastError();
@@ -104,16 +104,16 @@ static gboolean start_work(Work *w, GError **error)
 			g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
 				    "the domain '%s' on '%s' is running; shut it off first: mhpstress boots it paused, "
 				    "so that the console and the agent see everything",
-				    b->cfg.domain, b->uri);
+				    b->base.cfg.domain, b->uri);
 			g_clear_pointer(&w->dom, virDomainFree); /* not ours: never stop it */
 			return FALSE;
 		}
 		if (w->dom && virDomainCreateWithFlags(w->dom, flags) < 0) {
-			lv_set_virt_error(error, "cannot start the domain '%s'", b->cfg.domain);
+			lv_set_virt_error(error, "cannot start the domain '%s'", b->base.cfg.domain);
 			g_clear_pointer(&w->dom, virDomainFree);
 			return FALSE;
 		}
-		r->name = g_strdup(b->cfg.domain);
+		r->name = g_strdup(b->base.cfg.domain);
 	}
 	if (!w->dom) {
 		/* a transient domain, named after the scenario unless a free --domain name was given */
@@ -121,9 +121,9 @@ static gboolean start_work(Work *w, GError **error)
 			virDomainPtr other;
 
 			g_free(r->name);
-			r->name = b->cfg.domain ? g_strdup(b->cfg.domain)
-				  : i == 1       ? g_strdup_printf("mhpstress-%s", b->cfg.scenario->name)
-						 : g_strdup_printf("mhpstress-%s-%d", b->cfg.scenario->name, i);
+			r->name = b->base.cfg.domain ? g_strdup(b->base.cfg.domain)
+				  : i == 1       ? g_strdup_printf("mhpstress-%s", b->base.cfg.scenario->name)
+						 : g_strdup_printf("mhpstress-%s-%d", b->base.cfg.scenario->name, i);
 			other = virDomainLookupByName(w->conn, r->name);
 			if (other && lv_domain_is_orphan(other) && virDomainDestroy(other) == 0) {
 				/* transient: destroying it undefines it; the name is free */
@@ -132,19 +132,19 @@ static gboolean start_work(Work *w, GError **error)
 			virResetLastError();
 			if (other) {
 				virDomainFree(other);
-				if (b->cfg.domain)
+				if (b->base.cfg.domain)
 					break;
 				continue;
 			}
 			g_free(xml);
-			xml = mhp_backend_libvirt_domain_xml(&b->cfg, r->name, error);
+			xml = mhp_backend_libvirt_domain_xml(&b->base.cfg, r->name, error);
 			if (!xml)
 				return FALSE;
 			w->dom = virDomainCreateXML(w->conn, xml, flags);
 			if (!w->dom) {
 				virErrorPtr ve = virGetLastError();
 				/* another run took the name between lookup and create */
-				if (!b->cfg.domain && ve && (ve->code == VIR_ERR_DOM_EXIST ||
+				if (!b->base.cfg.domain && ve && (ve->code == VIR_ERR_DOM_EXIST ||
 							     (ve->message && strstr(ve->message, "already exists"))))
 					continue;
 				lv_set_virt_error(error, "cannot create the domain '%s' on '%s'", r->name, b->uri);
@@ -226,7 +226,7 @@ static void resume_finish(Work *w, const GError *error)
 
 static gboolean attach_streams(BackendLibvirt *b, StartResult *r, GError **error)
 {
-	g_autofree char *log = g_build_filename(b->results_dir, "console.log", NULL);
+	g_autofree char *log = g_build_filename(b->base.cfg.results_dir, "console.log", NULL);
 	int sv[2];
 
 	b->console_log = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -254,14 +254,7 @@ static void start_finish(Work *w, const GError *error)
 	StartResult *r = w->user_data;
 	g_autoptr(GError) e = error ? g_error_copy(error) : NULL;
 
-	if (w->conn) {
-		virConnectRef(w->conn);
-		b->conn = w->conn;
-	}
-	if (w->dom) {
-		virDomainRef(w->dom);
-		b->dom = w->dom;
-	}
+	lv_hold(&b->conn, &b->dom, w->conn, w->dom);
 	b->dom_name = g_steal_pointer(&r->name);
 	g_free(b->base.identity);
 	b->base.identity = g_steal_pointer(&r->identity);

@@ -25,11 +25,7 @@ void lv_emit_exited(BackendLibvirt *b, const char *how)
 	if (b->exited || b->disposed)
 		return;
 	b->exited = TRUE;
-	if (b->timer) {
-		g_source_destroy(b->timer);
-		g_source_unref(b->timer);
-		b->timer = NULL;
-	}
+	mhp_backend_source_clear(&b->timer);
 	if (b->agent)
 		lv_stream_close(b->agent);
 	if (b->console) {

@@ -32,9 +32,7 @@ struct BackendLibvirt {
 	MhpBackend base;
 	gint refs;
 	gboolean disposed;
-	MhpBackendConfig cfg;
-	char *uri;
-	char *results_dir;
+	const char *uri; /* base.cfg.connect, with its default */
 	virConnectPtr conn;
 	virDomainPtr dom;
 	char *dom_name;
@@ -71,6 +69,7 @@ struct Work {
 BackendLibvirt *lv_ref(BackendLibvirt *b);
 void lv_unref(gpointer data);
 void lv_set_virt_error(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+void lv_hold(virConnectPtr *ret_conn, virDomainPtr *ret_dom, virConnectPtr conn, virDomainPtr dom);
 Work *lv_work_new(MhpBackendDoneFunc done, gpointer user_data);
 void lv_work_run(BackendLibvirt *b, WorkFunc fn, void (*finish)(Work *, const GError *), Work *w);
 

@@ -36,10 +36,7 @@ static void fd_watch(Stream *s, GIOCondition cond)
 {
 	if (s->fd_src && s->fd_cond == cond)
 		return;
-	if (s->fd_src) {
-		g_source_destroy(s->fd_src);
-		g_source_unref(s->fd_src);
-	}
+	mhp_backend_source_clear(&s->fd_src);
 	s->fd_cond = cond;
 	s->fd_src = g_unix_fd_source_new(s->fd, cond);
 	g_source_set_callback(s->fd_src, G_SOURCE_FUNC(on_fd), s, NULL);
@@ -55,11 +52,7 @@ void lv_stream_close(Stream *s)
 	if (s->closed)
 		return;
 	s->closed = TRUE;
-	if (s->fd_src) {
-		g_source_destroy(s->fd_src);
-		g_source_unref(s->fd_src);
-		s->fd_src = NULL;
-	}
+	mhp_backend_source_clear(&s->fd_src);
 	if (s->fd >= 0) {
 		close(s->fd); /* the agent link sees the hangup */
 		s->fd = -1;

@@ -35,14 +35,7 @@ void lv_unref(gpointer data)
 
 	if (!g_atomic_int_dec_and_test(&b->refs))
 		return;
-	g_free(b->uri);
-	g_free(b->results_dir);
 	g_free(b->dom_name);
-	g_free((char *)b->cfg.kernel);
-	g_free((char *)b->cfg.initrd);
-	g_free((char *)b->cfg.connect);
-	g_free((char *)b->cfg.domain);
-	g_free((char *)b->cfg.gdb);
 	mhp_backend_clear(&b->base);
 	g_free(b);
 }
@@ -63,6 +56,25 @@ void lv_set_virt_error(GError **error, const char *fmt, ...)
 	va_end(ap);
 	g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", what,
 		    ve && ve->message ? ve->message : "unknown libvirt error");
+}
+
+/**
+ * lv_hold() - take references on a connection and a domain.
+ * @ret_conn: where @conn goes, with a reference of its own (untouched if @conn is NULL)
+ * @ret_dom: where @dom goes, likewise
+ * @conn: a connection, or NULL
+ * @dom: a domain, or NULL
+ */
+void lv_hold(virConnectPtr *ret_conn, virDomainPtr *ret_dom, virConnectPtr conn, virDomainPtr dom)
+{
+	if (conn) {
+		virConnectRef(conn);
+		*ret_conn = conn;
+	}
+	if (dom) {
+		virDomainRef(dom);
+		*ret_dom = dom;
+	}
 }
 
 static void work_free(Work *w)
@@ -122,14 +134,7 @@ void lv_work_run(BackendLibvirt *b, WorkFunc fn, void (*finish)(Work *, const GE
 	w->b = lv_ref(b);
 	w->fn = fn;
 	w->finish = finish ? finish : simple_finish;
-	if (b->conn) {
-		virConnectRef(b->conn);
-		w->conn = b->conn;
-	}
-	if (b->dom) {
-		virDomainRef(b->dom);
-		w->dom = b->dom;
-	}
+	lv_hold(&w->conn, &w->dom, b->conn, b->dom);
 	g_main_context_push_thread_default(b->base.ctx);
 	task = g_task_new(NULL, NULL, work_done, NULL);
 	g_main_context_pop_thread_default(b->base.ctx);
