@@ -7,8 +7,8 @@
  * MhpBackend and backend-libvirt.h.
  *
  * Calls run one way: backend-libvirt.c -> boot.c -> events.c -> stream.c
- * -> work.c, and xml.c -> owner.c; no file calls back into one that
- * calls it.
+ * -> work.c, and boot.c, events.c -> xml.c -> owner.c; no file calls back
+ * into one that calls it (nm on the objects shows no pair).
  */
 #ifndef MHP_LIBVIRT_PRIVATE_H
 #define MHP_LIBVIRT_PRIVATE_H
