@@ -9,22 +9,64 @@
 
 #define CONSOLE_MAX_LINE 4096
 
-void mhp_backend_init(MhpBackend *b, const MhpBackendOps *ops, GMainContext *ctx, MhpAgentLink *agent,
-		      const MhpBackendCallbacks *cb, gpointer user_data)
+/**
+ * mhp_backend_init() - set up the part every backend shares.
+ * @b: the backend's base
+ * @ops: its operations
+ * @ctx: the context its sources run on (NULL: the thread default)
+ * @cfg: the guest; copied, strings and all (the scenario is borrowed)
+ * @agent: the agent link
+ * @cb: what it reports; copied
+ * @user_data: for @cb
+ */
+void mhp_backend_init(MhpBackend *b, const MhpBackendOps *ops, GMainContext *ctx, const MhpBackendConfig *cfg,
+		      MhpAgentLink *agent, const MhpBackendCallbacks *cb, gpointer user_data)
 {
 	b->ops = ops;
 	b->ctx = ctx ? g_main_context_ref(ctx) : g_main_context_ref_thread_default();
+	b->cfg = (MhpBackendConfig){
+		.scenario = cfg->scenario,
+		.kernel = g_strdup(cfg->kernel),
+		.initrd = g_strdup(cfg->initrd),
+		.results_dir = g_strdup(cfg->results_dir),
+		.gdb = g_strdup(cfg->gdb),
+		.connect = g_strdup(cfg->connect),
+		.domain = g_strdup(cfg->domain),
+	};
 	b->cb = *cb;
 	b->user_data = user_data;
 	b->agent = agent;
 	b->console_line = g_string_new(NULL);
 }
 
+/**
+ * mhp_backend_clear() - free what mhp_backend_init() set up.
+ * @b: the backend's base
+ */
 void mhp_backend_clear(MhpBackend *b)
 {
+	g_free((char *)b->cfg.kernel);
+	g_free((char *)b->cfg.initrd);
+	g_free((char *)b->cfg.results_dir);
+	g_free((char *)b->cfg.gdb);
+	g_free((char *)b->cfg.connect);
+	g_free((char *)b->cfg.domain);
 	g_string_free(b->console_line, TRUE);
 	g_free(b->identity);
 	g_main_context_unref(b->ctx);
+}
+
+/**
+ * mhp_backend_source_clear() - destroy a backend's source and forget it.
+ * @src: the source, or a pointer to NULL
+ */
+void mhp_backend_source_clear(GSource **src)
+{
+	if (!*src)
+		return;
+	g_source_destroy(*src);
+	g_source_unref(*src);
+	*src = NULL;
 }
 
 void mhp_backend_console_flush(MhpBackend *b)

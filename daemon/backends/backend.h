@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * backend.h - what the cycle engine needs from a VM: start it, plug and
- * unplug DIMMs, report hotplug events. backend-qemu.c launches QEMU itself;
- * a libvirt backend sits beside it behind the same operations.
+ * unplug DIMMs, report hotplug events. qemu/backend-qemu.c launches QEMU
+ * itself; libvirt/ drives a libvirt domain behind the same operations. Each
+ * variant's own entry points are in its header (qemu/backend-qemu.h,
+ * libvirt/backend-libvirt.h), which only registry.c and the tests include.
  */
 #ifndef MHP_BACKEND_H
 #define MHP_BACKEND_H
@@ -78,26 +80,6 @@ typedef struct {
 	void (*free)(MhpBackend *b);
 } MhpBackendOps;
 
-struct MhpBackend {
-	const MhpBackendOps *ops;
-	GMainContext *ctx;
-	MhpBackendCallbacks cb;
-	gpointer user_data;
-	MhpAgentLink *agent; /* connected by the backend before the guest runs */
-	char *identity;      /* e.g. "QEMU 7.2.22", after start */
-	GString *console_line; /* the console line being read */
-};
-
-/* For backends: set up and tear down the shared part. */
-void mhp_backend_init(MhpBackend *b, const MhpBackendOps *ops, GMainContext *ctx, MhpAgentLink *agent,
-		      const MhpBackendCallbacks *cb, gpointer user_data);
-void mhp_backend_clear(MhpBackend *b);
-/* Console bytes in, cb.console_line per line out (capped, control bytes as '?'). */
-void mhp_backend_console_feed(MhpBackend *b, const char *buf, gsize n);
-void mhp_backend_console_flush(MhpBackend *b);
-/* ACPI_DEVICE_OST's data as an event; its device string is borrowed from @data. */
-gboolean mhp_hotplug_event_from_ost(struct json_object *data, MhpHotplugEvent *ret);
-
 typedef struct {
 	const MhpScenario *scenario;
 	const char *kernel;
@@ -108,27 +90,28 @@ typedef struct {
 	const char *domain;      /* libvirt: an existing domain, or the transient one's name (NULL: ours) */
 } MhpBackendConfig;
 
-MhpBackend *mhp_backend_qemu_new(GMainContext *ctx, const MhpBackendConfig *cfg, MhpAgentLink *agent,
-				 const MhpBackendCallbacks *cb, gpointer user_data);
+struct MhpBackend {
+	const MhpBackendOps *ops;
+	GMainContext *ctx;
+	MhpBackendConfig cfg; /* a copy: its strings are the backend's own */
+	MhpBackendCallbacks cb;
+	gpointer user_data;
+	MhpAgentLink *agent; /* connected by the backend before the guest runs */
+	char *identity;      /* e.g. "QEMU 7.2.22", after start */
+	GString *console_line; /* the console line being read */
+};
 
-/* Kill the QEMU a dead run left in @dir, by qemu.pid, if it is ours. */
-void mhp_backend_qemu_recover(const char *dir);
-
-/* The QEMU command line for @cfg (for tests and --dry-run), without the
- * run-directory sockets. */
-GPtrArray *mhp_backend_qemu_argv(const MhpBackendConfig *cfg, const char *rundir);
-
-/* A libvirt domain, local or remote (backend-libvirt.c). */
-MhpBackend *mhp_backend_libvirt_new(GMainContext *ctx, const MhpBackendConfig *cfg, MhpAgentLink *agent,
-				    const MhpBackendCallbacks *cb, gpointer user_data);
-
-/* The transient domain mhpstress defines for @cfg's scenario (for tests
- * and --dry-run); NULL with @error when [guest] has no libvirt equivalent. */
-char *mhp_backend_libvirt_domain_xml(const MhpBackendConfig *cfg, const char *name, GError **error);
-/* This process as the owner recorded in a transient domain's metadata. */
-char *mhp_backend_libvirt_owner(void);
-/* The <memory model='dimm'> device for @d, aliased "ua-" + d->id. */
-char *mhp_backend_libvirt_dimm_xml(const MhpDimmSpec *d);
+/* For backends: set up and tear down the shared part; init copies @cfg. */
+void mhp_backend_init(MhpBackend *b, const MhpBackendOps *ops, GMainContext *ctx, const MhpBackendConfig *cfg,
+		      MhpAgentLink *agent, const MhpBackendCallbacks *cb, gpointer user_data);
+void mhp_backend_clear(MhpBackend *b);
+/* For backends: destroy and drop *@src, if any, and set it to NULL. */
+void mhp_backend_source_clear(GSource **src);
+/* Console bytes in, cb.console_line per line out (capped, control bytes as '?'). */
+void mhp_backend_console_feed(MhpBackend *b, const char *buf, gsize n);
+void mhp_backend_console_flush(MhpBackend *b);
+/* ACPI_DEVICE_OST's data as an event; its device string is borrowed from @data. */
+gboolean mhp_hotplug_event_from_ost(struct json_object *data, MhpHotplugEvent *ret);
 
 /* query-memory-devices' return array as MhpMemoryDevice entries. */
 GArray *mhp_memory_devices_from_qmp(struct json_object *ret);
@@ -152,7 +135,7 @@ typedef struct MhpBackendClass {
 	void (*recover)(const char *run_dir);
 } MhpBackendClass;
 
-/* NULL for an unknown name. */
+/* NULL for an unknown name, or a backend this build left out (no libvirt). */
 const MhpBackendClass *mhp_backend_class_find(const char *name);
 /* "qemu, libvirt": the names mhp_backend_class_find() knows, for messages. */
 const char *mhp_backend_class_names(void);

@@ -7,7 +7,12 @@
 #include <gio/gio.h>
 
 #include "backend.h"
+#ifdef MHP_HAVE_LIBVIRT
+#include "libvirt/backend-libvirt.h"
+#endif
+#include "qemu/backend-qemu.h"
 
+#ifdef MHP_HAVE_LIBVIRT
 #define QEMU_SYSTEM_URI "qemu:///system"
 
 /* libvirt: --connect defaults to the local system instance and must be a URI */
@@ -22,10 +27,22 @@ static gboolean libvirt_parse_options(char **connect, char **domain, GError **er
 	}
 	return TRUE;
 }
+#endif
 
 static const MhpBackendClass classes[] = {
 	{ .name = "qemu", .new = mhp_backend_qemu_new, .recover = mhp_backend_qemu_recover },
+#ifdef MHP_HAVE_LIBVIRT
 	{ .name = "libvirt", .new = mhp_backend_libvirt_new, .parse_options = libvirt_parse_options },
+#endif
+};
+
+/* Backends this build left out (meson -Dlibvirt=disabled, or no libvirt
+ * found): asking for one says so, rather than "expected one of". */
+static const char *const not_built[] = {
+#ifndef MHP_HAVE_LIBVIRT
+	"libvirt",
+#endif
+	NULL,
 };
 
 const MhpBackendClass *mhp_backend_class_find(const char *name)
@@ -52,6 +69,12 @@ const MhpBackendClass *mhp_backend_options_check(const char *name, char **connec
 {
 	const MhpBackendClass *cls = mhp_backend_class_find(name ? name : "qemu");
 
+	if (!cls && name && g_strv_contains(not_built, name)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+			    "--backend '%s': this mhpstress was built without %s (meson setup -D%s=enabled)", name,
+			    name, name);
+		return NULL;
+	}
 	if (!cls) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "--backend '%s': expected one of %s", name,
 			    mhp_backend_class_names());

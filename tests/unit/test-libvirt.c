@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "libvirt/backend-libvirt.h"
 #include "fleet.h"
 #include "scenario.h"
 #include "tap.h"

@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "backend-qemu.h"
 #include "qmp.h"
 
 #define CONNECT_RETRY_MS 20
@@ -31,9 +31,7 @@
 
 typedef struct {
 	MhpBackend base;
-	MhpBackendConfig cfg;
 	char *rundir;
-	char *results_dir;
 	GPid pid;
 	GSource *child_src;
 	GSource *timer;      /* connect retries, then the quit deadline */
@@ -62,21 +60,21 @@ static void fail_start(BackendQemu *q, GError *error)
 		kill(q->pid, SIGKILL);
 }
 
-static void clear_timer(BackendQemu *q)
-{
-	if (q->timer) {
-		g_source_destroy(q->timer);
-		g_source_unref(q->timer);
-		q->timer = NULL;
-	}
-}
-
 static void set_timer(BackendQemu *q, guint ms, GSourceFunc fn)
 {
-	clear_timer(q);
+	mhp_backend_source_clear(&q->timer);
 	q->timer = g_timeout_source_new(ms);
 	g_source_set_callback(q->timer, fn, q, NULL);
 	g_source_attach(q->timer, q->base.ctx);
+}
+
+/* The console chardev's log options: QEMU writes console.log itself, and
+ * this string in its command line tells recovery the QEMU is this run's. */
+static char *console_log_opts(const char *results_dir)
+{
+	g_autofree char *log = g_build_filename(results_dir, "console.log", NULL);
+
+	return g_strdup_printf("logfile=%s,logappend=on", log);
 }
 
 GPtrArray *mhp_backend_qemu_argv(const MhpBackendConfig *cfg, const char *rundir)
@@ -84,7 +82,7 @@ GPtrArray *mhp_backend_qemu_argv(const MhpBackendConfig *cfg, const char *rundir
 	const MhpScenario *s = cfg->scenario;
 	GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *append = g_strdup_printf("console=ttyAMA0 panic=-1 %s", s->guest.append ? s->guest.append : "");
-	g_autofree char *console_log = g_build_filename(cfg->results_dir, "console.log", NULL);
+	g_autofree char *console_log = console_log_opts(cfg->results_dir);
 
 #define ADD(x) g_ptr_array_add(a, g_strdup(x))
 #define ADDF(...) g_ptr_array_add(a, g_strdup_printf(__VA_ARGS__))
@@ -107,8 +105,7 @@ GPtrArray *mhp_backend_qemu_argv(const MhpBackendConfig *cfg, const char *rundir
 	ADD("-sandbox"); ADD("on");
 	ADD("-S");
 	ADD("-qmp"); ADDF("unix:%s/qmp.sock,server=on,wait=off", rundir);
-	ADD("-chardev"); ADDF("socket,id=con0,path=%s/console.sock,server=on,wait=off,logfile=%s,logappend=on",
-			      rundir, console_log);
+	ADD("-chardev"); ADDF("socket,id=con0,path=%s/console.sock,server=on,wait=off,%s", rundir, console_log);
 	ADD("-serial"); ADD("chardev:con0");
 	ADD("-device"); ADD("virtio-serial-pci,id=vser0");
 	ADD("-chardev"); ADDF("socket,id=agent0,path=%s/agent.sock,server=on,wait=off", rundir);
@@ -135,7 +132,7 @@ static void on_child_exit(GPid pid, gint status, gpointer user_data)
 	g_spawn_close_pid(pid);
 	g_source_unref(q->child_src);
 	q->child_src = NULL;
-	clear_timer(q);
+	mhp_backend_source_clear(&q->timer);
 	if (WIFEXITED(status))
 		how = g_strdup_printf("QEMU exited with status %d", WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
@@ -143,7 +140,7 @@ static void on_child_exit(GPid pid, gint status, gpointer user_data)
 	else
 		how = g_strdup_printf("QEMU ended with wait status 0x%x", status);
 	if (!q->started) {
-		g_autofree char *log = g_build_filename(q->results_dir, "qemu.log", NULL);
+		g_autofree char *log = g_build_filename(q->base.cfg.results_dir, "qemu.log", NULL);
 		g_autofree char *text = NULL;
 
 		g_file_get_contents(log, &text, NULL, NULL);
@@ -210,7 +207,7 @@ static void qmp_ready(MhpQmp *qmp, const GError *error, gpointer user_data)
 	g_autoptr(GError) e = NULL;
 	g_autofree char *agent = g_build_filename(q->rundir, "agent.sock", NULL);
 
-	clear_timer(q);
+	mhp_backend_source_clear(&q->timer);
 	if (error) {
 		fail_start(q, g_error_copy(error));
 		return;
@@ -294,8 +291,8 @@ static void qemu_start(MhpBackend *b)
 	BackendQemu *q = (BackendQemu *)b;
 	g_autoptr(GPtrArray) argv = NULL;
 	g_autoptr(GError) e = NULL;
-	g_autofree char *log = g_build_filename(q->results_dir, "qemu.log", NULL);
-	g_autofree char *pidfile = g_build_filename(q->results_dir, "qemu.pid", NULL);
+	g_autofree char *log = g_build_filename(q->base.cfg.results_dir, "qemu.log", NULL);
+	g_autofree char *pidfile = g_build_filename(q->base.cfg.results_dir, "qemu.pid", NULL);
 	g_autofree char *pidtext = NULL;
 	int logfd;
 
@@ -304,7 +301,7 @@ static void qemu_start(MhpBackend *b)
 		fail_start(q, g_steal_pointer(&e));
 		return;
 	}
-	argv = mhp_backend_qemu_argv(&q->cfg, q->rundir);
+	argv = mhp_backend_qemu_argv(&q->base.cfg, q->rundir);
 	g_ptr_array_add(argv, NULL);
 	logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (logfd < 0) {
@@ -324,7 +321,7 @@ static void qemu_start(MhpBackend *b)
 					      devnull, logfd, logfd, NULL, NULL, 0, &q->pid, NULL, NULL, NULL, &e)) {
 		close(logfd);
 		close(devnull);
-		g_prefix_error(&e, "cannot start '%s': ", q->cfg.scenario->guest.qemu);
+		g_prefix_error(&e, "cannot start '%s': ", q->base.cfg.scenario->guest.qemu);
 		fail_start(q, g_steal_pointer(&e));
 		return;
 	}
@@ -529,29 +526,19 @@ static void qemu_free(MhpBackend *b)
 {
 	BackendQemu *q = (BackendQemu *)b;
 
-	clear_timer(q);
-	if (q->child_src) {
-		g_source_destroy(q->child_src);
-		g_source_unref(q->child_src);
-	}
+	mhp_backend_source_clear(&q->timer);
+	mhp_backend_source_clear(&q->child_src);
 	if (!q->exited && q->pid > 0) {
 		kill(q->pid, SIGKILL);
 		waitpid(q->pid, NULL, 0);
 	}
-	if (q->console_src) {
-		g_source_destroy(q->console_src);
-		g_source_unref(q->console_src);
-	}
+	mhp_backend_source_clear(&q->console_src);
 	if (q->console_fd >= 0)
 		close(q->console_fd);
 	mhp_qmp_free(q->qmp);
 	if (q->rundir)
 		rm_rundir(q->rundir);
 	g_free(q->rundir);
-	g_free(q->results_dir);
-	g_free((char *)q->cfg.kernel);
-	g_free((char *)q->cfg.initrd);
-	g_free((char *)q->cfg.gdb);
 	mhp_backend_clear(&q->base);
 	g_free(q);
 }
@@ -579,32 +566,28 @@ MhpBackend *mhp_backend_qemu_new(GMainContext *ctx, const MhpBackendConfig *cfg,
 		.ready = qmp_ready, .event = qmp_event, .log = qmp_log, .closed = qmp_closed,
 	};
 
-	mhp_backend_init(&q->base, &qemu_ops, ctx, agent, cb, user_data);
-	q->cfg = *cfg;
-	q->cfg.kernel = g_strdup(cfg->kernel);
-	q->cfg.initrd = g_strdup(cfg->initrd);
-	q->cfg.gdb = g_strdup(cfg->gdb);
-	q->results_dir = g_strdup(cfg->results_dir);
-	q->cfg.results_dir = q->results_dir;
+	mhp_backend_init(&q->base, &qemu_ops, ctx, cfg, agent, cb, user_data);
 	q->console_fd = -1;
 	q->qmp = mhp_qmp_new(q->base.ctx, &qcb, q);
 	return &q->base;
 }
 
-/* A run whose owner died: kill the QEMU it left, by the pid it recorded. */
 void mhp_backend_qemu_recover(const char *dir)
 {
 	g_autofree char *pidfile = g_build_filename(dir, "qemu.pid", NULL);
 	g_autofree char *text = NULL, *cmdline = NULL, *proc = NULL;
+	g_autofree char *ours = console_log_opts(dir);
 	gsize len;
 	long pid;
 
 	if (!g_file_get_contents(pidfile, &text, NULL, NULL) || (pid = strtol(text, NULL, 10)) <= 1)
 		return;
 	proc = g_strdup_printf("/proc/%ld/cmdline", pid);
-	/* only a QEMU we started: its -name says mhpstress */
-	if (!g_file_get_contents(proc, &cmdline, &len, NULL) || !memmem(cmdline, len, "qemu", 4) ||
-	    !memmem(cmdline, len, "mhpstress-", 10))
+	/*
+	 * Only the QEMU this run started: it logs its console to this run's
+	 * console.log. Another run's QEMU, or a reused pid, does not.
+	 */
+	if (!g_file_get_contents(proc, &cmdline, &len, NULL) || !memmem(cmdline, len, ours, strlen(ours)))
 		return;
 	kill((pid_t)pid, SIGKILL);
 }
