@@ -18,6 +18,7 @@
 
 #include "accounting.h"
 #include "agent-link.h"
+#include "control-proto.h"
 #include "cycle.h"
 #include "fleet.h"
 #include "jsonstream.h"
@@ -774,13 +775,6 @@ static int ctl_collect(struct json_object *obj, void *userdata)
 	return 0;
 }
 
-static char *ctl_default_socket(void)
-{
-	if (geteuid() == 0)
-		return g_strdup("/run/mhpstress/control");
-	return g_build_filename(g_get_user_runtime_dir(), "mhpstress", "control", NULL);
-}
-
 static gboolean ctl_connect(Ctl *c, const char *path, GError **error)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -902,7 +896,7 @@ static int cmd_ctl(const char *socket_path, int argc, char **argv)
 		{ "seed", 0, 0, G_OPTION_ARG_STRING, &seed, "random seed", "S" },
 		{ NULL },
 	};
-	g_autofree char *path = socket_path ? g_strdup(socket_path) : ctl_default_socket();
+	g_autofree char *path = socket_path ? g_strdup(socket_path) : mhp_ctl_default_socket();
 	struct json_object *args = NULL, *ok;
 	Ctl c = { .fd = -1 };
 
@@ -924,7 +918,8 @@ static int cmd_ctl(const char *socket_path, int argc, char **argv)
 
 		if (argc != 2)
 			return usage(stderr);
-		if (!check_backend(&ba, NULL))
+		const MhpBackendClass *cls = check_backend(&ba, NULL);
+		if (!cls)
 			return EXIT_USAGE;
 		/* check here too: errors name the file as the user wrote it */
 		s = mhp_scenario_load(argv[1], &error);
@@ -948,6 +943,7 @@ static int cmd_ctl(const char *socket_path, int argc, char **argv)
 		json_object_object_add(args, "scenario_name", json_object_new_string(base));
 		json_object_object_add(args, "kernel", json_object_new_string(kernel));
 		json_object_object_add(args, "initrd", json_object_new_string(initrd));
+		json_object_object_add(args, "backend", json_object_new_string(cls->name));
 		if (ba.connect)
 			json_object_object_add(args, "connect", json_object_new_string(ba.connect));
 		if (ba.domain)

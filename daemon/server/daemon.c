@@ -90,6 +90,8 @@ static void run_write_state(Run *r)
 	json_object_object_add(o, "run", json_object_new_string(r->id));
 	json_object_object_add(o, "state", json_object_new_string(r->state));
 	json_object_object_add(o, "scenario", json_object_new_string(r->scenario_name));
+	if (r->opts.backend)
+		json_object_object_add(o, "backend", json_object_new_string(r->opts.backend->name));
 	json_object_object_add(o, "daemon_pid", json_object_new_int(getpid()));
 	json_object_object_add(o, "started", json_object_new_int64(r->started));
 	json_object_object_add(o, "ended", json_object_new_int64(r->ended));
@@ -355,11 +357,19 @@ static void cmd_start(Client *c, MhpCtlRequest *q)
 	g_autofree char *id = g_strdup_printf("%s-%s-%" G_GUINT64_FORMAT, stem, stamp, ++d->seq);
 	g_autofree char *dir = g_build_filename(d->results_root, id, NULL);
 	g_autofree char *spath = g_build_filename(dir, base, NULL);
+	g_autofree char *connect = g_strdup(q->connect), *domain = g_strdup(q->domain);
+	const MhpBackendClass *cls;
 	MhpScenario *s;
 	Run *r;
 
 	if (d->shutting_down) {
 		reply_error(c, q->id, ESHUTDOWN, "the daemon is shutting down");
+		return;
+	}
+	/* absent: "qemu", as every client before the field was */
+	cls = mhp_backend_options_check(q->backend, &connect, &domain, &error);
+	if (!cls) {
+		reply_error(c, q->id, EINVAL, "start: %s", error->message);
 		return;
 	}
 	if (g_mkdir_with_parents(dir, 0755) < 0) {
@@ -386,10 +396,9 @@ static void cmd_start(Client *c, MhpCtlRequest *q)
 	r->s = s;
 	r->scenario_name = g_strdup(base);
 	r->opts = (MhpRunOptions){ .cycles = q->cycles, .duration_ms = q->duration_ms, .seed = q->seed,
-				   .have_seed = q->have_seed,
-				   .backend = mhp_backend_class_find(q->connect ? "libvirt" : "qemu") };
-	r->opts.connect = g_strdup(q->connect);
-	r->opts.domain = g_strdup(q->domain);
+				   .have_seed = q->have_seed, .backend = cls };
+	r->opts.connect = g_steal_pointer(&connect);
+	r->opts.domain = g_steal_pointer(&domain);
 	if (q->duration_ms > 0 && q->cycles < 0)
 		r->opts.cycles = 0;
 	r->opts.kernel = g_strdup(q->kernel);

@@ -15,14 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "control-proto.h"
 #include "daemon.h"
-
-static char *default_socket(void)
-{
-	if (geteuid() == 0)
-		return g_strdup("/run/mhpstress/control");
-	return g_build_filename(g_get_user_runtime_dir(), "mhpstress", "control", NULL);
-}
 
 static char *default_results(void)
 {
@@ -84,7 +78,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!socket_path)
-		socket_path = default_socket();
+		socket_path = mhp_ctl_default_socket();
 	if (!results)
 		results = default_results();
 	cfg = (MhpDaemonConfig){ .socket_path = socket_path, .listen_fd = activation_fd(), .results_root = results,
