@@ -24,6 +24,8 @@ static int one(struct json_object *obj, void *userdata)
 			assert(q.scenario && q.kernel && q.initrd && q.kernel[0] == '/');
 		else if (q.cmd != MHP_CTL_LIST)
 			assert(q.run && mhp_ctl_valid_run_id(q.run));
+		/* backend, connect and domain are start's alone; the daemon checks them with the registry */
+		assert(q.cmd == MHP_CTL_START || (!q.backend && !q.connect && !q.domain && !q.have_seed));
 	} else {
 		assert(error && error->message);
 		g_error_free(error);

@@ -21,6 +21,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "fleet.h"
 #include "scenario.h"
 
@@ -110,11 +111,8 @@ static gboolean fleet_key(MhpFleet *f, const char *dir, const char *key, const c
 		return TRUE;
 	}
 	if (strcmp(key, "seed") == 0) {
-		char *end;
-		errno = 0;
-		f->seed = g_ascii_strtoull(val, &end, 10);
-		if (errno || *end || !g_ascii_isdigit(*val))
-			return fail(error, f->path, line, "[fleet] seed: '%s' is not a whole number", val);
+		if (!cli_parse_seed(val, &f->seed))
+			return fail(error, f->path, line, "[fleet] seed: '%s' is not a whole number from 0 to 2^64-1", val);
 		f->have_seed = TRUE;
 		return TRUE;
 	}

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <gio/gio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "control-proto.h"
 #include "request.h"
@@ -20,19 +21,26 @@ typedef struct {
 static const struct {
 	const char *name;
 	MhpCtlCmd cmd;
-	Arg args[10];
+	Arg args[12];
 } commands[] = {
 	{ "start", MHP_CTL_START, { { "scenario", json_type_string, TRUE }, { "scenario_name", json_type_string, FALSE },
 				    { "kernel", json_type_string, TRUE }, { "initrd", json_type_string, TRUE },
 				    { "cycles", json_type_int, FALSE }, { "duration_ms", json_type_int, FALSE },
-				    { "seed", json_type_int, FALSE }, { "connect", json_type_string, FALSE },
-				    { "domain", json_type_string, FALSE } } },
+				    { "seed", json_type_int, FALSE }, { "backend", json_type_string, FALSE },
+				    { "connect", json_type_string, FALSE }, { "domain", json_type_string, FALSE } } },
 	{ "list", MHP_CTL_LIST, { { NULL } } },
 	{ "status", MHP_CTL_STATUS, { { "run", json_type_string, TRUE } } },
 	{ "stop", MHP_CTL_STOP, { { "run", json_type_string, TRUE } } },
 	{ "follow", MHP_CTL_FOLLOW, { { "run", json_type_string, TRUE } } },
 	{ "results", MHP_CTL_RESULTS, { { "run", json_type_string, TRUE } } },
 };
+
+char *mhp_ctl_default_socket(void)
+{
+	if (geteuid() == 0)
+		return g_strdup("/run/mhpstress/control");
+	return g_build_filename(g_get_user_runtime_dir(), "mhpstress", "control", NULL);
+}
 
 gboolean mhp_ctl_valid_run_id(const char *id)
 {
@@ -116,12 +124,10 @@ gboolean mhp_ctl_parse(const char *line, MhpCtlRequest *ret, GError **error)
 	ret->scenario_name = str_arg(req.args, "scenario_name");
 	ret->kernel = str_arg(req.args, "kernel");
 	ret->initrd = str_arg(req.args, "initrd");
+	/* which backend, and whether it takes connect and domain, is the registry's to say (the daemon asks it) */
+	ret->backend = str_arg(req.args, "backend");
 	ret->connect = str_arg(req.args, "connect");
 	ret->domain = str_arg(req.args, "domain");
-	if (ret->connect && !strstr(ret->connect, "://"))
-		return fail(error, "start: 'connect' must be a libvirt URI");
-	if (ret->domain && !ret->connect)
-		return fail(error, "start: 'domain' needs 'connect'");
 	if (ret->scenario_name && (strchr(ret->scenario_name, '/') || !mhp_ctl_valid_run_id(ret->scenario_name)))
 		return fail(error, "start: 'scenario_name' must be a plain file name");
 	if (!g_path_is_absolute(ret->kernel) || !g_path_is_absolute(ret->initrd))
@@ -137,9 +143,10 @@ gboolean mhp_ctl_parse(const char *line, MhpCtlRequest *ret, GError **error)
 			return fail(error, "start: 'duration_ms' must be 1 ms to 30 days");
 	}
 	if (json_object_object_get_ex(req.args, "seed", &v)) {
+		/* json-c keeps integers above INT64_MAX as unsigned: the whole 64-bit range is a seed */
 		if (json_object_get_int64(v) < 0)
-			return fail(error, "start: 'seed' must not be negative");
-		ret->seed = (guint64)json_object_get_int64(v);
+			return fail(error, "start: 'seed' must be 0 to 18446744073709551615");
+		ret->seed = json_object_get_uint64(v);
 		ret->have_seed = TRUE;
 	}
 	return TRUE;

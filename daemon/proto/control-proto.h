@@ -32,12 +32,13 @@ typedef struct {
 	const char *scenario_name;/* start: its file name, for messages */
 	const char *kernel;       /* start: absolute paths */
 	const char *initrd;
-	const char *connect;      /* start: a libvirt URI, or NULL for the QEMU backend */
+	const char *backend;      /* start: a backend registry name; NULL (absent) means "qemu" */
+	const char *connect;      /* start: the backend's URI (libvirt), or NULL */
 	const char *domain;       /* start: a libvirt domain, or NULL */
 	gint64 cycles;            /* -1 when absent */
 	gint64 duration_ms;       /* -1 when absent */
 	gboolean have_seed;
-	guint64 seed;
+	guint64 seed;             /* 0 to 2^64-1 */
 } MhpCtlRequest;
 
 /**
@@ -53,5 +54,14 @@ void mhp_ctl_request_clear(MhpCtlRequest *r);
 
 /* A run id is [A-Za-z0-9._-], 1 to 128 characters, not starting with '.'. */
 gboolean mhp_ctl_valid_run_id(const char *id);
+
+/**
+ * mhp_ctl_default_socket() - where the daemon listens and the client
+ * connects when no --socket is given.
+ *
+ * Return: /run/mhpstress/control for root, else
+ * $XDG_RUNTIME_DIR/mhpstress/control; free with g_free().
+ */
+char *mhp_ctl_default_socket(void);
 
 #endif

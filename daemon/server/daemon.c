@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * daemon.c - mhpstressd: runs and the control socket.
+ * daemon.c - mhpstressd: the control socket, its clients, and the
+ * dispatch of their requests to runs.
  *
  * Each run has a directory under the results root with scenario.ini,
- * state.json (rewritten atomically on every state change) and what the
- * engine writes. A run is queued, running, then passed, failed or stopped;
- * a run found queued or running at start-up belonged to a daemon that died:
- * it becomes interrupted, its QEMU is killed by pid, and a summary is made
- * from its cycles.jsonl.
+ * state.json and what the engine writes; run.c keeps one run, recover.c
+ * reads back those an earlier daemon left. At most max_runs run at once;
+ * the rest wait, queued, in start order.
  *
  * Clients speak JSON lines (docs/control-protocol.md). Only the daemon's own
  * uid may (SO_PEERCRED), and the socket is 0600 in a 0700 directory. Runs
@@ -27,40 +26,16 @@
 
 #include "backend.h"
 #include "control-proto.h"
-#include "cycle.h"
 #include "daemon.h"
 #include "json-sock.h"
-#include "scenario.h"
+#include "recover.h"
+#include "run.h"
 
 #define CLIENT_MAX_MSG (2u << 20)
 #define CLIENT_MAX_DEPTH 16
 #define SHUTDOWN_DEADLINE_S 120
 
 typedef struct Client Client;
-
-typedef struct {
-	MhpDaemon *d;
-	char *id;
-	char *dir;
-	char *scenario_name;
-	char *state;        /* queued, running, passed, failed, stopped, interrupted */
-	char *message;
-	MhpScenario *s;
-	MhpEngine *e;
-	MhpRunOptions opts;
-	MhpProgress progress;
-	char progress_state[16], progress_phase[32];
-	gint64 started, ended;
-	gint64 mono_start; /* for live elapsed time */
-	int exit_code;
-	GPtrArray *followers; /* Follow* */
-	gboolean stop_requested;
-} Run;
-
-typedef struct {
-	Client *c;
-	struct json_object *id;
-} Follow;
 
 struct Client {
 	MhpDaemon *d;
@@ -81,63 +56,6 @@ struct MhpDaemon {
 	guint shutdown_timer;
 	guint64 seq;
 };
-
-static void run_write_state(Run *r)
-{
-	struct json_object *o = json_object_new_object();
-	g_autofree char *path = g_build_filename(r->dir, "state.json", NULL);
-
-	json_object_object_add(o, "run", json_object_new_string(r->id));
-	json_object_object_add(o, "state", json_object_new_string(r->state));
-	json_object_object_add(o, "scenario", json_object_new_string(r->scenario_name));
-	json_object_object_add(o, "daemon_pid", json_object_new_int(getpid()));
-	json_object_object_add(o, "started", json_object_new_int64(r->started));
-	json_object_object_add(o, "ended", json_object_new_int64(r->ended));
-	if (r->message)
-		json_object_object_add(o, "message", json_object_new_string(r->message));
-	g_file_set_contents(path, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY), -1, NULL);
-	json_object_put(o);
-}
-
-static void run_set_state(Run *r, const char *state)
-{
-	g_free(r->state);
-	r->state = g_strdup(state);
-	if (strcmp(state, "queued") && strcmp(state, "running"))
-		r->ended = g_get_real_time() / 1000000;
-	run_write_state(r);
-}
-
-static gboolean run_active(const Run *r)
-{
-	return !strcmp(r->state, "queued") || !strcmp(r->state, "running");
-}
-
-static struct json_object *run_json(Run *r)
-{
-	struct json_object *o = json_object_new_object(), *p = json_object_new_object();
-
-	json_object_object_add(o, "run", json_object_new_string(r->id));
-	json_object_object_add(o, "state", json_object_new_string(r->state));
-	json_object_object_add(o, "scenario", json_object_new_string(r->scenario_name));
-	json_object_object_add(o, "results", json_object_new_string(r->dir));
-	json_object_object_add(o, "started", json_object_new_int64(r->started));
-	if (r->ended)
-		json_object_object_add(o, "ended", json_object_new_int64(r->ended));
-	if (r->message)
-		json_object_object_add(o, "message", json_object_new_string(r->message));
-	json_object_object_add(p, "state", json_object_new_string(r->progress_state));
-	json_object_object_add(p, "phase", json_object_new_string(r->progress_phase));
-	json_object_object_add(p, "cycle", json_object_new_int64((int64_t)r->progress.cycle));
-	json_object_object_add(p, "cycles", json_object_new_int64((int64_t)r->progress.cycles));
-	json_object_object_add(p, "elapsed_ms", json_object_new_int64(strcmp(r->state, "running") == 0 && r->mono_start
-		? (g_get_monotonic_time() - r->mono_start) / 1000 : (int64_t)r->progress.elapsed_ms));
-	json_object_object_add(p, "duration_ms", json_object_new_int64((int64_t)r->progress.duration_ms));
-	json_object_object_add(p, "failures", json_object_new_int64((int64_t)r->progress.failures));
-	json_object_object_add(p, "cycles_per_s", json_object_new_double(r->progress.cycles_per_s));
-	json_object_object_add(o, "progress", p);
-	return o;
-}
 
 /* ---- clients ---- */
 
@@ -175,31 +93,6 @@ static void reply_error(Client *c, struct json_object *id, int err, const char *
 	json_object_put(m);
 }
 
-static void follow_free(gpointer p)
-{
-	Follow *f = p;
-
-	json_object_put(f->id);
-	g_free(f);
-}
-
-static void notify_followers(Run *r, const char *event, struct json_object *extra)
-{
-	for (guint i = 0; i < r->followers->len; i++) {
-		Follow *f = g_ptr_array_index(r->followers, i);
-		struct json_object *m = run_json(r);
-
-		json_object_object_add(m, "event", json_object_new_string(event));
-		json_object_object_add(m, "id", json_object_get(f->id));
-		if (extra) {
-			json_object_object_foreach(extra, k, v)
-				json_object_object_add(m, k, json_object_get(v));
-		}
-		client_send(f->c, m);
-		json_object_put(m);
-	}
-}
-
 static gboolean free_client_idle(gpointer p)
 {
 	Client *c = p;
@@ -216,12 +109,8 @@ static void client_drop(Client *c)
 	if (c->closed)
 		return;
 	c->closed = TRUE;
-	for (guint i = 0; i < d->runs->len; i++) {
-		Run *r = g_ptr_array_index(d->runs, i);
-		for (guint j = r->followers->len; j-- > 0;)
-			if (((Follow *)g_ptr_array_index(r->followers, j))->c == c)
-				g_ptr_array_remove_index(r->followers, j);
-	}
+	for (guint i = 0; i < d->runs->len; i++)
+		run_drop_follower(g_ptr_array_index(d->runs, i), c);
 	g_ptr_array_remove(d->clients, c);
 	mhp_json_sock_disconnect(c->sock);
 	/* we may be inside c->sock's own callback: free it later */
@@ -245,64 +134,8 @@ static guint runs_running(MhpDaemon *d)
 	guint n = 0;
 
 	for (guint i = 0; i < d->runs->len; i++)
-		n += strcmp(((Run *)g_ptr_array_index(d->runs, i))->state, "running") == 0;
+		n += ((Run *)g_ptr_array_index(d->runs, i))->state == MHP_RUN_STATE_RUNNING;
 	return n;
-}
-
-static void maybe_start_queued(MhpDaemon *d);
-static void check_shutdown_done(MhpDaemon *d);
-
-static void on_engine_progress(MhpEngine *e, const MhpProgress *p, gpointer user_data)
-{
-	Run *r = user_data;
-
-	r->progress = *p;
-	g_strlcpy(r->progress_state, p->state, sizeof(r->progress_state));
-	g_strlcpy(r->progress_phase, p->phase, sizeof(r->progress_phase));
-	notify_followers(r, "progress", NULL);
-}
-
-static gboolean free_engine_idle(gpointer p)
-{
-	mhp_engine_free(p);
-	return G_SOURCE_REMOVE;
-}
-
-static void on_engine_finished(MhpEngine *e, int code, const char *message, gpointer user_data)
-{
-	Run *r = user_data;
-	struct json_object *extra = json_object_new_object();
-
-	r->exit_code = code;
-	g_free(r->message);
-	r->message = g_strdup(message);
-	run_set_state(r, r->stop_requested ? "stopped" : code == 0 ? "passed" : "failed");
-	json_object_object_add(extra, "exit_code", json_object_new_int(code));
-	notify_followers(r, "finished", extra);
-	json_object_put(extra);
-	g_ptr_array_set_size(r->followers, 0);
-	/* the engine is still on the stack: free it from the loop */
-	g_idle_add(free_engine_idle, r->e);
-	r->e = NULL;
-	maybe_start_queued(r->d);
-	check_shutdown_done(r->d);
-}
-
-static void run_start_engine(Run *r)
-{
-	g_autoptr(GError) error = NULL;
-	static const MhpEngineCallbacks cb = { .progress = on_engine_progress, .finished = on_engine_finished };
-
-	r->e = mhp_engine_new(NULL, r->s, &r->opts, &cb, r);
-	r->mono_start = g_get_monotonic_time();
-	run_set_state(r, "running");
-	if (!mhp_engine_start(r->e, &error)) {
-		g_free(r->message);
-		r->message = g_strdup(error->message);
-		mhp_engine_free(r->e);
-		r->e = NULL;
-		run_set_state(r, "failed");
-	}
 }
 
 static void maybe_start_queued(MhpDaemon *d)
@@ -311,38 +144,29 @@ static void maybe_start_queued(MhpDaemon *d)
 		return;
 	for (guint i = 0; i < d->runs->len && runs_running(d) < d->max_runs; i++) {
 		Run *r = g_ptr_array_index(d->runs, i);
-		if (strcmp(r->state, "queued") == 0)
+		if (r->state == MHP_RUN_STATE_QUEUED)
 			run_start_engine(r);
 	}
 }
 
-static void run_free(gpointer p)
+static void check_shutdown_done(MhpDaemon *d)
 {
-	Run *r = p;
-
-	mhp_engine_free(r->e);
-	mhp_scenario_free(r->s);
-	g_free(r->id);
-	g_free(r->dir);
-	g_free(r->scenario_name);
-	g_free(r->state);
-	g_free(r->message);
-	mhp_run_options_clear(&r->opts);
-	g_ptr_array_unref(r->followers);
-	g_free(r);
+	if (!d->shutting_down)
+		return;
+	for (guint i = 0; i < d->runs->len; i++)
+		if (run_active(g_ptr_array_index(d->runs, i)))
+			return;
+	g_main_loop_quit(d->loop);
 }
 
-static Run *run_new(MhpDaemon *d, const char *id, const char *dir)
+/* A run ended: its place goes to the next queued one, or the shutdown may be over. */
+static void on_run_ended(Run *r, gpointer user_data)
 {
-	Run *r = g_new0(Run, 1);
-
-	r->d = d;
-	r->id = g_strdup(id);
-	r->dir = g_strdup(dir);
-	r->followers = g_ptr_array_new_with_free_func(follow_free);
-	g_strlcpy(r->progress_state, "new", sizeof(r->progress_state));
-	return r;
+	maybe_start_queued(user_data);
+	check_shutdown_done(user_data);
 }
+
+static const RunHooks run_hooks = { .ended = on_run_ended };
 
 static void cmd_start(Client *c, MhpCtlRequest *q)
 {
@@ -355,11 +179,19 @@ static void cmd_start(Client *c, MhpCtlRequest *q)
 	g_autofree char *id = g_strdup_printf("%s-%s-%" G_GUINT64_FORMAT, stem, stamp, ++d->seq);
 	g_autofree char *dir = g_build_filename(d->results_root, id, NULL);
 	g_autofree char *spath = g_build_filename(dir, base, NULL);
+	g_autofree char *connect = g_strdup(q->connect), *domain = g_strdup(q->domain);
+	const MhpBackendClass *cls;
 	MhpScenario *s;
 	Run *r;
 
 	if (d->shutting_down) {
 		reply_error(c, q->id, ESHUTDOWN, "the daemon is shutting down");
+		return;
+	}
+	/* absent: "qemu", as every client before the field was */
+	cls = mhp_backend_options_check(q->backend, &connect, &domain, &error);
+	if (!cls) {
+		reply_error(c, q->id, EINVAL, "start: %s", error->message);
 		return;
 	}
 	if (g_mkdir_with_parents(dir, 0755) < 0) {
@@ -382,14 +214,13 @@ static void cmd_start(Client *c, MhpCtlRequest *q)
 		g_rmdir(dir);
 		return;
 	}
-	r = run_new(d, id, dir);
+	r = run_new(id, dir, &run_hooks, d);
 	r->s = s;
 	r->scenario_name = g_strdup(base);
 	r->opts = (MhpRunOptions){ .cycles = q->cycles, .duration_ms = q->duration_ms, .seed = q->seed,
-				   .have_seed = q->have_seed,
-				   .backend = mhp_backend_class_find(q->connect ? "libvirt" : "qemu") };
-	r->opts.connect = g_strdup(q->connect);
-	r->opts.domain = g_strdup(q->domain);
+				   .have_seed = q->have_seed, .backend = cls };
+	r->opts.connect = g_steal_pointer(&connect);
+	r->opts.domain = g_steal_pointer(&domain);
 	if (q->duration_ms > 0 && q->cycles < 0)
 		r->opts.cycles = 0;
 	r->opts.kernel = g_strdup(q->kernel);
@@ -397,7 +228,7 @@ static void cmd_start(Client *c, MhpCtlRequest *q)
 	r->opts.results_dir = g_strdup(dir);
 	r->started = g_get_real_time() / 1000000;
 	g_ptr_array_add(d->runs, r);
-	run_set_state(r, "queued");
+	run_set_state(r, MHP_RUN_STATE_QUEUED);
 	maybe_start_queued(d);
 	reply_ok(c, q->id, run_json(r));
 }
@@ -440,36 +271,16 @@ static void handle(Client *c, MhpCtlRequest *q)
 		break;
 	}
 	case MHP_CTL_STOP:
-		if (!run_active(r)) {
-			reply_error(c, q->id, EALREADY, "run '%s' is %s already", r->id, r->state);
+		if (!run_stop(r)) {
+			reply_error(c, q->id, EALREADY, "run '%s' is %s already", r->id, mhp_run_state_to_string(r->state));
 			break;
 		}
-		r->stop_requested = TRUE;
-		if (r->e)
-			mhp_engine_stop(r->e);
-		else
-			run_set_state(r, "stopped"); /* still queued */
 		reply_ok(c, q->id, run_json(r));
 		break;
-	case MHP_CTL_FOLLOW: {
-		Follow *f = g_new0(Follow, 1);
+	case MHP_CTL_FOLLOW:
 		reply_ok(c, q->id, run_json(r));
-		if (!run_active(r)) {
-			struct json_object *extra = json_object_new_object();
-			f->c = c;
-			f->id = json_object_get(q->id);
-			g_ptr_array_add(r->followers, f);
-			json_object_object_add(extra, "exit_code", json_object_new_int(r->exit_code));
-			notify_followers(r, "finished", extra);
-			json_object_put(extra);
-			g_ptr_array_set_size(r->followers, 0);
-			break;
-		}
-		f->c = c;
-		f->id = json_object_get(q->id);
-		g_ptr_array_add(r->followers, f);
+		run_follow(r, c, c->sock, q->id);
 		break;
-	}
 	}
 }
 
@@ -518,102 +329,6 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer user_data)
 	mhp_json_sock_adopt(c->sock, cfd, NULL);
 	g_ptr_array_add(d->clients, c);
 	return G_SOURCE_CONTINUE;
-}
-
-/* ---- recovery ---- */
-
-/* A summary for a run whose daemon died, from the cycles it recorded. */
-static void write_interrupted_summary(const char *dir)
-{
-	g_autofree char *cpath = g_build_filename(dir, "cycles.jsonl", NULL);
-	g_autofree char *spath = g_build_filename(dir, "summary.json", NULL);
-	g_autofree char *text = NULL;
-	struct json_object *o, *f;
-	guint64 cycles = 0, failed = 0;
-
-	if (g_file_test(spath, G_FILE_TEST_EXISTS))
-		return;
-	o = json_object_new_object();
-	f = json_object_new_object();
-	if (g_file_get_contents(cpath, &text, NULL, NULL)) {
-		g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-		for (guint i = 0; lines[i]; i++) {
-			struct json_object *c = json_tokener_parse(lines[i]), *v;
-			if (!c)
-				continue;
-			cycles++;
-			if (json_object_object_get_ex(c, "verdict", &v) && strcmp(json_object_get_string(v), "pass")) {
-				struct json_object *n;
-				failed++;
-				gint64 k = json_object_object_get_ex(f, json_object_get_string(v), &n) ? json_object_get_int64(n) : 0;
-				json_object_object_add(f, json_object_get_string(v), json_object_new_int64(k + 1));
-			}
-			json_object_put(c);
-		}
-	}
-	json_object_object_add(o, "verdict", json_object_new_string("interrupted"));
-	json_object_object_add(o, "message", json_object_new_string("the daemon running this ended without finishing it"));
-	json_object_object_add(o, "cycles", json_object_new_int64((int64_t)cycles));
-	json_object_object_add(o, "failed_cycles", json_object_new_int64((int64_t)failed));
-	json_object_object_add(o, "failures", f);
-	json_object_object_add(o, "latency_ms", json_object_new_object());
-	g_file_set_contents(spath, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY), -1, NULL);
-	json_object_put(o);
-}
-
-static gint cmp_started(gconstpointer a, gconstpointer b)
-{
-	const Run *x = *(Run *const *)a, *y = *(Run *const *)b;
-
-	return x->started < y->started ? -1 : x->started > y->started ? 1 : g_strcmp0(x->id, y->id);
-}
-
-static void recover(MhpDaemon *d)
-{
-	g_autoptr(GDir) dir = g_dir_open(d->results_root, 0, NULL);
-	const char *name;
-
-	while (dir && (name = g_dir_read_name(dir))) {
-		g_autofree char *rdir = g_build_filename(d->results_root, name, NULL);
-		g_autofree char *spath = g_build_filename(rdir, "state.json", NULL);
-		g_autofree char *text = NULL, *backend = NULL;
-		struct json_object *o, *v;
-		Run *r;
-
-		if (!mhp_ctl_valid_run_id(name) || !g_file_get_contents(spath, &text, NULL, NULL))
-			continue;
-		o = json_tokener_parse(text);
-		if (!o)
-			continue;
-		r = run_new(d, name, rdir);
-		r->state = g_strdup(json_object_object_get_ex(o, "state", &v) ? json_object_get_string(v) : "interrupted");
-		r->scenario_name = g_strdup(json_object_object_get_ex(o, "scenario", &v) ? json_object_get_string(v) : "?");
-		r->started = json_object_object_get_ex(o, "started", &v) ? json_object_get_int64(v) : 0;
-		r->ended = json_object_object_get_ex(o, "ended", &v) ? json_object_get_int64(v) : 0;
-		if (json_object_object_get_ex(o, "message", &v))
-			r->message = g_strdup(json_object_get_string(v));
-		/* state.json before the registry has no backend: those were QEMU runs */
-		backend = g_strdup(json_object_object_get_ex(o, "backend", &v) && json_object_is_type(v, json_type_string)
-				   ? json_object_get_string(v) : "qemu");
-		json_object_put(o);
-		if (run_active(r)) {
-			const MhpBackendClass *cls = mhp_backend_class_find(backend);
-
-			if (cls && cls->recover)
-				cls->recover(rdir);
-			write_interrupted_summary(rdir);
-			g_free(r->message);
-			r->message = g_strdup("the daemon running this ended without finishing it");
-			run_set_state(r, "interrupted");
-		}
-		g_strlcpy(r->progress_state, r->state, sizeof(r->progress_state));
-		g_ptr_array_add(d->runs, r);
-		/* ids count on from the highest seen */
-		const char *dash = strrchr(name, '-');
-		if (dash)
-			d->seq = MAX(d->seq, g_ascii_strtoull(dash + 1, NULL, 10));
-	}
-	g_ptr_array_sort(d->runs, cmp_started);
 }
 
 /* ---- socket, lifecycle ---- */
@@ -671,7 +386,7 @@ MhpDaemon *mhp_daemon_new(GMainLoop *loop, const MhpDaemonConfig *cfg, GError **
 		mhp_daemon_free(d);
 		return NULL;
 	}
-	recover(d);
+	recover_runs(d->results_root, d->runs, &run_hooks, d, &d->seq);
 	d->listen_fd = cfg->listen_fd >= 0 ? cfg->listen_fd : listen_unix(d->socket_path, error);
 	if (d->listen_fd < 0) {
 		mhp_daemon_free(d);
@@ -679,16 +394,6 @@ MhpDaemon *mhp_daemon_new(GMainLoop *loop, const MhpDaemonConfig *cfg, GError **
 	}
 	d->listen_src = g_unix_fd_add(d->listen_fd, G_IO_IN, on_accept, d);
 	return d;
-}
-
-static void check_shutdown_done(MhpDaemon *d)
-{
-	if (!d->shutting_down)
-		return;
-	for (guint i = 0; i < d->runs->len; i++)
-		if (run_active(g_ptr_array_index(d->runs, i)))
-			return;
-	g_main_loop_quit(d->loop);
 }
 
 static gboolean on_shutdown_deadline(gpointer user_data)
@@ -699,7 +404,7 @@ static gboolean on_shutdown_deadline(gpointer user_data)
 	for (guint i = 0; i < d->runs->len; i++) {
 		Run *r = g_ptr_array_index(d->runs, i);
 		if (run_active(r))
-			run_set_state(r, "stopped");
+			run_set_state(r, MHP_RUN_STATE_STOPPED);
 	}
 	d->shutdown_timer = 0;
 	g_main_loop_quit(d->loop);
@@ -711,16 +416,8 @@ void mhp_daemon_shutdown(MhpDaemon *d)
 	if (d->shutting_down)
 		return;
 	d->shutting_down = TRUE;
-	for (guint i = 0; i < d->runs->len; i++) {
-		Run *r = g_ptr_array_index(d->runs, i);
-		if (!run_active(r))
-			continue;
-		r->stop_requested = TRUE;
-		if (r->e)
-			mhp_engine_stop(r->e);
-		else
-			run_set_state(r, "stopped");
-	}
+	for (guint i = 0; i < d->runs->len; i++)
+		run_stop(g_ptr_array_index(d->runs, i));
 	d->shutdown_timer = g_timeout_add_seconds(SHUTDOWN_DEADLINE_S, on_shutdown_deadline, d);
 	check_shutdown_done(d);
 }

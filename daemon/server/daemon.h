@@ -22,7 +22,7 @@ typedef struct {
  * @loop: quit when a graceful shutdown has finished
  *
  * Runs that were queued or running when an earlier daemon died are marked
- * interrupted; their QEMU, if still alive, is killed by the pid in qemu.pid.
+ * interrupted; what their backend left running is stopped (recover.h).
  */
 MhpDaemon *mhp_daemon_new(GMainLoop *loop, const MhpDaemonConfig *cfg, GError **error);
 /* SIGTERM/SIGINT: stop every run gracefully, then quit the loop. */

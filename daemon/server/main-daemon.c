@@ -15,14 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "control-proto.h"
 #include "daemon.h"
-
-static char *default_socket(void)
-{
-	if (geteuid() == 0)
-		return g_strdup("/run/mhpstress/control");
-	return g_build_filename(g_get_user_runtime_dir(), "mhpstress", "control", NULL);
-}
 
 static char *default_results(void)
 {
@@ -51,44 +45,62 @@ static gboolean on_signal(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
-int main(int argc, char **argv)
+/* The command line, as systemd's tools keep it: arg_* globals and one table. */
+static char *arg_socket;
+static char *arg_results;
+static gint arg_max_runs = 2;
+static gboolean arg_version;
+
+static const GOptionEntry options[] = {
+	{ "socket", 0, 0, G_OPTION_ARG_FILENAME, &arg_socket,
+	  "control socket (default: /run/mhpstress/control for root, else $XDG_RUNTIME_DIR/mhpstress/control)", "PATH" },
+	{ "results", 0, 0, G_OPTION_ARG_FILENAME, &arg_results,
+	  "where runs are written (default: /var/lib/mhpstress/runs for root)", "DIR" },
+	{ "max-runs", 0, 0, G_OPTION_ARG_INT, &arg_max_runs, "runs at once; more are queued (default 2)", "N" },
+	{ "version", 0, 0, G_OPTION_ARG_NONE, &arg_version, "print the version", NULL },
+	{ NULL },
+};
+
+/* Return: -1 to go on, else the exit status. */
+static int parse_argv(int argc, char **argv)
 {
-	g_autofree char *socket_path = NULL, *results = NULL;
-	gint max_runs = 2;
-	gboolean version = FALSE;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GOptionContext) oc = g_option_context_new("- the mhpstress daemon");
-	GOptionEntry entries[] = {
-		{ "socket", 0, 0, G_OPTION_ARG_FILENAME, &socket_path, "control socket (default: /run/mhpstress/control for root, else $XDG_RUNTIME_DIR/mhpstress/control)", "PATH" },
-		{ "results", 0, 0, G_OPTION_ARG_FILENAME, &results, "where runs are written (default: /var/lib/mhpstress/runs for root)", "DIR" },
-		{ "max-runs", 0, 0, G_OPTION_ARG_INT, &max_runs, "runs at once; more are queued (default 2)", "N" },
-		{ "version", 0, 0, G_OPTION_ARG_NONE, &version, "print the version", NULL },
-		{ NULL },
-	};
-	MhpDaemonConfig cfg;
-	GMainLoop *loop;
-	MhpDaemon *d;
 
-	setlocale(LC_ALL, "");
-	g_option_context_add_main_entries(oc, entries, NULL);
+	g_option_context_add_main_entries(oc, options, NULL);
 	if (!g_option_context_parse(oc, &argc, &argv, &error)) {
 		fprintf(stderr, "mhpstressd: %s\n", error->message);
 		return 2;
 	}
-	if (version) {
+	if (arg_version) {
 		printf("mhpstressd %s\n", MHP_VERSION);
 		return 0;
 	}
-	if (argc != 1 || max_runs < 1 || max_runs > 64) {
+	if (argc != 1 || arg_max_runs < 1 || arg_max_runs > 64) {
 		fprintf(stderr, "mhpstressd: unexpected arguments (see --help); --max-runs is 1 to 64\n");
 		return 2;
 	}
-	if (!socket_path)
-		socket_path = default_socket();
-	if (!results)
-		results = default_results();
-	cfg = (MhpDaemonConfig){ .socket_path = socket_path, .listen_fd = activation_fd(), .results_root = results,
-				 .max_runs = (guint)max_runs };
+	if (!arg_socket)
+		arg_socket = mhp_ctl_default_socket();
+	if (!arg_results)
+		arg_results = default_results();
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	g_autoptr(GError) error = NULL;
+	MhpDaemonConfig cfg;
+	GMainLoop *loop;
+	MhpDaemon *d;
+	int rc;
+
+	setlocale(LC_ALL, "");
+	rc = parse_argv(argc, argv);
+	if (rc >= 0)
+		return rc;
+	cfg = (MhpDaemonConfig){ .socket_path = arg_socket, .listen_fd = activation_fd(), .results_root = arg_results,
+				 .max_runs = (guint)arg_max_runs };
 	loop = g_main_loop_new(NULL, FALSE);
 	d = mhp_daemon_new(loop, &cfg, &error);
 	if (!d) {
@@ -98,9 +110,11 @@ int main(int argc, char **argv)
 	}
 	g_unix_signal_add(SIGTERM, on_signal, d);
 	g_unix_signal_add(SIGINT, on_signal, d);
-	fprintf(stderr, "mhpstressd: listening on %s, results in %s\n", socket_path, results);
+	fprintf(stderr, "mhpstressd: listening on %s, results in %s\n", arg_socket, arg_results);
 	g_main_loop_run(loop);
 	mhp_daemon_free(d);
 	g_main_loop_unref(loop);
+	g_free(arg_socket);
+	g_free(arg_results);
 	return 0;
 }

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * recover.c - the runs earlier daemons left: read their state.json back,
+ * and end the ones a dead daemon left unfinished as interrupted.
+ */
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "backend.h"
+#include "control-proto.h"
+#include "recover.h"
+
+#define INTERRUPTED_MESSAGE "the daemon running this ended without finishing it"
+
+/* A summary for a run whose daemon died, from the cycles it recorded. */
+static void write_interrupted_summary(const char *dir)
+{
+	g_autofree char *cpath = g_build_filename(dir, "cycles.jsonl", NULL);
+	g_autofree char *spath = g_build_filename(dir, "summary.json", NULL);
+	g_autofree char *text = NULL;
+	struct json_object *o, *f;
+	guint64 cycles = 0, failed = 0;
+
+	if (g_file_test(spath, G_FILE_TEST_EXISTS))
+		return;
+	o = json_object_new_object();
+	f = json_object_new_object();
+	if (g_file_get_contents(cpath, &text, NULL, NULL)) {
+		g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+		for (guint i = 0; lines[i]; i++) {
+			struct json_object *c = json_tokener_parse(lines[i]), *v;
+			if (!c)
+				continue;
+			cycles++;
+			if (json_object_object_get_ex(c, "verdict", &v) && strcmp(json_object_get_string(v), "pass")) {
+				struct json_object *n;
+				failed++;
+				gint64 k = json_object_object_get_ex(f, json_object_get_string(v), &n) ? json_object_get_int64(n) : 0;
+				json_object_object_add(f, json_object_get_string(v), json_object_new_int64(k + 1));
+			}
+			json_object_put(c);
+		}
+	}
+	json_object_object_add(o, "verdict", json_object_new_string("interrupted"));
+	json_object_object_add(o, "message", json_object_new_string("the daemon running this ended without finishing it"));
+	json_object_object_add(o, "cycles", json_object_new_int64((int64_t)cycles));
+	json_object_object_add(o, "failed_cycles", json_object_new_int64((int64_t)failed));
+	json_object_object_add(o, "failures", f);
+	json_object_object_add(o, "latency_ms", json_object_new_object());
+	g_file_set_contents(spath, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY), -1, NULL);
+	json_object_put(o);
+}
+
+static gint cmp_started(gconstpointer a, gconstpointer b)
+{
+	const Run *x = *(Run *const *)a, *y = *(Run *const *)b;
+
+	return x->started < y->started ? -1 : x->started > y->started ? 1 : g_strcmp0(x->id, y->id);
+}
+
+/* @key's value when it is a string, else NULL: state.json is only ever read, never trusted. */
+static const char *str_member(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+		? json_object_get_string(v) : NULL;
+}
+
+static gint64 int_member(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+}
+
+/* One run directory's state.json as a Run; NULL when there is none to read. */
+static Run *recover_one(const char *root, const char *name, const RunHooks *hooks, gpointer hooks_data)
+{
+	g_autofree char *rdir = g_build_filename(root, name, NULL);
+	g_autofree char *spath = g_build_filename(rdir, "state.json", NULL);
+	g_autofree char *text = NULL;
+	const char *scenario, *message, *backend;
+	struct json_object *o;
+	MhpRunState state;
+	Run *r;
+
+	if (!mhp_ctl_valid_run_id(name) || !g_file_get_contents(spath, &text, NULL, NULL))
+		return NULL;
+	o = json_tokener_parse(text);
+	if (!o)
+		return NULL;
+	r = run_new(name, rdir, hooks, hooks_data);
+	state = mhp_run_state_from_string(str_member(o, "state"));
+	scenario = str_member(o, "scenario");
+	r->scenario_name = g_strdup(scenario ? scenario : "?");
+	r->started = int_member(o, "started");
+	r->ended = int_member(o, "ended");
+	message = str_member(o, "message");
+	r->message = g_strdup(message);
+	/* state.json before the registry has no backend: those were QEMU runs */
+	backend = str_member(o, "backend");
+	r->opts.backend = mhp_backend_class_find(backend ? backend : "qemu");
+	json_object_put(o);
+	if (state < 0 || mhp_run_state_is_active(state)) {
+		/* unfinished, or we cannot tell: what it left running must go */
+		if (r->opts.backend && r->opts.backend->recover)
+			r->opts.backend->recover(rdir);
+		write_interrupted_summary(rdir);
+		g_free(r->message);
+		r->message = g_strdup(INTERRUPTED_MESSAGE);
+		run_set_state(r, MHP_RUN_STATE_INTERRUPTED);
+	} else {
+		r->state = state;
+	}
+	g_strlcpy(r->progress_state, mhp_run_state_to_string(r->state), sizeof(r->progress_state));
+	return r;
+}
+
+void recover_runs(const char *root, GPtrArray *runs, const RunHooks *hooks, gpointer hooks_data, guint64 *ret_seq)
+{
+	g_autoptr(GDir) dir = g_dir_open(root, 0, NULL);
+	const char *name;
+
+	while (dir && (name = g_dir_read_name(dir))) {
+		Run *r = recover_one(root, name, hooks, hooks_data);
+		const char *dash = strrchr(name, '-');
+
+		if (!r)
+			continue;
+		g_ptr_array_add(runs, r);
+		/* ids count on from the highest seen */
+		if (dash)
+			*ret_seq = MAX(*ret_seq, g_ascii_strtoull(dash + 1, NULL, 10));
+	}
+	g_ptr_array_sort(runs, cmp_started);
+}

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * run.c - one daemon run: its state and state.json, its engine, and the
+ * progress events its followers get. The state table is in run.h.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include "run.h"
+
+static const char *const run_state_table[_MHP_RUN_STATE_MAX] = {
+	[MHP_RUN_STATE_QUEUED] = "queued",
+	[MHP_RUN_STATE_RUNNING] = "running",
+	[MHP_RUN_STATE_PASSED] = "passed",
+	[MHP_RUN_STATE_FAILED] = "failed",
+	[MHP_RUN_STATE_STOPPED] = "stopped",
+	[MHP_RUN_STATE_INTERRUPTED] = "interrupted",
+};
+
+const char *mhp_run_state_to_string(MhpRunState s)
+{
+	return s >= 0 && s < _MHP_RUN_STATE_MAX ? run_state_table[s] : NULL;
+}
+
+MhpRunState mhp_run_state_from_string(const char *s)
+{
+	for (int i = 0; s && i < _MHP_RUN_STATE_MAX; i++)
+		if (!strcmp(run_state_table[i], s))
+			return (MhpRunState)i;
+	return _MHP_RUN_STATE_INVALID;
+}
+
+gboolean mhp_run_state_is_active(MhpRunState s)
+{
+	switch (s) {
+	case MHP_RUN_STATE_QUEUED:
+	case MHP_RUN_STATE_RUNNING:
+		return TRUE;
+	case MHP_RUN_STATE_PASSED:
+	case MHP_RUN_STATE_FAILED:
+	case MHP_RUN_STATE_STOPPED:
+	case MHP_RUN_STATE_INTERRUPTED:
+	case _MHP_RUN_STATE_MAX:
+	case _MHP_RUN_STATE_INVALID:
+		return FALSE;
+	}
+	return FALSE;
+}
+
+typedef struct {
+	gconstpointer owner;
+	MhpJsonSock *sock;
+	struct json_object *id;
+} Follow;
+
+static void follow_free(gpointer p)
+{
+	Follow *f = p;
+
+	json_object_put(f->id);
+	g_free(f);
+}
+
+static void run_write_state(Run *r)
+{
+	struct json_object *o = json_object_new_object();
+	g_autofree char *path = g_build_filename(r->dir, "state.json", NULL);
+
+	json_object_object_add(o, "run", json_object_new_string(r->id));
+	json_object_object_add(o, "state", json_object_new_string(mhp_run_state_to_string(r->state)));
+	json_object_object_add(o, "scenario", json_object_new_string(r->scenario_name));
+	if (r->opts.backend)
+		json_object_object_add(o, "backend", json_object_new_string(r->opts.backend->name));
+	json_object_object_add(o, "daemon_pid", json_object_new_int(getpid()));
+	json_object_object_add(o, "started", json_object_new_int64(r->started));
+	json_object_object_add(o, "ended", json_object_new_int64(r->ended));
+	if (r->message)
+		json_object_object_add(o, "message", json_object_new_string(r->message));
+	g_file_set_contents(path, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY), -1, NULL);
+	json_object_put(o);
+}
+
+void run_set_state(Run *r, MhpRunState state)
+{
+	r->state = state;
+	if (!mhp_run_state_is_active(state))
+		r->ended = g_get_real_time() / 1000000;
+	run_write_state(r);
+}
+
+gboolean run_active(const Run *r)
+{
+	return mhp_run_state_is_active(r->state);
+}
+
+struct json_object *run_json(const Run *r)
+{
+	struct json_object *o = json_object_new_object(), *p = json_object_new_object();
+	gboolean live = r->state == MHP_RUN_STATE_RUNNING && r->mono_start;
+
+	json_object_object_add(o, "run", json_object_new_string(r->id));
+	json_object_object_add(o, "state", json_object_new_string(mhp_run_state_to_string(r->state)));
+	json_object_object_add(o, "scenario", json_object_new_string(r->scenario_name));
+	json_object_object_add(o, "results", json_object_new_string(r->dir));
+	json_object_object_add(o, "started", json_object_new_int64(r->started));
+	if (r->ended)
+		json_object_object_add(o, "ended", json_object_new_int64(r->ended));
+	if (r->message)
+		json_object_object_add(o, "message", json_object_new_string(r->message));
+	json_object_object_add(p, "state", json_object_new_string(r->progress_state));
+	json_object_object_add(p, "phase", json_object_new_string(r->progress_phase));
+	json_object_object_add(p, "cycle", json_object_new_int64((int64_t)r->progress.cycle));
+	json_object_object_add(p, "cycles", json_object_new_int64((int64_t)r->progress.cycles));
+	json_object_object_add(p, "elapsed_ms", json_object_new_int64(live ? (g_get_monotonic_time() - r->mono_start) / 1000
+									   : (int64_t)r->progress.elapsed_ms));
+	json_object_object_add(p, "duration_ms", json_object_new_int64((int64_t)r->progress.duration_ms));
+	json_object_object_add(p, "failures", json_object_new_int64((int64_t)r->progress.failures));
+	json_object_object_add(p, "cycles_per_s", json_object_new_double(r->progress.cycles_per_s));
+	json_object_object_add(o, "progress", p);
+	return o;
+}
+
+static void notify_followers(Run *r, const char *event, struct json_object *extra)
+{
+	for (guint i = 0; i < r->followers->len; i++) {
+		Follow *f = g_ptr_array_index(r->followers, i);
+		struct json_object *m = run_json(r);
+
+		json_object_object_add(m, "event", json_object_new_string(event));
+		json_object_object_add(m, "id", json_object_get(f->id));
+		if (extra) {
+			json_object_object_foreach(extra, k, v)
+				json_object_object_add(m, k, json_object_get(v));
+		}
+		mhp_json_sock_send(f->sock, m);
+		json_object_put(m);
+	}
+}
+
+/* "finished" with the exit code to every follower, who then follow no more. */
+static void notify_finished(Run *r)
+{
+	struct json_object *extra = json_object_new_object();
+
+	json_object_object_add(extra, "exit_code", json_object_new_int(r->exit_code));
+	notify_followers(r, "finished", extra);
+	json_object_put(extra);
+	g_ptr_array_set_size(r->followers, 0);
+}
+
+void run_follow(Run *r, gconstpointer owner, MhpJsonSock *sock, struct json_object *id)
+{
+	Follow *f = g_new0(Follow, 1);
+
+	f->owner = owner;
+	f->sock = sock;
+	f->id = json_object_get(id);
+	g_ptr_array_add(r->followers, f);
+	if (!run_active(r))
+		notify_finished(r);
+}
+
+void run_drop_follower(Run *r, gconstpointer owner)
+{
+	for (guint j = r->followers->len; j-- > 0;)
+		if (((Follow *)g_ptr_array_index(r->followers, j))->owner == owner)
+			g_ptr_array_remove_index(r->followers, j);
+}
+
+/* The one place that reads the engine's progress state and phase. */
+static void on_engine_progress(MhpEngine *e, const MhpProgress *p, gpointer user_data)
+{
+	Run *r = user_data;
+
+	r->progress = *p;
+	g_strlcpy(r->progress_state, p->state, sizeof(r->progress_state));
+	g_strlcpy(r->progress_phase, p->phase, sizeof(r->progress_phase));
+	notify_followers(r, "progress", NULL);
+}
+
+static gboolean free_engine_idle(gpointer p)
+{
+	mhp_engine_free(p);
+	return G_SOURCE_REMOVE;
+}
+
+static void on_engine_finished(MhpEngine *e, int code, const char *message, gpointer user_data)
+{
+	Run *r = user_data;
+
+	r->exit_code = code;
+	g_free(r->message);
+	r->message = g_strdup(message);
+	run_set_state(r, r->stop_requested ? MHP_RUN_STATE_STOPPED : code == 0 ? MHP_RUN_STATE_PASSED
+										 : MHP_RUN_STATE_FAILED);
+	notify_finished(r);
+	/* the engine is still on the stack: free it from the loop */
+	g_idle_add(free_engine_idle, r->e);
+	r->e = NULL;
+	r->hooks->ended(r, r->hooks_data);
+}
+
+void run_start_engine(Run *r)
+{
+	g_autoptr(GError) error = NULL;
+	static const MhpEngineCallbacks cb = { .progress = on_engine_progress, .finished = on_engine_finished };
+
+	r->e = mhp_engine_new(NULL, r->s, &r->opts, &cb, r);
+	r->mono_start = g_get_monotonic_time();
+	run_set_state(r, MHP_RUN_STATE_RUNNING);
+	if (!mhp_engine_start(r->e, &error)) {
+		g_free(r->message);
+		r->message = g_strdup(error->message);
+		mhp_engine_free(r->e);
+		r->e = NULL;
+		run_set_state(r, MHP_RUN_STATE_FAILED);
+	}
+}
+
+gboolean run_stop(Run *r)
+{
+	if (!run_active(r))
+		return FALSE;
+	r->stop_requested = TRUE;
+	if (r->e)
+		mhp_engine_stop(r->e);
+	else
+		run_set_state(r, MHP_RUN_STATE_STOPPED); /* still queued */
+	return TRUE;
+}
+
+void run_free(gpointer p)
+{
+	Run *r = p;
+
+	mhp_engine_free(r->e);
+	mhp_scenario_free(r->s);
+	g_free(r->id);
+	g_free(r->dir);
+	g_free(r->scenario_name);
+	g_free(r->message);
+	mhp_run_options_clear(&r->opts);
+	g_ptr_array_unref(r->followers);
+	g_free(r);
+}
+
+Run *run_new(const char *id, const char *dir, const RunHooks *hooks, gpointer hooks_data)
+{
+	Run *r = g_new0(Run, 1);
+
+	r->id = g_strdup(id);
+	r->dir = g_strdup(dir);
+	r->state = _MHP_RUN_STATE_INVALID;
+	r->hooks = hooks;
+	r->hooks_data = hooks_data;
+	r->followers = g_ptr_array_new_with_free_func(follow_free);
+	g_strlcpy(r->progress_state, "new", sizeof(r->progress_state));
+	return r;
+}
