@@ -222,7 +222,11 @@ int verb_fleet(int argc, char **argv, void *userdata)
 		fprintf(stderr, "mhpstress fleet: cannot get a guest: %s\n", error->message);
 		return CLI_EXIT_USAGE;
 	}
-	opts.backend = mhp_backend_class_find("libvirt");
+	/* fleet targets are libvirt URIs: without libvirt there is nothing to run them on */
+	if (!(opts.backend = mhp_backend_class_find("libvirt"))) {
+		fprintf(stderr, "mhpstress fleet: this mhpstress was built without libvirt (meson setup -Dlibvirt=enabled)\n");
+		return CLI_EXIT_USAGE;
+	}
 	opts.cycles = fl->duration_ms > 0 && fl->cycles < 0 ? 0 : fl->cycles; /* 0: bounded by time */
 	opts.duration_ms = fl->duration_ms;
 	opts.seed = fl->seed;
