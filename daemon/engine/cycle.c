@@ -132,15 +132,13 @@ static void phase_end(MhpEngine *e, Dimm *d, const char *name)
 	record_latency(e, name, (now - json_object_get_int64(st)) / 1e6);
 }
 
-void set_failure(Dimm *d, const char *cls, int err, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
-
-void set_failure(Dimm *d, const char *cls, int err, const char *fmt, ...)
+void set_failure(Dimm *d, MhpFailClass cls, int err, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (d->failure)
 		return; /* the first failure is the cycle's class */
-	d->failure = g_strdup(cls);
+	d->failure = cls;
 	d->failure_errno = err;
 	va_start(ap, fmt);
 	d->detail = g_strdup_vprintf(fmt, ap);
@@ -206,20 +204,20 @@ static gboolean errno_expected(const MhpCase *k, int err)
 gboolean write_cycle(MhpEngine *e, Dimm *d)
 {
 	struct json_object *o = json_object_new_object();
-	const char *cls = d->failure ? d->failure : "pass";
-	const char *verdict = cls;
+	MhpFailClass cls = d->failure;
+	MhpFailClass verdict = cls;
 	double cycle_ms = (engine_now(e) - d->t_start) / 1000.0;
 
 	if (d->kase) {
-		gboolean match = strcmp(cls, d->kase->expect) == 0 &&
-				 (strcmp(cls, MHP_FAIL_OFFLINE) != 0 || errno_expected(d->kase, d->failure_errno));
-		verdict = match ? "pass" : MHP_FAIL_EXPECTATION;
+		gboolean match = cls == d->kase->expect &&
+				 (cls != MHP_FAIL_OFFLINE || errno_expected(d->kase, d->failure_errno));
+		verdict = match ? MHP_FAIL_NONE : MHP_FAIL_EXPECTATION;
 		json_object_object_add(o, "case", json_object_new_string(d->kase->name));
-		json_object_object_add(o, "expected", json_object_new_string(d->kase->expect));
-		json_object_object_add(o, "outcome", json_object_new_string(cls));
+		json_object_object_add(o, "expected", json_object_new_string(mhp_fail_class_to_string(d->kase->expect)));
+		json_object_object_add(o, "outcome", json_object_new_string(mhp_fail_class_to_string(cls)));
 	}
 	json_object_object_add(o, "cycle", json_object_new_int64((int64_t)d->cycle));
-	json_object_object_add(o, "verdict", json_object_new_string(verdict));
+	json_object_object_add(o, "verdict", json_object_new_string(mhp_fail_class_to_string(verdict)));
 	if (d->detail)
 		json_object_object_add(o, "detail", json_object_new_string(d->detail));
 	if (d->failure_errno)
@@ -238,16 +236,15 @@ gboolean write_cycle(MhpEngine *e, Dimm *d)
 	json_object_put(o);
 
 	e->finished_cycles++;
-	if (strcmp(verdict, "pass") != 0) {
-		guint64 n = GPOINTER_TO_SIZE(g_hash_table_lookup(e->failures, verdict));
-		g_hash_table_insert(e->failures, g_strdup(verdict), GSIZE_TO_POINTER(n + 1));
+	if (verdict != MHP_FAIL_NONE) {
+		e->failures[verdict]++;
 		e->failed_cycles++;
 		engine_event(e, "cycle-failed", NULL);
 	} else if (!d->failure) {
 		record_latency(e, "cycle", cycle_ms);
 	}
 	emit_progress(e);
-	return strcmp(verdict, "pass") == 0;
+	return verdict == MHP_FAIL_NONE;
 }
 
 static void dimm_reset(Dimm *d)
@@ -258,7 +255,6 @@ static void dimm_reset(Dimm *d)
 
 	json_object_put(d->phases);
 	json_object_put(d->data);
-	g_free(d->failure);
 	g_free(d->detail);
 	memset(d, 0, sizeof(*d));
 	d->slot = slot;
@@ -275,7 +271,7 @@ static void cycle_failed(MhpEngine *e, Dimm *d)
 	struct json_object *f = json_object_new_object();
 
 	json_object_object_add(f, "cycle", json_object_new_int64((int64_t)d->cycle));
-	json_object_object_add(f, "class", json_object_new_string(d->failure ? d->failure : "?"));
+	json_object_object_add(f, "class", json_object_new_string(d->failure ? mhp_fail_class_to_string(d->failure) : "?"));
 	engine_event(e, "failure", f);
 }
 
@@ -598,7 +594,7 @@ static void on_hog(MhpAgentLink *l, struct json_object *ok, const GError *error,
 
 /* The agent's per-block results of an online or offline: each failed block
  * is a failure of class @cls (the first one names the cycle's class). */
-static guint block_results(Dimm *d, struct json_object *ok, const char *cls, const char *verb)
+static guint block_results(Dimm *d, struct json_object *ok, MhpFailClass cls, const char *verb)
 {
 	struct json_object *res;
 	guint failed = 0;
@@ -792,7 +788,7 @@ static void begin_plug(MhpEngine *e, Dimm *d, const MhpCase *k)
 	if (e->pending_kernel_failure) {
 		/* a kernel failure seen between cycles is charged to the next one */
 		set_failure(d, e->pending_kernel_failure, 0, "%s", e->pending_kernel_detail);
-		g_clear_pointer(&e->pending_kernel_failure, g_free);
+		e->pending_kernel_failure = MHP_FAIL_NONE;
 		g_clear_pointer(&e->pending_kernel_detail, g_free);
 	}
 	phase_begin(e, d, "add");
@@ -801,7 +797,7 @@ static void begin_plug(MhpEngine *e, Dimm *d, const MhpCase *k)
 
 /* ---- the unplug sequence ---- */
 
-gboolean close_open_cycles(MhpEngine *e, const char *cls, const char *detail, const char *expect)
+gboolean close_open_cycles(MhpEngine *e, MhpFailClass cls, const char *detail, gboolean check_expect)
 {
 	gboolean expected = FALSE;
 
@@ -810,7 +806,7 @@ gboolean close_open_cycles(MhpEngine *e, const char *cls, const char *detail, co
 
 		set_failure(d, cls, 0, "%s", detail);
 		g_queue_remove(&e->plugged, d);
-		expected |= expect && d->kase && strcmp(d->kase->expect, expect) == 0;
+		expected |= check_expect && d->kase && d->kase->expect == cls;
 		write_cycle(e, d);
 		d->state = DIMM_FREE;
 	}
@@ -1044,7 +1040,7 @@ static void on_offline(MhpAgentLink *l, struct json_object *ok, const GError *er
 		return;
 	}
 	failed_blocks = block_results(d, ok, MHP_FAIL_OFFLINE, "offline");
-	if (d->failure && strcmp(d->failure, MHP_FAIL_OFFLINE) == 0) {
+	if (d->failure == MHP_FAIL_OFFLINE) {
 		/* online memory that will not offline: unplugging it would be refused */
 		stuck(e, d, "its memory could not be offlined");
 		unplug_finished(e, d);
@@ -1237,7 +1233,7 @@ static void backend_event(MhpBackend *b, const char *name, struct json_object *d
 	MhpEngine *e = user_data;
 
 	if (strcmp(name, "GUEST_PANICKED") == 0)
-		kernel_failure(e, "panic", "QEMU: GUEST_PANICKED (pvpanic)");
+		kernel_failure(e, MHP_FAIL_PANIC, "QEMU: GUEST_PANICKED (pvpanic)");
 }
 
 static void backend_log(MhpBackend *b, const char *source, struct json_object *msg, gpointer user_data)
@@ -1251,13 +1247,13 @@ static void backend_log(MhpBackend *b, const char *source, struct json_object *m
 static void backend_console(MhpBackend *b, const char *line, gpointer user_data)
 {
 	MhpEngine *e = user_data;
-	const char *cls;
+	MhpFailClass cls;
 
 	e->console_last_us = engine_now(e);
 	g_queue_push_tail(&e->console_tail, g_strdup(line));
 	if (e->console_tail.length > CONSOLE_TAIL)
 		g_free(g_queue_pop_head(&e->console_tail));
-	if (e->hello && (cls = mhp_failure_classify(line))) {
+	if (e->hello && (cls = mhp_failure_classify(line)) != MHP_FAIL_NONE) {
 		g_autofree char *detail = g_strdup_printf("console: %.200s", line);
 		kernel_failure(e, cls, detail);
 	}
@@ -1280,7 +1276,7 @@ static void backend_exited(MhpBackend *b, const char *how, gpointer user_data)
 	cancel_wait(e);
 	e->seq++;
 	/* every DIMM still plugged ends its cycle as qemu-exited */
-	close_open_cycles(e, MHP_FAIL_QEMU_EXITED, how, NULL);
+	close_open_cycles(e, MHP_FAIL_QEMU_EXITED, how, FALSE);
 	if (e->s->on_failure == MHP_ON_FAILURE_RESTART_GUEST && !e->stopping) {
 		e->restarting = TRUE;
 	} else {
@@ -1294,14 +1290,14 @@ static void agent_event(MhpAgentLink *l, const char *name, struct json_object *m
 {
 	MhpEngine *e = user_data;
 	struct json_object *m, *txt;
-	const char *cls;
+	MhpFailClass cls;
 
 	if (strcmp(name, "kmsg") != 0 || !json_object_object_get_ex(msg, "match", &m) ||
 	    !json_object_is_type(m, json_type_string) || !json_object_object_get_ex(msg, "msg", &txt) ||
 	    !json_object_is_type(txt, json_type_string))
 		return;
 	cls = mhp_failure_classify(json_object_get_string(txt));
-	if (cls && e->hello) {
+	if (cls != MHP_FAIL_NONE && e->hello) {
 		g_autofree char *detail = g_strdup_printf("kernel: %.200s", json_object_get_string(txt));
 		kernel_failure(e, cls, detail);
 	}
@@ -1761,9 +1757,9 @@ static void write_summary(MhpEngine *e, int exit_code, const char *message, stru
 	gpointer k, v;
 	g_autoptr(GError) err = NULL;
 
-	g_hash_table_iter_init(&it, e->failures);
-	while (g_hash_table_iter_next(&it, &k, &v))
-		json_object_object_add(f, k, json_object_new_int64((int64_t)GPOINTER_TO_SIZE(v)));
+	for (int c = 0; c < _MHP_FAIL_MAX; c++)
+		if (e->failures[c])
+			json_object_object_add(f, mhp_fail_class_to_string(c), json_object_new_int64((int64_t)e->failures[c]));
 	g_hash_table_iter_init(&it, e->latencies);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		GArray *a = v;
@@ -1811,7 +1807,7 @@ static void finish_run(MhpEngine *e)
 		return;
 	}
 	if (leaks) /* a trend that says memory leaks fails the run */
-		g_hash_table_insert(e->failures, g_strdup("leak"), GSIZE_TO_POINTER(leaks));
+		e->failures[MHP_FAIL_LEAK] = leaks;
 	code = e->fatal && !e->finished_cycles ? 2
 	       : (e->failed_cycles || (e->fatal && !e->fatal_expected) || leaks) ? 1 : 0;
 	e->finished = TRUE;
@@ -1860,7 +1856,6 @@ MhpEngine *mhp_engine_new(GMainContext *ctx, const MhpScenario *s, const MhpRunO
 		e->opts.backend = mhp_backend_class_find("qemu");
 	e->cb = *cb;
 	e->user_data = user_data;
-	e->failures = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	e->latencies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_array_unref);
 	e->slots = g_new0(Dimm, s->guest.slots);
 	for (guint i = 0; i < s->guest.slots; i++)
@@ -1908,7 +1903,7 @@ void mhp_engine_stop(MhpEngine *e)
 		/* the debugger is done: end the run, the VM with it; the cycles
 		 * still open end with the failure that held them */
 		e->held = FALSE;
-		close_open_cycles(e, MHP_FAIL_QEMU_EXITED, "the run was stopped while the VM was held paused", NULL);
+		close_open_cycles(e, MHP_FAIL_QEMU_EXITED, "the run was stopped while the VM was held paused", FALSE);
 		e->fatal = TRUE;
 		if (!e->fatal_msg)
 			e->fatal_msg = g_strdup("stopped while paused after a failure");
@@ -1966,10 +1961,8 @@ void mhp_engine_free(MhpEngine *e)
 	mhp_results_close(e->results);
 	if (e->rand)
 		g_rand_free(e->rand);
-	g_hash_table_destroy(e->failures);
 	g_hash_table_destroy(e->latencies);
 	g_free(e->fatal_msg);
-	g_free(e->pending_kernel_failure);
 	g_free(e->pending_kernel_detail);
 	mhp_run_options_clear(&e->opts);
 	g_main_context_unref(e->ctx);

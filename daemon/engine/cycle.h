@@ -9,6 +9,7 @@
 
 #include "backend.h"
 #include "clock.h"
+#include "failclass.h"
 #include "scenario.h"
 
 typedef struct MhpEngine MhpEngine;
@@ -54,22 +55,6 @@ typedef struct {
 	/* the first failure's evidence is in @dir (info.json has the commands) */
 	void (*evidence)(MhpEngine *e, const char *dir, gpointer user_data);
 } MhpEngineCallbacks;
-
-/* Failure classes, as written in cycles.jsonl and summary.json. */
-#define MHP_FAIL_QMP_ERROR "qmp-error"
-#define MHP_FAIL_ADD_NOT_SEEN "add-not-seen"
-#define MHP_FAIL_ONLINE "online-failed"
-#define MHP_FAIL_OFFLINE "offline-failed"
-#define MHP_FAIL_GUEST_REFUSED "guest-refused"
-#define MHP_FAIL_LOST_UNPLUG "lost-unplug"
-#define MHP_FAIL_ACCOUNTING "accounting-mismatch"
-#define MHP_FAIL_AGENT_LOST "agent-lost"
-#define MHP_FAIL_QEMU_EXITED "qemu-exited"
-#define MHP_FAIL_KERNEL_WARNING "kernel-warning"
-#define MHP_FAIL_KERNEL_OOPS "kernel-oops"
-#define MHP_FAIL_EXPECTATION "expectation-failed"
-#define MHP_FAIL_HANG "hang"
-#define MHP_FAIL_STUCK_TASK "stuck-task"
 
 /**
  * mhp_engine_new() - an engine for one run; nothing starts until mhp_engine_start().

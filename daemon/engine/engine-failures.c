@@ -13,7 +13,7 @@
 
 typedef struct {
 	MhpEngine *e;
-	char *cls;
+	MhpFailClass cls;
 	char *detail;
 	guint64 cycle;
 	char *phase;
@@ -42,7 +42,7 @@ static void write_evidence_info(Evidence *ev, gboolean have_vmcore, const char *
 	g_autofree char *vmlinux = vmlinux_of(e);
 	g_autofree char *path = g_build_filename(ev->dir, "info.json", NULL);
 
-	json_object_object_add(o, "class", json_object_new_string(ev->cls));
+	json_object_object_add(o, "class", json_object_new_string(mhp_fail_class_to_string(ev->cls)));
 	json_object_object_add(o, "detail", json_object_new_string(ev->detail));
 	json_object_object_add(o, "cycle", json_object_new_int64((int64_t)ev->cycle));
 	json_object_object_add(o, "phase", json_object_new_string(ev->phase));
@@ -142,7 +142,7 @@ static void on_evidence_dmesg(MhpAgentLink *l, struct json_object *ok, const GEr
  * snapshot.json (the last snapshot) and, with [evidence] vmcore, an ELF
  * vmcore from dump-guest-memory while the VM is paused.
  */
-static void collect_evidence(MhpEngine *e, const char *cls, const char *detail, gboolean fatal)
+static void collect_evidence(MhpEngine *e, MhpFailClass cls, const char *detail, gboolean fatal)
 {
 	Evidence *ev = g_new0(Evidence, 1);
 	g_autofree char *console = NULL;
@@ -151,7 +151,7 @@ static void collect_evidence(MhpEngine *e, const char *cls, const char *detail, 
 	e->evidence_taken = TRUE;
 	e->collecting = TRUE;
 	ev->e = e;
-	ev->cls = g_strdup(cls);
+	ev->cls = cls;
 	ev->detail = g_strdup(detail);
 	ev->cycle = e->cur ? e->cur->cycle : e->finished_cycles;
 	ev->phase = g_strdup(e->phase ? e->phase : "");
@@ -179,13 +179,13 @@ static void collect_evidence(MhpEngine *e, const char *cls, const char *detail, 
 }
 
 /* The guest is gone: every cycle still open ends with the class. */
-static void guest_gone(MhpEngine *e, const char *cls, const char *detail)
+static void guest_gone(MhpEngine *e, MhpFailClass cls, const char *detail)
 {
 	gboolean expected;
 
 	cancel_wait(e);
 	e->seq++; /* what is in flight will not come back */
-	expected = close_open_cycles(e, cls, detail, cls);
+	expected = close_open_cycles(e, cls, detail, TRUE);
 	if (e->s->on_failure == MHP_ON_FAILURE_RESTART_GUEST && !e->stopping) {
 		/* expected or not, the cases after it need a guest */
 		e->restarting = TRUE;
@@ -193,7 +193,7 @@ static void guest_gone(MhpEngine *e, const char *cls, const char *detail)
 		e->fatal = TRUE;
 		e->fatal_expected = expected;
 		g_free(e->fatal_msg);
-		e->fatal_msg = g_strdup_printf("the guest is gone (%s%s): %s", cls, expected ? ", as the case expects" : "",
+		e->fatal_msg = g_strdup_printf("the guest is gone (%s%s): %s", mhp_fail_class_to_string(cls), expected ? ", as the case expects" : "",
 					       detail);
 	}
 }
@@ -207,7 +207,6 @@ static void evidence_done(Evidence *ev)
 		e->cb.evidence(e, ev->dir, e->user_data);
 	if (ev->fatal && !e->finished)
 		guest_gone(e, ev->cls, ev->detail);
-	g_free(ev->cls);
 	g_free(ev->detail);
 	g_free(ev->phase);
 	g_free(ev->dir);
@@ -215,20 +214,20 @@ static void evidence_done(Evidence *ev)
 	schedule_step(e);
 }
 
-void kernel_failure(MhpEngine *e, const char *cls, const char *detail)
+void kernel_failure(MhpEngine *e, MhpFailClass cls, const char *detail)
 {
-	gboolean fatal = mhp_failure_is_fatal(cls);
+	gboolean fatal = mhp_fail_class_is_fatal(cls);
 	struct json_object *f = json_object_new_object();
 
 	if (e->finished || e->guest_gone)
 		return;
-	json_object_object_add(f, "class", json_object_new_string(cls));
+	json_object_object_add(f, "class", json_object_new_string(mhp_fail_class_to_string(cls)));
 	json_object_object_add(f, "detail", json_object_new_string(detail));
 	engine_event(e, "kernel-failure", f);
 	if (e->cur)
 		set_failure(e->cur, cls, 0, "%s", detail);
 	else if (!e->pending_kernel_failure) {
-		e->pending_kernel_failure = g_strdup(cls);
+		e->pending_kernel_failure = cls;
 		e->pending_kernel_detail = g_strdup(detail);
 	}
 	if (fatal)

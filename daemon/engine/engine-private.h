@@ -49,7 +49,7 @@ typedef struct Dimm {
 	gint64 t_start;
 	struct json_object *phases;
 	struct json_object *data;
-	char *failure;
+	MhpFailClass failure;   /* the cycle's first failure */
 	char *detail;
 	int failure_errno;
 	gboolean cleanup; /* removing after a failure */
@@ -82,7 +82,7 @@ struct MhpEngine {
 	guint64 started_cycles;
 	guint64 finished_cycles;
 	guint64 failed_cycles;
-	GHashTable *failures;   /* class -> count (guint64 in pointer) */
+	guint64 failures[_MHP_FAIL_MAX]; /* cycles (and leaks) per class */
 	GHashTable *latencies;  /* phase -> GArray of double ms */
 
 	gint64 t0;
@@ -122,7 +122,7 @@ struct MhpEngine {
 	gboolean fatal_expected; /* the guest is gone as a case expected */
 	gboolean held;           /* paused after a failure for a debugger */
 	guint started_stressors;
-	char *pending_kernel_failure; /* a kernel failure seen between cycles */
+	MhpFailClass pending_kernel_failure; /* a kernel failure seen between cycles */
 	char *pending_kernel_detail;
 	GSource *idle;
 };
@@ -139,18 +139,18 @@ void emit_progress(MhpEngine *e);
 /* the run options' clock (MhpClock), or the real one */
 gint64 engine_now(MhpEngine *e);
 GSource *engine_timeout_source(MhpEngine *e, guint ms);
-void set_failure(Dimm *d, const char *cls, int err, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+void set_failure(Dimm *d, MhpFailClass cls, int err, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 gboolean write_cycle(MhpEngine *e, Dimm *d);
 void cancel_wait(MhpEngine *e);
 /* End every cycle still open with @cls (their first failure stays theirs).
- * Return: whether one of them was a case expecting @expect. */
-gboolean close_open_cycles(MhpEngine *e, const char *cls, const char *detail, const char *expect);
+ * Return: whether one of them was a case expecting @cls (if @check_expect). */
+gboolean close_open_cycles(MhpEngine *e, MhpFailClass cls, const char *detail, gboolean check_expect);
 void schedule_step(MhpEngine *e);
 Ctx *ctx_new(MhpEngine *e, Dimm *d);
 MhpEngine *ctx_take(Ctx *c, Dimm **ret_d);
 
 /* engine-failures.c */
-void kernel_failure(MhpEngine *e, const char *cls, const char *detail);
+void kernel_failure(MhpEngine *e, MhpFailClass cls, const char *detail);
 gboolean engine_watchdog(gpointer user_data);
 void stressors_phase(MhpEngine *e, MhpStressorPhase phase, gboolean start);
 
