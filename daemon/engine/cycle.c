@@ -57,6 +57,28 @@ static void finish_run(MhpEngine *e);
 
 /* ---- small helpers ---- */
 
+static const char *const state_names[_MHP_ENGINE_STATE_MAX] = {
+	[MHP_ENGINE_NEW] = "new",
+	[MHP_ENGINE_BOOTING] = "booting",
+	[MHP_ENGINE_RUNNING] = "running",
+	[MHP_ENGINE_PAUSED] = "paused",
+	[MHP_ENGINE_STOPPING] = "stopping",
+	[MHP_ENGINE_DONE] = "done",
+};
+
+const char *mhp_engine_state_to_string(MhpEngineState s)
+{
+	return s >= 0 && s < _MHP_ENGINE_STATE_MAX ? state_names[s] : NULL;
+}
+
+MhpEngineState mhp_engine_state_from_string(const char *s)
+{
+	for (int i = 0; s && i < _MHP_ENGINE_STATE_MAX; i++)
+		if (strcmp(state_names[i], s) == 0)
+			return (MhpEngineState)i;
+	return _MHP_ENGINE_STATE_INVALID;
+}
+
 gint64 engine_now(MhpEngine *e)
 {
 	return mhp_clock_now(e->opts.clock);
@@ -76,7 +98,7 @@ void emit_progress(MhpEngine *e)
 {
 	MhpProgress p = {
 		.state = e->state,
-		.phase = e->phase ? e->phase : "",
+		.phase = e->phase,
 		.cycle = e->finished_cycles,
 		.cycles = e->cycles_planned,
 		.elapsed_ms = (guint64)((engine_now(e) - e->t0) / 1000),
@@ -99,37 +121,50 @@ void engine_event(MhpEngine *e, const char *what, struct json_object *fields)
 	json_object_put(m);
 }
 
-static void phase_begin(MhpEngine *e, Dimm *d, const char *name)
+/* A phase begun again (a cleanup's second offline) starts afresh. */
+static void phase_begin(MhpEngine *e, Dimm *d, MhpPhase ph)
 {
-	struct json_object *p = json_object_new_object();
-
-	e->phase = name;
-	json_object_object_add(p, "start_ns", json_object_new_int64(run_ns(e)));
-	json_object_object_add(d->phases, name, p);
+	e->phase = ph;
+	d->phases[ph] = (PhaseTimes){ .start_ns = run_ns(e), .begun = TRUE };
 	emit_progress(e);
 }
 
-static void record_latency(MhpEngine *e, const char *name, double ms)
+static void record_latency(GArray **a, double ms)
 {
-	GArray *a = g_hash_table_lookup(e->latencies, name);
-
-	if (!a) {
-		a = g_array_new(FALSE, FALSE, sizeof(double));
-		g_hash_table_insert(e->latencies, g_strdup(name), a);
-	}
-	g_array_append_val(a, ms);
+	if (!*a)
+		*a = g_array_new(FALSE, FALSE, sizeof(double));
+	g_array_append_val(*a, ms);
 }
 
-static void phase_end(MhpEngine *e, Dimm *d, const char *name)
+static void phase_end(MhpEngine *e, Dimm *d, MhpPhase ph)
 {
-	struct json_object *p, *st;
-	gint64 now = run_ns(e);
+	PhaseTimes *t = &d->phases[ph];
 
-	if (!json_object_object_get_ex(d->phases, name, &p) || json_object_object_get_ex(p, "end_ns", NULL))
+	if (!t->begun || t->ended)
 		return;
-	json_object_object_get_ex(p, "start_ns", &st);
-	json_object_object_add(p, "end_ns", json_object_new_int64(now));
-	record_latency(e, name, (now - json_object_get_int64(st)) / 1e6);
+	t->end_ns = run_ns(e);
+	t->ended = TRUE;
+	record_latency(&e->latencies[ph], (t->end_ns - t->start_ns) / 1e6);
+}
+
+/* The phases' times as cycles.jsonl has them: { "add": { "start_ns", "end_ns" }, ... } */
+static struct json_object *phases_to_json(const Dimm *d)
+{
+	struct json_object *o = json_object_new_object();
+
+	for (int ph = 0; ph < _MHP_PHASE_MAX; ph++) {
+		const PhaseTimes *t = &d->phases[ph];
+		struct json_object *p;
+
+		if (!t->begun)
+			continue;
+		p = json_object_new_object();
+		json_object_object_add(p, "start_ns", json_object_new_int64(t->start_ns));
+		if (t->ended)
+			json_object_object_add(p, "end_ns", json_object_new_int64(t->end_ns));
+		json_object_object_add(o, mhp_phase_to_string(ph), p);
+	}
+	return o;
 }
 
 void set_failure(Dimm *d, MhpFailClass cls, int err, const char *fmt, ...)
@@ -230,7 +265,7 @@ gboolean write_cycle(MhpEngine *e, Dimm *d)
 	if (d->addr)
 		json_object_object_add(o, "addr", json_object_new_int64((int64_t)d->addr));
 	json_object_object_add(o, "cycle_ms", json_object_new_double(cycle_ms));
-	json_object_object_add(o, "phases", json_object_get(d->phases));
+	json_object_object_add(o, "phases", phases_to_json(d));
 	json_object_object_add(o, "verify", json_object_get(d->data));
 	mhp_results_append_cycle(e->results, o);
 	json_object_put(o);
@@ -241,7 +276,7 @@ gboolean write_cycle(MhpEngine *e, Dimm *d)
 		e->failed_cycles++;
 		engine_event(e, "cycle-failed", NULL);
 	} else if (!d->failure) {
-		record_latency(e, "cycle", cycle_ms);
+		record_latency(&e->cycle_latency, cycle_ms);
 	}
 	emit_progress(e);
 	return verdict == MHP_FAIL_NONE;
@@ -253,7 +288,6 @@ static void dimm_reset(Dimm *d)
 	gboolean eject_pending = d->eject_pending;
 	DimmState st = d->state;
 
-	json_object_put(d->phases);
 	json_object_put(d->data);
 	g_free(d->detail);
 	memset(d, 0, sizeof(*d));
@@ -298,7 +332,7 @@ static void wait_for(MhpEngine *e, WaitKind kind, guint64 ms)
 
 static void after_hold(MhpEngine *e, Dimm *d)
 {
-	phase_end(e, d, "hold");
+	phase_end(e, d, MHP_PHASE_HOLD);
 	d->state = DIMM_ONLINE;
 	e->cur = NULL;
 	schedule_step(e);
@@ -314,14 +348,14 @@ static void on_inject(MhpAgentLink *l, struct json_object *ok, const GError *err
 
 	if (!e)
 		return;
-	phase_end(e, d, "inject");
+	phase_end(e, d, MHP_PHASE_INJECT);
 	agent_failed(d, error, "inject");
 	start_hold(e, d);
 }
 
 static void verify_online_done(MhpEngine *e, Dimm *d)
 {
-	phase_end(e, d, "verify-online");
+	phase_end(e, d, MHP_PHASE_VERIFY_ONLINE);
 	if (d->failure && (!d->kase || !d->kase->inject)) {
 		plug_failed(e, d);
 		return;
@@ -330,7 +364,7 @@ static void verify_online_done(MhpEngine *e, Dimm *d)
 		struct json_object *a = json_object_new_object();
 
 		/* the kernel fails while the DIMM is online; detection does the rest */
-		phase_begin(e, d, "inject");
+		phase_begin(e, d, MHP_PHASE_INJECT);
 		json_object_object_add(a, "kind", json_object_new_string(mhp_inject_name(d->kase->inject)));
 		mhp_agent_link_call(e->agent, "inject", a, (guint)e->s->timeouts.agent_ms, on_inject, ctx_new(e, d));
 		return;
@@ -344,7 +378,7 @@ static void start_hold(MhpEngine *e, Dimm *d)
 		/* an injected failure gets a moment to be reported */
 		guint64 hold = MAX(e->s->dimm.hold_ms, d->kase && d->kase->inject ? 2000 : 0);
 
-		phase_begin(e, d, "hold");
+		phase_begin(e, d, MHP_PHASE_HOLD);
 		wait_for(e, WAIT_HOLD, hold);
 		return;
 	}
@@ -585,10 +619,10 @@ static void on_hog(MhpAgentLink *l, struct json_object *ok, const GError *error,
 
 	if (!e)
 		return;
-	phase_end(e, d, "hog");
+	phase_end(e, d, MHP_PHASE_HOG);
 	if (!agent_failed(d, error, "hog"))
 		d->hogged = TRUE;
-	phase_begin(e, d, "verify-online");
+	phase_begin(e, d, MHP_PHASE_VERIFY_ONLINE);
 	mhp_agent_link_call(e->agent, "blocks", NULL, (guint)e->s->timeouts.agent_ms, on_verify_blocks, ctx_new(e, d));
 }
 
@@ -621,7 +655,7 @@ static void on_online(MhpAgentLink *l, struct json_object *ok, const GError *err
 
 	if (!e)
 		return;
-	phase_end(e, d, "online");
+	phase_end(e, d, MHP_PHASE_ONLINE);
 	if (agent_failed(d, error, "online")) {
 		plug_failed(e, d);
 		return;
@@ -634,13 +668,13 @@ static void on_online(MhpAgentLink *l, struct json_object *ok, const GError *err
 	if (d->kase && d->kase->hog == MHP_HOG_UNMOVABLE) {
 		struct json_object *a = json_object_new_object();
 
-		phase_begin(e, d, "hog");
+		phase_begin(e, d, MHP_PHASE_HOG);
 		json_object_object_add(a, "kind", json_object_new_string("unmovable"));
 		json_object_object_add(a, "bytes", json_object_new_int64((int64_t)d->spec.size));
 		mhp_agent_link_call(e->agent, "hog", a, (guint)e->s->timeouts.agent_ms, on_hog, ctx_new(e, d));
 		return;
 	}
-	phase_begin(e, d, "verify-online");
+	phase_begin(e, d, MHP_PHASE_VERIFY_ONLINE);
 	mhp_agent_link_call(e->agent, "blocks", NULL, (guint)e->s->timeouts.agent_ms, on_verify_blocks, ctx_new(e, d));
 }
 
@@ -661,7 +695,7 @@ static void on_blocks(MhpAgentLink *l, struct json_object *ok, const GError *err
 
 	if (!e)
 		return;
-	phase_end(e, d, "blocks");
+	phase_end(e, d, MHP_PHASE_BLOCKS);
 	if (error) {
 		if (error->domain == MHP_AGENT_ERRNO && error->code == ETIMEDOUT)
 			set_failure(d, MHP_FAIL_ADD_NOT_SEEN, 0,
@@ -673,7 +707,7 @@ static void on_blocks(MhpAgentLink *l, struct json_object *ok, const GError *err
 		plug_failed(e, d);
 		return;
 	}
-	phase_begin(e, d, "online");
+	phase_begin(e, d, MHP_PHASE_ONLINE);
 	a = json_object_new_object();
 	json_object_object_add(a, "blocks", block_list(d));
 	json_object_object_add(a, "zone", json_object_new_string(mhp_zone_state(d->zone)));
@@ -690,7 +724,7 @@ static void on_query_devices(MhpBackend *b, GArray *devs, const GError *error, g
 
 	if (!e)
 		return;
-	phase_end(e, d, "query");
+	phase_end(e, d, MHP_PHASE_QUERY);
 	for (guint i = 0; devs && i < devs->len; i++) {
 		MhpMemoryDevice *m = &g_array_index(devs, MhpMemoryDevice, i);
 		if (strcmp(m->id, d->spec.id) == 0) {
@@ -707,7 +741,7 @@ static void on_query_devices(MhpBackend *b, GArray *devs, const GError *error, g
 	/* a misaligned DIMM still names the blocks it would cover */
 	d->first_block = d->addr / e->block_size;
 	d->nblocks = MAX((d->addr + size + e->block_size - 1) / e->block_size - d->first_block, 1);
-	phase_begin(e, d, "blocks");
+	phase_begin(e, d, MHP_PHASE_BLOCKS);
 	a = json_object_new_object();
 	json_object_object_add(a, "phys_start", json_object_new_int64((int64_t)(d->first_block * e->block_size)));
 	json_object_object_add(a, "size", json_object_new_int64((int64_t)(d->nblocks * e->block_size)));
@@ -718,13 +752,13 @@ static void on_query_devices(MhpBackend *b, GArray *devs, const GError *error, g
 static void insert_ost_seen(MhpEngine *e, Dimm *d)
 {
 	cancel_wait(e);
-	phase_end(e, d, "ost");
+	phase_end(e, d, MHP_PHASE_OST);
 	if (d->insert_status != 0) {
 		set_failure(d, MHP_FAIL_ADD_NOT_SEEN, 0, "insert OST status 0x%x", d->insert_status);
 		plug_failed(e, d);
 		return;
 	}
-	phase_begin(e, d, "query");
+	phase_begin(e, d, MHP_PHASE_QUERY);
 	e->backend->ops->query_devices(e->backend, on_query_devices, ctx_new(e, d));
 }
 
@@ -735,7 +769,7 @@ static void on_plugged(MhpBackend *b, const GError *error, gpointer user_data)
 
 	if (!e)
 		return;
-	phase_end(e, d, "add");
+	phase_end(e, d, MHP_PHASE_ADD);
 	if (error) {
 		set_failure(d, MHP_FAIL_QMP_ERROR, 0, "%s", error->message);
 		cycle_failed(e, d);
@@ -745,7 +779,7 @@ static void on_plugged(MhpBackend *b, const GError *error, gpointer user_data)
 		begin_unplug(e, d);
 		return;
 	}
-	phase_begin(e, d, "ost");
+	phase_begin(e, d, MHP_PHASE_OST);
 	if (d->insert_ost) {
 		insert_ost_seen(e, d);
 		return;
@@ -762,7 +796,6 @@ static void begin_plug(MhpEngine *e, Dimm *d, const MhpCase *k)
 	d->state = DIMM_PLUGGING;
 	d->cycle = n + 1;
 	d->kase = k;
-	d->phases = json_object_new_object();
 	d->data = json_object_new_object();
 	d->t_start = engine_now(e);
 	if (k) {
@@ -791,7 +824,7 @@ static void begin_plug(MhpEngine *e, Dimm *d, const MhpCase *k)
 		e->pending_kernel_failure = MHP_FAIL_NONE;
 		g_clear_pointer(&e->pending_kernel_detail, g_free);
 	}
-	phase_begin(e, d, "add");
+	phase_begin(e, d, MHP_PHASE_ADD);
 	e->backend->ops->plug(e->backend, &d->spec, on_plugged, ctx_new(e, d));
 }
 
@@ -846,7 +879,7 @@ static void on_verify_removed(MhpAgentLink *l, struct json_object *ok, const GEr
 
 	if (!e)
 		return;
-	phase_end(e, d, "verify-removed");
+	phase_end(e, d, MHP_PHASE_VERIFY_REMOVED);
 	if (!snapshot_failed(e, d, error, "snapshot after removal")) {
 		const char *failed = NULL;
 
@@ -872,7 +905,7 @@ static void on_blocks_gone(MhpAgentLink *l, struct json_object *ok, const GError
 
 	if (!e)
 		return;
-	phase_end(e, d, "blocks-gone");
+	phase_end(e, d, MHP_PHASE_BLOCKS_GONE);
 	stressors_phase(e, MHP_STRESSOR_REMOVE, FALSE);
 	if (error) {
 		if (error->domain == MHP_AGENT_ERRNO && error->code == ETIMEDOUT)
@@ -880,7 +913,7 @@ static void on_blocks_gone(MhpAgentLink *l, struct json_object *ok, const GError
 		else
 			agent_failed(d, error, "wait-blocks present=false");
 	}
-	phase_begin(e, d, "verify-removed");
+	phase_begin(e, d, MHP_PHASE_VERIFY_REMOVED);
 	mhp_agent_link_call(e->agent, "snapshot", snapshot_args(e), (guint)e->s->timeouts.agent_ms, on_verify_removed,
 			    ctx_new(e, d));
 }
@@ -893,14 +926,14 @@ static void on_released(MhpBackend *b, const GError *error, gpointer user_data)
 
 	if (!e)
 		return;
-	phase_end(e, d, "object-del");
+	phase_end(e, d, MHP_PHASE_OBJECT_DEL);
 	if (error)
 		set_failure(d, MHP_FAIL_QMP_ERROR, 0, "%s", error->message);
 	if (!d->nblocks) {
 		unplug_finished(e, d);
 		return;
 	}
-	phase_begin(e, d, "blocks-gone");
+	phase_begin(e, d, MHP_PHASE_BLOCKS_GONE);
 	a = json_object_new_object();
 	json_object_object_add(a, "phys_start", json_object_new_int64((int64_t)(d->first_block * e->block_size)));
 	json_object_object_add(a, "size", json_object_new_int64((int64_t)(d->nblocks * e->block_size)));
@@ -912,23 +945,23 @@ static void on_released(MhpBackend *b, const GError *error, gpointer user_data)
 
 static void release(MhpEngine *e, Dimm *d)
 {
-	phase_begin(e, d, "object-del");
+	phase_begin(e, d, MHP_PHASE_OBJECT_DEL);
 	e->backend->ops->release(e->backend, &d->spec, on_released, ctx_new(e, d));
 }
 
 static void eject_done(MhpEngine *e, Dimm *d)
 {
 	cancel_wait(e);
-	phase_end(e, d, "eject-done");
+	phase_end(e, d, MHP_PHASE_EJECT_DONE);
 	release(e, d);
 }
 
 static void deleted_seen(MhpEngine *e, Dimm *d)
 {
 	cancel_wait(e);
-	phase_end(e, d, "deleted");
+	phase_end(e, d, MHP_PHASE_DELETED);
 	d->deleted = TRUE;
-	phase_begin(e, d, "eject-done");
+	phase_begin(e, d, MHP_PHASE_EJECT_DONE);
 	if (!d->eject_pending) {
 		eject_done(e, d);
 		return;
@@ -961,7 +994,7 @@ static void stuck(MhpEngine *e, Dimm *d, const char *why)
  */
 static void refusal_seen(MhpEngine *e, Dimm *d)
 {
-	const char *ph = e->wait == WAIT_DELETED ? "deleted" : "eject-ost";
+	MhpPhase ph = e->wait == WAIT_DELETED ? MHP_PHASE_DELETED : MHP_PHASE_EJECT_OST;
 
 	cancel_wait(e);
 	phase_end(e, d, ph);
@@ -980,8 +1013,8 @@ static void refusal_seen(MhpEngine *e, Dimm *d)
 static void eject_ost_seen(MhpEngine *e, Dimm *d)
 {
 	cancel_wait(e);
-	phase_end(e, d, "eject-ost");
-	phase_begin(e, d, "deleted");
+	phase_end(e, d, MHP_PHASE_EJECT_OST);
+	phase_begin(e, d, MHP_PHASE_DELETED);
 	if (d->deleted) {
 		deleted_seen(e, d);
 		return;
@@ -996,14 +1029,14 @@ static void on_unplugged(MhpBackend *b, const GError *error, gpointer user_data)
 
 	if (!e)
 		return;
-	phase_end(e, d, "del");
+	phase_end(e, d, MHP_PHASE_DEL);
 	if (error) {
 		set_failure(d, MHP_FAIL_QMP_ERROR, 0, "%s", error->message);
 		stuck(e, d, "device_del failed");
 		unplug_finished(e, d);
 		return;
 	}
-	phase_begin(e, d, "eject-ost");
+	phase_begin(e, d, MHP_PHASE_EJECT_OST);
 	wait_for(e, WAIT_EJECT_OST, e->s->timeouts.unplug_ms);
 	if (d->refused || d->guest_error)
 		refusal_seen(e, d);
@@ -1013,15 +1046,11 @@ static void on_unplugged(MhpBackend *b, const GError *error, gpointer user_data)
 
 static void device_del(MhpEngine *e, Dimm *d)
 {
-	phase_begin(e, d, d->cleanup && json_object_object_get_ex(d->phases, "del", NULL) ? "del-retry" : "del");
-	if (strcmp(e->phase, "del-retry") == 0) {
-		/* phases are keyed by name: the retry's own keys */
-		json_object_object_del(d->phases, "eject-ost");
-		json_object_object_del(d->phases, "del");
-		json_object_object_add(d->phases, "del", json_object_get(json_object_object_get(d->phases, "del-retry")));
-		json_object_object_del(d->phases, "del-retry");
-		e->phase = "del";
+	if (d->cleanup && d->phases[MHP_PHASE_DEL].begun) {
+		/* the retry after a refusal: its times replace the first try's */
+		d->phases[MHP_PHASE_EJECT_OST] = (PhaseTimes){ 0 };
 	}
+	phase_begin(e, d, MHP_PHASE_DEL);
 	e->backend->ops->unplug(e->backend, &d->spec, on_unplugged, ctx_new(e, d));
 }
 
@@ -1033,7 +1062,7 @@ static void on_offline(MhpAgentLink *l, struct json_object *ok, const GError *er
 
 	if (!e)
 		return;
-	phase_end(e, d, "offline");
+	phase_end(e, d, MHP_PHASE_OFFLINE);
 	if (agent_failed(d, error, "offline")) {
 		stuck(e, d, "the agent did not answer the offline");
 		unplug_finished(e, d);
@@ -1063,7 +1092,7 @@ static void offline_blocks(MhpEngine *e, Dimm *d)
 	/* memory the kernel has used (Normal zone) may never offline: a cleanup tries briefly */
 	guint64 ms = d->cleanup ? MIN(e->s->timeouts.offline_ms, CLEANUP_OFFLINE_MS) : e->s->timeouts.offline_ms;
 
-	phase_begin(e, d, "offline");
+	phase_begin(e, d, MHP_PHASE_OFFLINE);
 	json_object_object_add(a, "blocks", block_list(d));
 	json_object_object_add(a, "timeout_ms", json_object_new_int64((int64_t)ms));
 	mhp_agent_link_call(e->agent, "offline", a, (guint)ms + 5000, on_offline, ctx_new(e, d));
@@ -1076,7 +1105,7 @@ static void on_unhog(MhpAgentLink *l, struct json_object *ok, const GError *erro
 
 	if (!e)
 		return;
-	phase_end(e, d, "unhog");
+	phase_end(e, d, MHP_PHASE_UNHOG);
 	d->hogged = FALSE;
 	offline_blocks(e, d);
 }
@@ -1092,19 +1121,19 @@ static void begin_unplug(MhpEngine *e, Dimm *d)
 	if (!d->insert_ost) {
 		/* device_add failed or was never acknowledged: never device_del
 		 * before the insert OST; drop the backend object if any */
-		if (json_object_object_get_ex(d->phases, "ost", NULL)) {
+		if (d->phases[MHP_PHASE_OST].begun) {
 			stuck(e, d, "no insert OST: unplugging now could be lost");
 			unplug_finished(e, d);
 			return;
 		}
-		phase_begin(e, d, "object-del");
+		phase_begin(e, d, MHP_PHASE_OBJECT_DEL);
 		d->nblocks = 0;
 		e->backend->ops->release(e->backend, &d->spec, on_released, ctx_new(e, d));
 		return;
 	}
 	if (d->hogged && d->cleanup) {
 		/* the hog stays through the first unplug: it is what makes the guest refuse */
-		phase_begin(e, d, "unhog");
+		phase_begin(e, d, MHP_PHASE_UNHOG);
 		mhp_agent_link_call(e->agent, "hog-release", NULL, (guint)e->s->timeouts.agent_ms, on_unhog, ctx_new(e, d));
 		return;
 	}
@@ -1112,7 +1141,7 @@ static void begin_unplug(MhpEngine *e, Dimm *d)
 		stressors_phase(e, MHP_STRESSOR_REMOVE, TRUE);
 	/* offline first unless the scenario unplugs online memory; a cleanup
 	 * after a refusal always offlines */
-	if (d->nblocks && (d->offline_first || d->cleanup) && json_object_object_get_ex(d->phases, "online", NULL)) {
+	if (d->nblocks && (d->offline_first || d->cleanup) && d->phases[MHP_PHASE_ONLINE].begun) {
 		offline_blocks(e, d);
 		return;
 	}
@@ -1138,7 +1167,7 @@ static gboolean on_wait_timeout(gpointer user_data)
 		after_hold(e, d);
 		break;
 	case WAIT_INSERT_OST:
-		phase_end(e, d, "ost");
+		phase_end(e, d, MHP_PHASE_OST);
 		set_failure(d, MHP_FAIL_ADD_NOT_SEEN, 0, "no insert ACPI_DEVICE_OST for '%s' within %" G_GUINT64_FORMAT " ms",
 			    d->spec.id, e->s->timeouts.add_ms);
 		cycle_failed(e, d);
@@ -1147,7 +1176,7 @@ static gboolean on_wait_timeout(gpointer user_data)
 		break;
 	case WAIT_EJECT_OST:
 	case WAIT_DELETED:
-		phase_end(e, d, w == WAIT_EJECT_OST ? "eject-ost" : "deleted");
+		phase_end(e, d, w == WAIT_EJECT_OST ? MHP_PHASE_EJECT_OST : MHP_PHASE_DELETED);
 		set_failure(d, MHP_FAIL_LOST_UNPLUG, 0, "no %s for '%s' within %" G_GUINT64_FORMAT " ms",
 			    w == WAIT_EJECT_OST ? "eject ACPI_DEVICE_OST" : "DEVICE_DELETED", d->spec.id,
 			    e->s->timeouts.unplug_ms);
@@ -1155,7 +1184,7 @@ static gboolean on_wait_timeout(gpointer user_data)
 		unplug_finished(e, d);
 		break;
 	case WAIT_EJECT_DONE:
-		phase_end(e, d, "eject-done");
+		phase_end(e, d, MHP_PHASE_EJECT_DONE);
 		stuck(e, d, "no final eject OST: re-plugging the slot would break the next add");
 		d->state = DIMM_UNPLUGGING; /* finish the cycle, then keep the slot stuck */
 		release(e, d);
@@ -1355,7 +1384,7 @@ static void on_baseline(MhpAgentLink *l, struct json_object *ok, const GError *e
 	remember_snapshot(e, ok);
 	save_snapshot(e, "baseline", ok);
 	stressors_phase(e, MHP_STRESSOR_ALWAYS, TRUE);
-	e->state = "running";
+	e->state = MHP_ENGINE_RUNNING;
 	engine_event(e, "running", NULL);
 	schedule_step(e);
 }
@@ -1418,7 +1447,7 @@ static void on_hello(MhpAgentLink *l, struct json_object *ok, const GError *erro
 		return;
 	}
 	write_run_json(e);
-	e->phase = "baseline";
+	e->phase = MHP_PHASE_BASELINE;
 	emit_progress(e);
 	if (json_object_object_get_ex(ok, "page_size", &v) && json_object_is_type(v, json_type_int))
 		e->page_size = (guint)json_object_get_int(v);
@@ -1443,7 +1472,7 @@ static void backend_started(MhpBackend *b, const GError *error, gpointer user_da
 		boot_failed(e, "%s", error->message);
 		return;
 	}
-	e->phase = "hello";
+	e->phase = MHP_PHASE_HELLO;
 	emit_progress(e);
 	e->boot_deadline = engine_now(e) + (gint64)e->s->guest.boot_timeout_ms * 1000;
 	send_hello(e);
@@ -1484,8 +1513,8 @@ static void boot(MhpEngine *e)
 	mhp_trends_free(e->trends);
 	e->trends = mhp_trends_new();
 	mhp_trends_set_context_only(e->trends, e->bands.stressed);
-	e->state = "booting";
-	e->phase = "start";
+	e->state = MHP_ENGINE_BOOTING;
+	e->phase = MHP_PHASE_START;
 	for (guint i = 0; i < e->s->guest.slots; i++) {
 		dimm_reset(&e->slots[i]);
 		e->slots[i].state = DIMM_FREE;
@@ -1538,8 +1567,8 @@ static void on_end_snapshot(MhpAgentLink *l, struct json_object *ok, const GErro
 		remember_snapshot(e, ok);
 		save_snapshot(e, "end", ok);
 	}
-	e->phase = "shutdown";
-	e->state = "stopping";
+	e->phase = MHP_PHASE_SHUTDOWN;
+	e->state = MHP_ENGINE_STOPPING;
 	emit_progress(e);
 	e->shutting_down = TRUE;
 	e->backend->ops->stop(e->backend); /* exited -> step -> finish */
@@ -1611,7 +1640,7 @@ static void step(MhpEngine *e)
 						    : NULL;
 
 		if (room && e->rebaseline && !e->plugged.length) {
-			e->phase = "rebaseline";
+			e->phase = MHP_PHASE_REBASELINE;
 			e->measuring = TRUE; /* no other step until the snapshot is in */
 			mhp_agent_link_call(e->agent, "snapshot", snapshot_args(e), (guint)e->s->timeouts.agent_ms,
 					    on_rebaseline, ctx_new(e, NULL));
@@ -1641,10 +1670,10 @@ static void step(MhpEngine *e)
 	}
 	/* done: end snapshot, then shut the guest down */
 	if (e->backend->ops->is_running(e->backend)) {
-		if (strcmp(e->state, "stopping") == 0)
+		if (e->state == MHP_ENGINE_STOPPING)
 			return; /* waiting for exited */
-		e->state = "stopping";
-		e->phase = "end-snapshot";
+		e->state = MHP_ENGINE_STOPPING;
+		e->phase = MHP_PHASE_END_SNAPSHOT;
 		emit_progress(e);
 		mhp_agent_link_call(e->agent, "snapshot", snapshot_args_full(e, TRUE), (guint)e->s->timeouts.agent_ms,
 				    on_end_snapshot, ctx_new(e, NULL));
@@ -1684,7 +1713,7 @@ static void on_boot_offline(MhpAgentLink *l, struct json_object *ok, const GErro
 
 	if (!e)
 		return;
-	phase_end(e, d, "offline");
+	phase_end(e, d, MHP_PHASE_OFFLINE);
 	if (!agent_failed(d, error, "offline of boot memory") && json_object_object_get_ex(ok, "results", &res) &&
 	    (r = json_object_array_get_idx(res, 0)) && json_object_object_get_ex(r, "errno", &en) && json_object_get_int(en)) {
 		set_failure(d, MHP_FAIL_OFFLINE, json_object_get_int(en), "offline of boot block %" G_GUINT64_FORMAT
@@ -1713,7 +1742,6 @@ static void run_case_offline_boot(MhpEngine *e, Dimm *d)
 	d->state = DIMM_PLUGGING;
 	d->cycle = e->started_cycles;
 	d->kase = k;
-	d->phases = json_object_new_object();
 	d->data = json_object_new_object();
 	d->t_start = engine_now(e);
 	g_strlcpy(d->spec.id, "boot-memory", sizeof(d->spec.id));
@@ -1722,7 +1750,7 @@ static void run_case_offline_boot(MhpEngine *e, Dimm *d)
 	d->nblocks = 1;
 	g_queue_push_tail(&e->plugged, d);
 	e->cur = d;
-	phase_begin(e, d, "offline");
+	phase_begin(e, d, MHP_PHASE_OFFLINE);
 	json_object_object_add(a, "blocks", block_list(d));
 	json_object_object_add(a, "timeout_ms", json_object_new_int64((int64_t)e->s->timeouts.offline_ms));
 	mhp_agent_link_call(e->agent, "offline", a, (guint)e->s->timeouts.offline_ms + 5000, on_boot_offline,
@@ -1753,25 +1781,26 @@ static double percentile(GArray *sorted, double p)
 static void write_summary(MhpEngine *e, int exit_code, const char *message, struct json_object *trends)
 {
 	struct json_object *o = json_object_new_object(), *f = json_object_new_object(), *lat = json_object_new_object();
-	GHashTableIter it;
-	gpointer k, v;
 	g_autoptr(GError) err = NULL;
 
 	for (int c = 0; c < _MHP_FAIL_MAX; c++)
 		if (e->failures[c])
 			json_object_object_add(f, mhp_fail_class_to_string(c), json_object_new_int64((int64_t)e->failures[c]));
-	g_hash_table_iter_init(&it, e->latencies);
-	while (g_hash_table_iter_next(&it, &k, &v)) {
-		GArray *a = v;
-		struct json_object *p = json_object_new_object();
+	for (int ph = 0; ph <= _MHP_PHASE_MAX; ph++) {
+		/* after the phases, the whole cycle's latency */
+		GArray *a = ph < _MHP_PHASE_MAX ? e->latencies[ph] : e->cycle_latency;
+		struct json_object *p;
 
+		if (!a)
+			continue;
+		p = json_object_new_object();
 		g_array_sort(a, cmp_double);
 		json_object_object_add(p, "n", json_object_new_int((int)a->len));
 		json_object_object_add(p, "p50", json_object_new_double(percentile(a, 50)));
 		json_object_object_add(p, "p90", json_object_new_double(percentile(a, 90)));
 		json_object_object_add(p, "p99", json_object_new_double(percentile(a, 99)));
 		json_object_object_add(p, "max", json_object_new_double(a->len ? g_array_index(a, double, a->len - 1) : 0));
-		json_object_object_add(lat, k, p);
+		json_object_object_add(lat, ph < _MHP_PHASE_MAX ? mhp_phase_to_string(ph) : "cycle", p);
 	}
 	json_object_object_add(o, "verdict", json_object_new_string(exit_code == 0 ? "pass" : exit_code == 1 ? "fail" : "error"));
 	if (message)
@@ -1811,8 +1840,8 @@ static void finish_run(MhpEngine *e)
 	code = e->fatal && !e->finished_cycles ? 2
 	       : (e->failed_cycles || (e->fatal && !e->fatal_expected) || leaks) ? 1 : 0;
 	e->finished = TRUE;
-	e->state = "done";
-	e->phase = NULL;
+	e->state = MHP_ENGINE_DONE;
+	e->phase = MHP_PHASE_NONE;
 	cancel_wait(e);
 	write_summary(e, code, e->fatal_msg, trends);
 	emit_progress(e);
@@ -1856,7 +1885,6 @@ MhpEngine *mhp_engine_new(GMainContext *ctx, const MhpScenario *s, const MhpRunO
 		e->opts.backend = mhp_backend_class_find("qemu");
 	e->cb = *cb;
 	e->user_data = user_data;
-	e->latencies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_array_unref);
 	e->slots = g_new0(Dimm, s->guest.slots);
 	for (guint i = 0; i < s->guest.slots; i++)
 		e->slots[i].slot = (int)i;
@@ -1871,7 +1899,7 @@ MhpEngine *mhp_engine_new(GMainContext *ctx, const MhpScenario *s, const MhpRunO
 	e->bands.nr_page_table_pages = s->verify.nr_page_table_pages_band;
 	e->bands.memfree_kb = s->verify.memfree_band / 1024;
 	e->bands.stressed = s->stressors->len > 0;
-	e->state = "new";
+	e->state = MHP_ENGINE_NEW;
 	return e;
 }
 
@@ -1961,7 +1989,11 @@ void mhp_engine_free(MhpEngine *e)
 	mhp_results_close(e->results);
 	if (e->rand)
 		g_rand_free(e->rand);
-	g_hash_table_destroy(e->latencies);
+	for (int ph = 0; ph < _MHP_PHASE_MAX; ph++)
+		if (e->latencies[ph])
+			g_array_unref(e->latencies[ph]);
+	if (e->cycle_latency)
+		g_array_unref(e->cycle_latency);
 	g_free(e->fatal_msg);
 	g_free(e->pending_kernel_detail);
 	mhp_run_options_clear(&e->opts);

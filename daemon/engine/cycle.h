@@ -5,11 +5,13 @@
 #ifndef MHP_CYCLE_H
 #define MHP_CYCLE_H
 
+#include <errno.h>
 #include <glib.h>
 
 #include "backend.h"
 #include "clock.h"
 #include "failclass.h"
+#include "phase.h"
 #include "scenario.h"
 
 typedef struct MhpEngine MhpEngine;
@@ -37,9 +39,24 @@ void mhp_run_options_copy(MhpRunOptions *dst, const MhpRunOptions *src);
 void mhp_run_options_clear(MhpRunOptions *o);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(MhpRunOptions, mhp_run_options_clear)
 
+/* The engine's states; docs/architecture.md has the state machine. */
+typedef enum {
+	MHP_ENGINE_NEW,      /* created, not started */
+	MHP_ENGINE_BOOTING,  /* the guest boots: hello, baseline */
+	MHP_ENGINE_RUNNING,  /* cycles */
+	MHP_ENGINE_PAUSED,   /* held after a failure for a debugger */
+	MHP_ENGINE_STOPPING, /* end snapshot, shutdown */
+	MHP_ENGINE_DONE,     /* summary written */
+	_MHP_ENGINE_STATE_MAX,
+	_MHP_ENGINE_STATE_INVALID = -EINVAL,
+} MhpEngineState;
+
+const char *mhp_engine_state_to_string(MhpEngineState s);
+MhpEngineState mhp_engine_state_from_string(const char *s);
+
 typedef struct {
-	const char *state;  /* "booting", "running", "stopping", "done" */
-	const char *phase;  /* the step in progress */
+	MhpEngineState state;
+	MhpPhase phase;     /* the step in progress */
 	guint64 cycle;      /* cycles finished */
 	guint64 cycles;     /* planned, 0 when bounded by duration */
 	guint64 elapsed_ms;

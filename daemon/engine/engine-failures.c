@@ -16,7 +16,7 @@ typedef struct {
 	MhpFailClass cls;
 	char *detail;
 	guint64 cycle;
-	char *phase;
+	MhpPhase phase;
 	char *dir;
 	gboolean fatal;
 	gint64 t_us;
@@ -45,7 +45,7 @@ static void write_evidence_info(Evidence *ev, gboolean have_vmcore, const char *
 	json_object_object_add(o, "class", json_object_new_string(mhp_fail_class_to_string(ev->cls)));
 	json_object_object_add(o, "detail", json_object_new_string(ev->detail));
 	json_object_object_add(o, "cycle", json_object_new_int64((int64_t)ev->cycle));
-	json_object_object_add(o, "phase", json_object_new_string(ev->phase));
+	json_object_object_add(o, "phase", json_object_new_string(mhp_phase_to_string(ev->phase)));
 	json_object_object_add(o, "seed", json_object_new_uint64(e->seed));
 	json_object_object_add(o, "run_ns", json_object_new_int64((ev->t_us - e->t0) * 1000));
 	json_object_object_add(o, "kernel", json_object_new_string(e->opts.kernel));
@@ -83,7 +83,7 @@ static void evidence_unpause(Evidence *ev)
 		e->held = TRUE;
 		cancel_wait(e);
 		e->seq++;
-		e->state = "paused";
+		e->state = MHP_ENGINE_PAUSED;
 		emit_progress(e);
 		evidence_done(ev);
 		return;
@@ -154,7 +154,7 @@ static void collect_evidence(MhpEngine *e, MhpFailClass cls, const char *detail,
 	ev->cls = cls;
 	ev->detail = g_strdup(detail);
 	ev->cycle = e->cur ? e->cur->cycle : e->finished_cycles;
-	ev->phase = g_strdup(e->phase ? e->phase : "");
+	ev->phase = e->phase;
 	ev->fatal = fatal;
 	ev->t_us = engine_now(e);
 	ev->dir = mhp_results_path(e->results, "evidence");
@@ -208,7 +208,6 @@ static void evidence_done(Evidence *ev)
 	if (ev->fatal && !e->finished)
 		guest_gone(e, ev->cls, ev->detail);
 	g_free(ev->detail);
-	g_free(ev->phase);
 	g_free(ev->dir);
 	g_free(ev);
 	schedule_step(e);

@@ -27,6 +27,12 @@ typedef enum {
 	DIMM_STUCK,   /* could not be removed: the slot is not used again */
 } DimmState;
 
+/* When a phase of a DIMM's cycle began and ended (run time, ns). */
+typedef struct {
+	gint64 start_ns, end_ns;
+	gboolean begun, ended;
+} PhaseTimes;
+
 typedef struct Dimm {
 	int slot;
 	DimmState state;
@@ -47,7 +53,7 @@ typedef struct Dimm {
 	gboolean eject_pending; /* slot: waiting for the trailing OST */
 	gboolean hogged;
 	gint64 t_start;
-	struct json_object *phases;
+	PhaseTimes phases[_MHP_PHASE_MAX];
 	struct json_object *data;
 	MhpFailClass failure;   /* the cycle's first failure */
 	char *detail;
@@ -83,13 +89,14 @@ struct MhpEngine {
 	guint64 finished_cycles;
 	guint64 failed_cycles;
 	guint64 failures[_MHP_FAIL_MAX]; /* cycles (and leaks) per class */
-	GHashTable *latencies;  /* phase -> GArray of double ms */
+	GArray *latencies[_MHP_PHASE_MAX]; /* double ms per phase, NULL until one ends */
+	GArray *cycle_latency;  /* double ms of passed cycles */
 
 	gint64 t0;
 	gint64 boot_deadline;
 	guint64 seq;            /* flow token for callbacks */
-	const char *state;
-	const char *phase;
+	MhpEngineState state;
+	MhpPhase phase;
 	gboolean stopping;
 	gboolean finished;
 	gboolean fatal;         /* the run cannot go on: end as soon as possible */
