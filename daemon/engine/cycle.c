@@ -509,7 +509,7 @@ static void remember_snapshot(MhpEngine *e, struct json_object *snap)
 
 static void save_snapshot(MhpEngine *e, const char *name, struct json_object *snap)
 {
-	g_autofree char *rel = g_strdup_printf("snapshots/%s.json", name);
+	g_autofree char *rel = g_strdup_printf(MHP_RESULTS_SNAPSHOTS "/%s.json", name);
 	g_autoptr(GError) err = NULL;
 
 	if (!mhp_results_write_json(e->results, rel, snap, &err))
@@ -1413,7 +1413,7 @@ static void write_run_json(MhpEngine *e)
 	json_object_object_add(o, "started", json_object_new_int64(g_get_real_time() / 1000000));
 	json_object_object_add(o, "guest", json_object_get(e->hello));
 	json_object_object_add(o, "scenario", mhp_scenario_to_json(e->s));
-	mhp_results_write_json(e->results, "run.json", o, &err);
+	mhp_results_write_json(e->results, MHP_RESULTS_RUN, o, &err);
 	json_object_put(o);
 }
 
@@ -1759,70 +1759,29 @@ static void run_case_offline_boot(MhpEngine *e, Dimm *d)
 
 /* ---- summary ---- */
 
-static int cmp_double(gconstpointer a, gconstpointer b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double percentile(GArray *sorted, double p)
-{
-	/* nearest rank */
-	guint n = sorted->len;
-	guint rank = (guint)(p / 100.0 * n + 0.999999);
-
-	if (!n)
-		return 0;
-	rank = CLAMP(rank, 1, n);
-	return g_array_index(sorted, double, rank - 1);
-}
-
 static void write_summary(MhpEngine *e, int exit_code, const char *message, struct json_object *trends)
 {
-	struct json_object *o = json_object_new_object(), *f = json_object_new_object(), *lat = json_object_new_object();
+	static const MhpVerdict verdicts[] = { MHP_VERDICT_PASS, MHP_VERDICT_FAIL, MHP_VERDICT_ERROR };
+	MhpSummary sum = {
+		.verdict = verdicts[CLAMP(exit_code, 0, 2)],
+		.message = message,
+		.cycles = e->finished_cycles,
+		.failed_cycles = e->failed_cycles,
+		.trends = trends,
+		.evidence = e->evidence_taken,
+		.seed = e->seed,
+		.elapsed_ms = (engine_now(e) - e->t0) / 1000,
+		.stopped = e->stopping,
+	};
 	g_autoptr(GError) err = NULL;
 
-	for (int c = 0; c < _MHP_FAIL_MAX; c++)
-		if (e->failures[c])
-			json_object_object_add(f, mhp_fail_class_to_string(c), json_object_new_int64((int64_t)e->failures[c]));
-	for (int ph = 0; ph <= _MHP_PHASE_MAX; ph++) {
-		/* after the phases, the whole cycle's latency */
-		GArray *a = ph < _MHP_PHASE_MAX ? e->latencies[ph] : e->cycle_latency;
-		struct json_object *p;
-
-		if (!a)
-			continue;
-		p = json_object_new_object();
-		g_array_sort(a, cmp_double);
-		json_object_object_add(p, "n", json_object_new_int((int)a->len));
-		json_object_object_add(p, "p50", json_object_new_double(percentile(a, 50)));
-		json_object_object_add(p, "p90", json_object_new_double(percentile(a, 90)));
-		json_object_object_add(p, "p99", json_object_new_double(percentile(a, 99)));
-		json_object_object_add(p, "max", json_object_new_double(a->len ? g_array_index(a, double, a->len - 1) : 0));
-		json_object_object_add(lat, ph < _MHP_PHASE_MAX ? mhp_phase_to_string(ph) : "cycle", p);
-	}
-	json_object_object_add(o, "verdict", json_object_new_string(exit_code == 0 ? "pass" : exit_code == 1 ? "fail" : "error"));
-	if (message)
-		json_object_object_add(o, "message", json_object_new_string(message));
-	json_object_object_add(o, "cycles", json_object_new_int64((int64_t)e->finished_cycles));
-	json_object_object_add(o, "failed_cycles", json_object_new_int64((int64_t)e->failed_cycles));
-	json_object_object_add(o, "failures", f);
-	json_object_object_add(o, "latency_ms", lat);
-	json_object_object_add(o, "trends", trends);
-	{
-		struct json_object *st = NULL;
-		if (e->last_snapshot && json_object_object_get_ex(e->last_snapshot, "stressors", &st))
-			json_object_object_add(o, "stressors", json_object_get(st));
-		else
-			json_object_object_add(o, "stressors", json_object_new_object());
-	}
-	json_object_object_add(o, "evidence", json_object_new_boolean(e->evidence_taken));
-	json_object_object_add(o, "seed", json_object_new_uint64(e->seed));
-	json_object_object_add(o, "elapsed_ms", json_object_new_int64((engine_now(e) - e->t0) / 1000));
-	json_object_object_add(o, "stopped", json_object_new_boolean(e->stopping));
-	mhp_results_write_json(e->results, "summary.json", o, &err);
-	json_object_put(o);
+	memcpy(sum.failures, e->failures, sizeof(sum.failures));
+	for (int ph = 0; ph < _MHP_PHASE_MAX; ph++)
+		mhp_latency_from_samples(e->latencies[ph], &sum.latency[ph]);
+	mhp_latency_from_samples(e->cycle_latency, &sum.cycle_latency);
+	if (e->last_snapshot)
+		json_object_object_get_ex(e->last_snapshot, "stressors", &sum.stressors);
+	mhp_summary_write(mhp_results_dir(e->results), &sum, &err);
 }
 
 static void finish_run(MhpEngine *e)
@@ -1844,6 +1803,7 @@ static void finish_run(MhpEngine *e)
 	e->phase = MHP_PHASE_NONE;
 	cancel_wait(e);
 	write_summary(e, code, e->fatal_msg, trends);
+	json_object_put(trends);
 	emit_progress(e);
 	if (e->cb.finished)
 		e->cb.finished(e, code, e->fatal_msg, e->user_data);

@@ -40,7 +40,7 @@ static void write_evidence_info(Evidence *ev, gboolean have_vmcore, const char *
 	MhpEngine *e = ev->e;
 	struct json_object *o = json_object_new_object(), *cmds = json_object_new_object();
 	g_autofree char *vmlinux = vmlinux_of(e);
-	g_autofree char *path = g_build_filename(ev->dir, "info.json", NULL);
+	g_autofree char *path = g_build_filename(ev->dir, MHP_EVIDENCE_INFO, NULL);
 
 	json_object_object_add(o, "class", json_object_new_string(mhp_fail_class_to_string(ev->cls)));
 	json_object_object_add(o, "detail", json_object_new_string(ev->detail));
@@ -50,7 +50,7 @@ static void write_evidence_info(Evidence *ev, gboolean have_vmcore, const char *
 	json_object_object_add(o, "run_ns", json_object_new_int64((ev->t_us - e->t0) * 1000));
 	json_object_object_add(o, "kernel", json_object_new_string(e->opts.kernel));
 	if (have_vmcore) {
-		g_autofree char *vmcore = g_build_filename(ev->dir, "vmcore", NULL);
+		g_autofree char *vmcore = g_build_filename(ev->dir, MHP_EVIDENCE_VMCORE, NULL);
 		g_autofree char *cmd = g_strdup_printf("crash %s %s", vmlinux, vmcore);
 		json_object_object_add(cmds, "crash", json_object_new_string(cmd));
 	}
@@ -109,7 +109,7 @@ static void on_evidence_paused(MhpBackend *b, const GError *error, gpointer user
 	MhpEngine *e = ev->e;
 
 	if (e->s->evidence.vmcore && !error) {
-		g_autofree char *vmcore = g_build_filename(ev->dir, "vmcore", NULL);
+		g_autofree char *vmcore = g_build_filename(ev->dir, MHP_EVIDENCE_VMCORE, NULL);
 		e->backend->ops->dump_memory(e->backend, vmcore, on_evidence_dump, ev);
 		return;
 	}
@@ -124,7 +124,7 @@ static void on_evidence_dmesg(MhpAgentLink *l, struct json_object *ok, const GEr
 	struct json_object *t;
 
 	if (!error && json_object_object_get_ex(ok, "text", &t)) {
-		g_autofree char *path = g_build_filename(ev->dir, "dmesg.txt", NULL);
+		g_autofree char *path = g_build_filename(ev->dir, MHP_EVIDENCE_DMESG, NULL);
 		g_file_set_contents(path, json_object_get_string(t), json_object_get_string_len(t), NULL);
 	}
 	if (!e->backend->ops->is_running(e->backend)) {
@@ -157,15 +157,15 @@ static void collect_evidence(MhpEngine *e, MhpFailClass cls, const char *detail,
 	ev->phase = e->phase;
 	ev->fatal = fatal;
 	ev->t_us = engine_now(e);
-	ev->dir = mhp_results_path(e->results, "evidence");
+	ev->dir = mhp_results_path(e->results, MHP_RESULTS_EVIDENCE);
 	g_mkdir_with_parents(ev->dir, 0755);
 	for (GList *l = e->console_tail.head; l; l = l->next)
 		g_string_append_printf(text, "%s\n", (char *)l->data);
-	console = g_build_filename(ev->dir, "console.txt", NULL);
+	console = g_build_filename(ev->dir, MHP_EVIDENCE_CONSOLE, NULL);
 	g_file_set_contents(console, text->str, (gssize)text->len, NULL);
 	g_string_free(text, TRUE);
 	if (e->last_snapshot) {
-		g_autofree char *snap = g_build_filename(ev->dir, "snapshot.json", NULL);
+		g_autofree char *snap = g_build_filename(ev->dir, MHP_EVIDENCE_SNAPSHOT, NULL);
 		g_file_set_contents(snap, json_object_to_json_string_ext(e->last_snapshot, JSON_C_TO_STRING_PRETTY), -1, NULL);
 	}
 	write_evidence_info(ev, FALSE, NULL);
