@@ -2,9 +2,8 @@
 /*
  * phase.c - the phases' one name table.
  */
-#include <string.h>
-
 #include "phase.h"
+#include "strtable.h"
 
 static const char *const phase_names[_MHP_PHASE_MAX] = {
 	[MHP_PHASE_NONE] = "",
@@ -34,15 +33,4 @@ static const char *const phase_names[_MHP_PHASE_MAX] = {
 	[MHP_PHASE_SHUTDOWN] = "shutdown",
 };
 
-const char *mhp_phase_to_string(MhpPhase p)
-{
-	return p >= 0 && p < _MHP_PHASE_MAX ? phase_names[p] : NULL;
-}
-
-MhpPhase mhp_phase_from_string(const char *s)
-{
-	for (int i = 0; s && i < _MHP_PHASE_MAX; i++)
-		if (strcmp(phase_names[i], s) == 0)
-			return (MhpPhase)i;
-	return _MHP_PHASE_INVALID;
-}
+MHP_DEFINE_STRING_TABLE(mhp_phase, MhpPhase, phase_names, _MHP_PHASE_MAX, _MHP_PHASE_INVALID)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "results.h"
+#include "strtable.h"
 
 struct MhpResults {
 	char *dir;
@@ -153,18 +154,7 @@ static const char *const verdict_names[_MHP_VERDICT_MAX] = {
 	[MHP_VERDICT_INTERRUPTED] = "interrupted",
 };
 
-const char *mhp_verdict_to_string(MhpVerdict v)
-{
-	return v >= 0 && v < _MHP_VERDICT_MAX ? verdict_names[v] : NULL;
-}
-
-MhpVerdict mhp_verdict_from_string(const char *s)
-{
-	for (int i = 0; s && i < _MHP_VERDICT_MAX; i++)
-		if (strcmp(verdict_names[i], s) == 0)
-			return (MhpVerdict)i;
-	return _MHP_VERDICT_INVALID;
-}
+MHP_DEFINE_STRING_TABLE(mhp_verdict, MhpVerdict, verdict_names, _MHP_VERDICT_MAX, _MHP_VERDICT_INVALID)
 
 static int cmp_double(gconstpointer a, gconstpointer b)
 {

@@ -1,15 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * engine-failures.c - what the engine does when the kernel fails: classify
- * (failure.c), keep evidence of the first failure, notice hangs; and the
- * stressors it runs in the guest.
+ * evidence.c - what the engine does when the kernel fails: charge the
+ * failure to the cycle in progress (or the next), keep evidence of the
+ * run's first failure in evidence/, and end every open cycle when the
+ * guest is gone (panic, hang).
  */
 #include <string.h>
 
 #include "engine-private.h"
-#include "failure.h"
-
-/* ---- kernel failures and evidence ---- */
 
 typedef struct {
 	MhpEngine *e;
@@ -193,8 +191,8 @@ static void guest_gone(MhpEngine *e, MhpFailClass cls, const char *detail)
 		e->fatal = TRUE;
 		e->fatal_expected = expected;
 		g_free(e->fatal_msg);
-		e->fatal_msg = g_strdup_printf("the guest is gone (%s%s): %s", mhp_fail_class_to_string(cls), expected ? ", as the case expects" : "",
-					       detail);
+		e->fatal_msg = g_strdup_printf("the guest is gone (%s%s): %s", mhp_fail_class_to_string(cls),
+					       expected ? ", as the case expects" : "", detail);
 	}
 }
 
@@ -240,70 +238,3 @@ void kernel_failure(MhpEngine *e, MhpFailClass cls, const char *detail)
 		schedule_step(e);
 	}
 }
-
-/* A hang: no word from the agent (it sends a heartbeat every second) and a
- * silent console, both for [timeouts] hang. */
-gboolean engine_watchdog(gpointer user_data)
-{
-	MhpEngine *e = user_data;
-	gint64 now = engine_now(e), limit = (gint64)e->s->timeouts.hang_ms * 1000;
-	gint64 agent = mhp_agent_link_last_seen(e->agent);
-
-	/* a held or ending run paused the guest itself: silence is expected */
-	if (!e->hello || e->collecting || e->held || e->fatal || e->guest_gone || e->finished || e->shutting_down ||
-	    !e->backend->ops->is_running(e->backend))
-		return G_SOURCE_CONTINUE;
-	if (now - agent > limit && now - e->console_last_us > limit) {
-		g_autofree char *detail = g_strdup_printf("no agent heartbeat and a silent console for %" G_GINT64_FORMAT " s",
-							  (now - MAX(agent, e->console_last_us)) / 1000000);
-		kernel_failure(e, MHP_FAIL_HANG, detail);
-	}
-	return G_SOURCE_CONTINUE;
-}
-
-/* ---- stressors ---- */
-
-static void on_stressor_reply(MhpAgentLink *l, struct json_object *ok, const GError *error, gpointer user_data)
-{
-	MhpEngine *e = ctx_take(user_data, NULL);
-
-	if (e && error) {
-		struct json_object *f = json_object_new_object();
-		json_object_object_add(f, "error", json_object_new_string(error->message));
-		engine_event(e, "stressor-error", f);
-	}
-}
-
-/* Requests are served in order: a start lands before the next step's request. */
-void stressors_phase(MhpEngine *e, MhpStressorPhase phase, gboolean start)
-{
-	for (guint i = 0; i < e->s->stressors->len; i++) {
-		MhpStressor *t = g_ptr_array_index(e->s->stressors, i);
-		struct json_object *a = json_object_new_object();
-
-		if (t->phase != phase) {
-			json_object_put(a);
-			continue;
-		}
-		json_object_object_add(a, "name", json_object_new_string(t->name));
-		if (start) {
-			json_object_object_add(a, "kind", json_object_new_string(mhp_stressor_kind_name(t->kind)));
-			if (t->cpu >= 0)
-				json_object_object_add(a, "cpu", json_object_new_int(t->cpu));
-			json_object_object_add(a, "rate_hz", json_object_new_int((int)t->rate));
-			json_object_object_add(a, "bytes", json_object_new_int64((int64_t)t->bytes));
-			json_object_object_add(a, "threads", json_object_new_int((int)t->threads));
-			json_object_object_add(a, "mask", json_object_new_int((int)t->mask));
-			json_object_object_add(a, "repeat", json_object_new_int((int)t->repeat));
-			if (t->argv) {
-				struct json_object *argv = json_object_new_array();
-				for (guint k = 0; t->argv[k]; k++)
-					json_object_array_add(argv, json_object_new_string(t->argv[k]));
-				json_object_object_add(a, "argv", argv);
-			}
-		}
-		mhp_agent_link_call(e->agent, start ? "stressor-start" : "stressor-stop", a, (guint)e->s->timeouts.agent_ms,
-				    on_stressor_reply, ctx_new(e, NULL));
-	}
-}
-
