@@ -2,12 +2,16 @@
 /*
  * test-failclass.c - one list of failure classes: the enum's name table,
  * what a scenario's `expect` accepts and the table in
- * docs/scenario-format.md (argv[1]) name exactly the same classes.
+ * docs/scenario-format.md (argv[1]) name exactly the same classes; and
+ * summary.json written from a cycles.jsonl (an interrupted run's) counts
+ * the classes by those names.
  */
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "failclass.h"
 #include "failure.h"
+#include "results.h"
 #include "scenario.h"
 #include "tap.h"
 
@@ -102,6 +106,35 @@ static void test_docs(const char *path)
 	}
 }
 
+static void test_summary(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("test-failclass-XXXXXX", NULL);
+	g_autofree char *cycles = g_build_filename(dir, MHP_RESULTS_CYCLES, NULL);
+	g_autofree char *path = g_build_filename(dir, MHP_RESULTS_SUMMARY, NULL);
+	MhpSummary s = { .verdict = MHP_VERDICT_INTERRUPTED, .message = "ended", .partial = TRUE };
+	g_autoptr(GError) error = NULL;
+	struct json_object *o, *f, *v;
+
+	g_file_set_contents(cycles, "{\"cycle\":1,\"verdict\":\"pass\"}\n"
+				    "{\"cycle\":2,\"verdict\":\"stuck-task\"}\n"
+				    "{\"cycle\":3,\"verdict\":\"stuck-task\"}\n"
+				    "{\"cycle\":4,\"verd", -1, NULL);
+	mhp_summary_from_cycles(dir, &s);
+	TAP_EQ_U64(s.cycles, 3, "summary: whole lines are cycles");
+	TAP_EQ_U64(s.failed_cycles, 2, "summary: two failed");
+	TAP_EQ_U64(s.failures[MHP_FAIL_STUCK_TASK], 2, "summary: both stuck-task");
+	tap_ok(mhp_summary_write(dir, &s, &error), "summary: written");
+	o = json_object_from_file(path);
+	tap_ok(o && json_object_object_get_ex(o, "verdict", &v) && !strcmp(json_object_get_string(v), "interrupted") &&
+	       json_object_object_get_ex(o, "failures", &f) && json_object_object_get_ex(f, "stuck-task", &v) &&
+	       json_object_get_int64(v) == 2 && json_object_object_get_ex(o, "latency_ms", NULL) &&
+	       !json_object_object_get_ex(o, "trends", NULL), "summary: interrupted, stuck-task 2, no trends");
+	json_object_put(o);
+	g_unlink(path);
+	g_unlink(cycles);
+	g_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -111,5 +144,6 @@ int main(int argc, char **argv)
 	test_table();
 	test_parser();
 	test_docs(argv[1]);
+	test_summary();
 	return tap_done();
 }
