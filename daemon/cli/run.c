@@ -37,8 +37,8 @@ static void draw(Cli *c, const MhpProgress *p, gboolean force)
 	else
 		g_snprintf(count, sizeof(count), "%" G_GUINT64_FORMAT "s/%" G_GUINT64_FORMAT "s, %" G_GUINT64_FORMAT
 			   " cycles", p->elapsed_ms / 1000, p->duration_ms / 1000, p->cycle);
-	fprintf(stderr, "\r\033[K%s  %-8s %-14s failures %" G_GUINT64_FORMAT "  %.2f cycles/s", count, p->state,
-		p->phase, p->failures, p->cycles_per_s);
+	fprintf(stderr, "\r\033[K%s  %-8s %-14s failures %" G_GUINT64_FORMAT "  %.2f cycles/s", count,
+		mhp_engine_state_to_string(p->state), mhp_phase_to_string(p->phase), p->failures, p->cycles_per_s);
 	fflush(stderr);
 }
 

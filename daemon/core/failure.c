@@ -10,33 +10,28 @@
 
 static const struct {
 	const char *pattern;
-	const char *cls;
+	MhpFailClass cls;
 } patterns[] = {
-	{ "Kernel panic", "panic" },
-	{ "KASAN", "kasan" },
-	{ "soft lockup", "soft-lockup" },
-	{ "RCU stall", "rcu-stall" },
-	{ "self-detected stall", "rcu-stall" },
-	{ "detected stalls on CPUs", "rcu-stall" },
-	{ "rcu: INFO:", "rcu-stall" },
-	{ "Unable to handle kernel", "kernel-oops" },
-	{ "Internal error:", "kernel-oops" },
-	{ "Oops", "kernel-oops" },
-	{ "kernel BUG at", "kernel-bug" },
-	{ "Bad page state", "kernel-bug" },
-	{ "BUG:", "kernel-bug" },
-	{ "WARNING:", "kernel-warning" },
+	{ "Kernel panic", MHP_FAIL_PANIC },
+	{ "KASAN", MHP_FAIL_KASAN },
+	{ "soft lockup", MHP_FAIL_SOFT_LOCKUP },
+	{ "RCU stall", MHP_FAIL_RCU_STALL },
+	{ "self-detected stall", MHP_FAIL_RCU_STALL },
+	{ "detected stalls on CPUs", MHP_FAIL_RCU_STALL },
+	{ "rcu: INFO:", MHP_FAIL_RCU_STALL },
+	{ "Unable to handle kernel", MHP_FAIL_KERNEL_OOPS },
+	{ "Internal error:", MHP_FAIL_KERNEL_OOPS },
+	{ "Oops", MHP_FAIL_KERNEL_OOPS },
+	{ "kernel BUG at", MHP_FAIL_KERNEL_BUG },
+	{ "Bad page state", MHP_FAIL_KERNEL_BUG },
+	{ "BUG:", MHP_FAIL_KERNEL_BUG },
+	{ "WARNING:", MHP_FAIL_KERNEL_WARNING },
 };
 
-const char *mhp_failure_classify(const char *line)
+MhpFailClass mhp_failure_classify(const char *line)
 {
 	for (gsize i = 0; i < G_N_ELEMENTS(patterns); i++)
 		if (strstr(line, patterns[i].pattern))
 			return patterns[i].cls;
-	return NULL;
-}
-
-gboolean mhp_failure_is_fatal(const char *cls)
-{
-	return cls && (!strcmp(cls, "panic") || !strcmp(cls, "hang") || !strcmp(cls, "qemu-exited"));
+	return MHP_FAIL_NONE;
 }

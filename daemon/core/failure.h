@@ -7,16 +7,15 @@
 
 #include <glib.h>
 
+#include "failclass.h"
+
 /**
  * mhp_failure_classify() - the failure class a kernel log line reports.
  * @line: one console or kmsg line
  *
- * Return: "kernel-warning", "kernel-bug", "kernel-oops", "panic",
- * "soft-lockup", "rcu-stall", "kasan", or NULL for an ordinary line.
+ * Return: MHP_FAIL_KERNEL_WARNING, _KERNEL_BUG, _KERNEL_OOPS, _PANIC,
+ * _SOFT_LOCKUP, _RCU_STALL, _KASAN, or MHP_FAIL_NONE for an ordinary line.
  */
-const char *mhp_failure_classify(const char *line);
-
-/* Classes after which the guest cannot go on (the run stops or restarts). */
-gboolean mhp_failure_is_fatal(const char *cls);
+MhpFailClass mhp_failure_classify(const char *line);
 
 #endif

@@ -24,7 +24,7 @@ G_DEFINE_QUARK(mhp-scenario-error-quark, mhp_scenario_error)
 #define GiB (1024 * MiB)
 
 typedef enum {
-	T_STR, T_PATH, T_UINT, T_SIZE, T_DURATION, T_BOOL, T_ENUM, T_SIZES, T_ZONES, T_STRV, T_ERRNOS,
+	T_STR, T_PATH, T_UINT, T_SIZE, T_DURATION, T_BOOL, T_ENUM, T_CLASS, T_SIZES, T_ZONES, T_STRV, T_ERRNOS,
 } KeyType;
 
 typedef struct {
@@ -48,11 +48,6 @@ static const char *const memdev_names[] = { "ram", "file", "memfd", NULL };
 static const char *const action_names[] = { "plug", "offline-boot", NULL };
 static const char *const hog_names[] = { "none", "unmovable", NULL };
 static const char *const ptdump_names[] = { "none", "summary", NULL };
-static const char *const expect_names[] = {
-	"pass", "qmp-error", "add-not-seen", "online-failed", "offline-failed", "guest-refused",
-	"lost-unplug", "accounting-mismatch", "agent-lost", "qemu-exited", "kernel-warning",
-	"kernel-bug", "kernel-oops", "panic", "soft-lockup", "rcu-stall", "kasan", "hang", NULL,
-};
 static const char *const inject_names[] = { "none", "warn", "panic", "hang", NULL };
 static const char *const stressor_kind_names[] = { "vmalloc-module", "vmalloc-churn", "ptdump", "memory-pressure",
 						   "command", NULL };
@@ -150,7 +145,7 @@ static const KeySpec case_keys[] = {
 	{ "zone", T_ENUM, C(zone), 0, 0, zone_names, "online zone" },
 	{ "offline", T_BOOL, C(offline), 0, 0, NULL, "offline before unplug" },
 	{ "hog", T_ENUM, C(hog), 0, 0, hog_names, "fill the DIMM before unplug" },
-	{ "expect", T_ENUM, 0, 0, 0, expect_names, "the class this case must end in" },
+	{ "expect", T_CLASS, C(expect), 0, 0, NULL, "the class this case must end in (failclass.h)" },
 	{ "expect-errno", T_ERRNOS, C(expect_errno), 0, 0, NULL, "errnos accepted, e.g. EBUSY;EINVAL" },
 	{ "inject", T_ENUM, C(inject), 0, 0, inject_names, "make the kernel fail while the DIMM is online" },
 	{ NULL },
@@ -442,10 +437,7 @@ static gboolean parse_key(const Index *ix, GKeyFile *kf, const char *group, cons
 	case T_ENUM:
 		for (int i = 0; k->names[i]; i++) {
 			if (strcmp(k->names[i], val) == 0) {
-				if (k->names == expect_names)
-					((MhpCase *)base)->expect = g_strdup(val);
-				else
-					*(int *)field = i;
+				*(int *)field = i;
 				return TRUE;
 			}
 		}
@@ -454,6 +446,19 @@ static gboolean parse_key(const Index *ix, GKeyFile *kf, const char *group, cons
 			return fail(ix, error, MHP_SCENARIO_ERROR_VALUE, group, k->key, "'%s' is not one of: %s",
 				    val, all);
 		}
+	case T_CLASS: {
+		MhpFailClass c = mhp_fail_class_from_string(val);
+		g_autoptr(GString) all = NULL;
+
+		if (c >= 0) {
+			*(MhpFailClass *)field = c;
+			return TRUE;
+		}
+		all = g_string_new(NULL);
+		for (int i = 0; i < _MHP_FAIL_MAX; i++)
+			g_string_append_printf(all, "%s%s", i ? ", " : "", mhp_fail_class_to_string(i));
+		return fail(ix, error, MHP_SCENARIO_ERROR_VALUE, group, k->key, "'%s' is not one of: %s", val, all->str);
+	}
 	case T_SIZES:
 	case T_ZONES:
 	case T_STRV:
@@ -563,7 +568,6 @@ static void case_free(gpointer p)
 	MhpCase *c = p;
 
 	g_free(c->name);
-	g_free(c->expect);
 	if (c->expect_errno)
 		g_array_free(c->expect_errno, TRUE);
 	g_free(c);
@@ -693,10 +697,10 @@ static gboolean validate(const Index *ix, MhpScenario *s, GError **error)
 			return fail(ix, error, MHP_SCENARIO_ERROR_LIMIT, group, "size",
 				    "exceeds maxmem - memory = %s", have);
 		}
-		if (c->action == MHP_CASE_PLUG && c->size % DEFAULT_BLOCK_SIZE && g_strcmp0(c->expect, "add-not-seen"))
+		if (c->action == MHP_CASE_PLUG && c->size % DEFAULT_BLOCK_SIZE && c->expect != MHP_FAIL_ADD_NOT_SEEN)
 			return fail(ix, error, MHP_SCENARIO_ERROR_VALUE, group, "size",
 				    "not a multiple of the 128M block size; only a case that expects add-not-seen may be");
-		if (!c->expect)
+		if (c->expect == _MHP_FAIL_INVALID)
 			return fail(ix, error, MHP_SCENARIO_ERROR_VALUE, group, NULL, "a case needs 'expect'");
 	}
 	return TRUE;
@@ -743,6 +747,7 @@ MhpScenario *mhp_scenario_load_data(const char *path, const char *text, GError *
 			c->size = g_array_index(s->dimm.sizes, guint64, 0);
 			c->zone = MHP_ZONE_MOVABLE;
 			c->offline = TRUE;
+			c->expect = _MHP_FAIL_INVALID; /* required */
 			c->expect_errno = g_array_new(FALSE, FALSE, sizeof(int));
 			g_ptr_array_add(s->cases, c);
 			if (s->cases->len > MAX_CASES) {
@@ -900,7 +905,7 @@ struct json_object *mhp_scenario_to_json(const MhpScenario *s)
 		struct json_object *co = json_object_new_object();
 		json_object_object_add(co, "name", json_object_new_string(c->name));
 		json_object_object_add(co, "action", json_object_new_string(action_names[c->action]));
-		json_object_object_add(co, "expect", json_object_new_string(c->expect));
+		json_object_object_add(co, "expect", json_object_new_string(mhp_fail_class_to_string(c->expect)));
 		json_object_array_add(cases, co);
 	}
 	json_object_object_add(o, "cases", cases);

@@ -8,6 +8,8 @@
 #include <glib.h>
 #include <json-c/json.h>
 
+#include "failclass.h"
+
 #define MHP_SCENARIO_ERROR (mhp_scenario_error_quark())
 GQuark mhp_scenario_error_quark(void);
 
@@ -92,7 +94,7 @@ typedef struct {
 	MhpZone zone;
 	gboolean offline;
 	MhpHog hog;
-	char *expect;          /* a failure class, or "pass" */
+	MhpFailClass expect;   /* MHP_FAIL_NONE: "pass" */
 	GArray *expect_errno;  /* int errnos accepted for offline-failed, may be empty */
 } MhpCase;
 

@@ -5,10 +5,13 @@
 #ifndef MHP_CYCLE_H
 #define MHP_CYCLE_H
 
+#include <errno.h>
 #include <glib.h>
 
 #include "backend.h"
 #include "clock.h"
+#include "failclass.h"
+#include "phase.h"
 #include "scenario.h"
 
 typedef struct MhpEngine MhpEngine;
@@ -36,9 +39,24 @@ void mhp_run_options_copy(MhpRunOptions *dst, const MhpRunOptions *src);
 void mhp_run_options_clear(MhpRunOptions *o);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(MhpRunOptions, mhp_run_options_clear)
 
+/* The engine's states; docs/architecture.md has the state machine. */
+typedef enum {
+	MHP_ENGINE_NEW,      /* created, not started */
+	MHP_ENGINE_BOOTING,  /* the guest boots: hello, baseline */
+	MHP_ENGINE_RUNNING,  /* cycles */
+	MHP_ENGINE_PAUSED,   /* held after a failure for a debugger */
+	MHP_ENGINE_STOPPING, /* end snapshot, shutdown */
+	MHP_ENGINE_DONE,     /* summary written */
+	_MHP_ENGINE_STATE_MAX,
+	_MHP_ENGINE_STATE_INVALID = -EINVAL,
+} MhpEngineState;
+
+const char *mhp_engine_state_to_string(MhpEngineState s);
+MhpEngineState mhp_engine_state_from_string(const char *s);
+
 typedef struct {
-	const char *state;  /* "booting", "running", "stopping", "done" */
-	const char *phase;  /* the step in progress */
+	MhpEngineState state;
+	MhpPhase phase;     /* the step in progress */
 	guint64 cycle;      /* cycles finished */
 	guint64 cycles;     /* planned, 0 when bounded by duration */
 	guint64 elapsed_ms;
@@ -54,22 +72,6 @@ typedef struct {
 	/* the first failure's evidence is in @dir (info.json has the commands) */
 	void (*evidence)(MhpEngine *e, const char *dir, gpointer user_data);
 } MhpEngineCallbacks;
-
-/* Failure classes, as written in cycles.jsonl and summary.json. */
-#define MHP_FAIL_QMP_ERROR "qmp-error"
-#define MHP_FAIL_ADD_NOT_SEEN "add-not-seen"
-#define MHP_FAIL_ONLINE "online-failed"
-#define MHP_FAIL_OFFLINE "offline-failed"
-#define MHP_FAIL_GUEST_REFUSED "guest-refused"
-#define MHP_FAIL_LOST_UNPLUG "lost-unplug"
-#define MHP_FAIL_ACCOUNTING "accounting-mismatch"
-#define MHP_FAIL_AGENT_LOST "agent-lost"
-#define MHP_FAIL_QEMU_EXITED "qemu-exited"
-#define MHP_FAIL_KERNEL_WARNING "kernel-warning"
-#define MHP_FAIL_KERNEL_OOPS "kernel-oops"
-#define MHP_FAIL_EXPECTATION "expectation-failed"
-#define MHP_FAIL_HANG "hang"
-#define MHP_FAIL_STUCK_TASK "stuck-task"
 
 /**
  * mhp_engine_new() - an engine for one run; nothing starts until mhp_engine_start().

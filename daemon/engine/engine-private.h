@@ -1,8 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * engine-private.h - the cycle engine's state, shared by cycle.c (the state
- * machine) and engine-failures.c (kernel failures, evidence, stressors).
- * Not an interface: nothing outside the engine includes it.
+ * engine-private.h - the cycle engine's state and the calls between its
+ * files. Included by the engine's .c files only (daemon/engine/); nothing
+ * outside the engine includes it: the interface is cycle.h.
+ *
+ * The files form layers, and a file calls only the files below it:
+ *
+ *   engine.c   public API, life, policy (step: what comes next)
+ *   boot.c     boot, hello, baseline
+ *   events.c   backend and agent events, wait expiry, watchdog
+ *   plug.c     the plug half of a cycle, the offline-boot case
+ *   unplug.c   the removal half, the end of a cycle and its policy
+ *   verify.c   blocks and snapshot checks, agent errors as classes
+ *   evidence.c kernel failures and the first failure's evidence
+ *   stressors.c
+ *   record.c   clock, records, phases, waits, scheduling, request args
+ *
+ * Where a lower file must continue in a higher one (a step is due, a
+ * wait expired), it calls through MhpEngine.up, set by engine.c.
  */
 #ifndef MHP_ENGINE_PRIVATE_H
 #define MHP_ENGINE_PRIVATE_H
@@ -27,6 +42,12 @@ typedef enum {
 	DIMM_STUCK,   /* could not be removed: the slot is not used again */
 } DimmState;
 
+/* When a phase of a DIMM's cycle began and ended (run time, ns). */
+typedef struct {
+	gint64 start_ns, end_ns;
+	gboolean begun, ended;
+} PhaseTimes;
+
 typedef struct Dimm {
 	int slot;
 	DimmState state;
@@ -47,9 +68,9 @@ typedef struct Dimm {
 	gboolean eject_pending; /* slot: waiting for the trailing OST */
 	gboolean hogged;
 	gint64 t_start;
-	struct json_object *phases;
+	PhaseTimes phases[_MHP_PHASE_MAX];
 	struct json_object *data;
-	char *failure;
+	MhpFailClass failure;   /* the cycle's first failure */
 	char *detail;
 	int failure_errno;
 	gboolean cleanup; /* removing after a failure */
@@ -64,8 +85,15 @@ typedef enum {
 	WAIT_HOLD,
 } WaitKind;
 
+/* Upcalls from record.c, set once by mhp_engine_new(). */
+typedef struct {
+	void (*step)(MhpEngine *e);                     /* engine.c */
+	void (*wait_expired)(MhpEngine *e, WaitKind w); /* events.c */
+} EngineUpcalls;
+
 struct MhpEngine {
 	GMainContext *ctx;
+	const EngineUpcalls *up;
 	const MhpScenario *s;
 	MhpRunOptions opts;
 	MhpEngineCallbacks cb;
@@ -82,14 +110,15 @@ struct MhpEngine {
 	guint64 started_cycles;
 	guint64 finished_cycles;
 	guint64 failed_cycles;
-	GHashTable *failures;   /* class -> count (guint64 in pointer) */
-	GHashTable *latencies;  /* phase -> GArray of double ms */
+	guint64 failures[_MHP_FAIL_MAX]; /* cycles (and leaks) per class */
+	GArray *latencies[_MHP_PHASE_MAX]; /* double ms per phase, NULL until one ends */
+	GArray *cycle_latency;  /* double ms of passed cycles */
 
 	gint64 t0;
 	gint64 boot_deadline;
 	guint64 seq;            /* flow token for callbacks */
-	const char *state;
-	const char *phase;
+	MhpEngineState state;
+	MhpPhase phase;
 	gboolean stopping;
 	gboolean finished;
 	gboolean fatal;         /* the run cannot go on: end as soon as possible */
@@ -122,7 +151,7 @@ struct MhpEngine {
 	gboolean fatal_expected; /* the guest is gone as a case expected */
 	gboolean held;           /* paused after a failure for a debugger */
 	guint started_stressors;
-	char *pending_kernel_failure; /* a kernel failure seen between cycles */
+	MhpFailClass pending_kernel_failure; /* a kernel failure seen between cycles */
 	char *pending_kernel_detail;
 	GSource *idle;
 };
@@ -133,25 +162,80 @@ typedef struct {
 	Dimm *d;
 } Ctx;
 
-/* cycle.c */
-void engine_event(MhpEngine *e, const char *what, struct json_object *fields);
-void emit_progress(MhpEngine *e);
-/* the run options' clock (MhpClock), or the real one */
-gint64 engine_now(MhpEngine *e);
+/* record.c: below every other file */
+gint64 engine_now(MhpEngine *e); /* the run options' clock (MhpClock), or the real one */
 GSource *engine_timeout_source(MhpEngine *e, guint ms);
-void set_failure(Dimm *d, const char *cls, int err, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
-gboolean write_cycle(MhpEngine *e, Dimm *d);
-void cancel_wait(MhpEngine *e);
-/* End every cycle still open with @cls (their first failure stays theirs).
- * Return: whether one of them was a case expecting @expect. */
-gboolean close_open_cycles(MhpEngine *e, const char *cls, const char *detail, const char *expect);
-void schedule_step(MhpEngine *e);
+void emit_progress(MhpEngine *e);
+void engine_event(MhpEngine *e, const char *what, struct json_object *fields);
+void phase_begin(MhpEngine *e, Dimm *d, MhpPhase ph);
+void phase_end(MhpEngine *e, Dimm *d, MhpPhase ph);
+/* The first failure is the cycle's class; later ones are ignored. */
+void set_failure(Dimm *d, MhpFailClass cls, int err, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 Ctx *ctx_new(MhpEngine *e, Dimm *d);
+/* Return: the engine when the callback is still current, else NULL (ctx freed). */
 MhpEngine *ctx_take(Ctx *c, Dimm **ret_d);
+void cancel_wait(MhpEngine *e);
+/* Wait @ms for the event of @kind; on expiry, e->up->wait_expired. */
+void wait_for(MhpEngine *e, WaitKind kind, guint64 ms);
+/* Steps run from an idle source (e->up->step): no recursion through long cycles. */
+void schedule_step(MhpEngine *e);
+/* Append the cycle to cycles.jsonl and count it. Return: whether it passed. */
+gboolean write_cycle(MhpEngine *e, Dimm *d);
+void dimm_reset(Dimm *d);
+void cycle_failed(MhpEngine *e, Dimm *d);
+/* End every cycle still open with @cls (their first failure stays theirs).
+ * Return: whether one of them was a case expecting @cls (if @check_expect). */
+gboolean close_open_cycles(MhpEngine *e, MhpFailClass cls, const char *detail, gboolean check_expect);
+struct json_object *block_list(Dimm *d);
+/* { blocks, timeout_ms }: online, offline */
+struct json_object *blocks_args(Dimm *d, guint64 timeout_ms);
+/* { phys_start, size, [present: false], timeout_ms }: wait-blocks */
+struct json_object *wait_blocks_args(MhpEngine *e, Dimm *d, gboolean present);
+/* @full: one of the snapshots kept whole (baseline, plugged-1, end): raw ptdump too */
+struct json_object *snapshot_args_full(MhpEngine *e, gboolean full);
+struct json_object *snapshot_args(MhpEngine *e);
+void remember_snapshot(MhpEngine *e, struct json_object *snap);
+void save_snapshot(MhpEngine *e, const char *name, struct json_object *snap);
 
-/* engine-failures.c */
-void kernel_failure(MhpEngine *e, const char *cls, const char *detail);
-gboolean engine_watchdog(gpointer user_data);
+/* stressors.c */
 void stressors_phase(MhpEngine *e, MhpStressorPhase phase, gboolean start);
+
+/* evidence.c */
+void kernel_failure(MhpEngine *e, MhpFailClass cls, const char *detail);
+
+/* verify.c */
+guint64 memtotal_kb(struct json_object *snap);
+gboolean agent_failed(Dimm *d, const GError *error, const char *what);
+gboolean snapshot_failed(MhpEngine *e, Dimm *d, const GError *error, const char *what);
+guint block_results(Dimm *d, struct json_object *ok, MhpFailClass cls, const char *verb);
+void verify_online_blocks(Dimm *d, struct json_object *ok);
+void verify_plugged(MhpEngine *e, Dimm *d, struct json_object *ok);
+void verify_removed(MhpEngine *e, Dimm *d, struct json_object *ok);
+
+/* unplug.c */
+void begin_unplug(MhpEngine *e, Dimm *d);
+void unplug_finished(MhpEngine *e, Dimm *d);
+void stuck(MhpEngine *e, Dimm *d, const char *why);
+void release(MhpEngine *e, Dimm *d);
+void eject_ost_seen(MhpEngine *e, Dimm *d);
+void refusal_seen(MhpEngine *e, Dimm *d);
+void deleted_seen(MhpEngine *e, Dimm *d);
+void eject_done(MhpEngine *e, Dimm *d);
+
+/* plug.c */
+void begin_plug(MhpEngine *e, Dimm *d, const MhpCase *k);
+void run_case_offline_boot(MhpEngine *e, Dimm *d);
+void insert_ost_seen(MhpEngine *e, Dimm *d);
+void after_hold(MhpEngine *e, Dimm *d);
+
+/* events.c */
+extern const MhpBackendCallbacks engine_backend_events; /* all but .started */
+extern const MhpAgentLinkCallbacks engine_agent_events;
+void events_wait_expired(MhpEngine *e, WaitKind w);
+gboolean engine_watchdog(gpointer user_data);
+
+/* boot.c */
+void boot(MhpEngine *e);
+void boot_failed(MhpEngine *e, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 #endif

@@ -10,46 +10,26 @@
 #include "backend.h"
 #include "control-proto.h"
 #include "recover.h"
+#include "results.h"
 
 #define INTERRUPTED_MESSAGE "the daemon running this ended without finishing it"
 
 /* A summary for a run whose daemon died, from the cycles it recorded. */
 static void write_interrupted_summary(const char *dir)
 {
-	g_autofree char *cpath = g_build_filename(dir, "cycles.jsonl", NULL);
-	g_autofree char *spath = g_build_filename(dir, "summary.json", NULL);
-	g_autofree char *text = NULL;
-	struct json_object *o, *f;
-	guint64 cycles = 0, failed = 0;
+	g_autofree char *spath = g_build_filename(dir, MHP_RESULTS_SUMMARY, NULL);
+	g_autoptr(GError) error = NULL;
+	MhpSummary s = {
+		.verdict = MHP_VERDICT_INTERRUPTED,
+		.message = INTERRUPTED_MESSAGE,
+		.partial = TRUE,
+	};
 
 	if (g_file_test(spath, G_FILE_TEST_EXISTS))
 		return;
-	o = json_object_new_object();
-	f = json_object_new_object();
-	if (g_file_get_contents(cpath, &text, NULL, NULL)) {
-		g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-		for (guint i = 0; lines[i]; i++) {
-			struct json_object *c = json_tokener_parse(lines[i]), *v;
-			if (!c)
-				continue;
-			cycles++;
-			if (json_object_object_get_ex(c, "verdict", &v) && strcmp(json_object_get_string(v), "pass")) {
-				struct json_object *n;
-				failed++;
-				gint64 k = json_object_object_get_ex(f, json_object_get_string(v), &n) ? json_object_get_int64(n) : 0;
-				json_object_object_add(f, json_object_get_string(v), json_object_new_int64(k + 1));
-			}
-			json_object_put(c);
-		}
-	}
-	json_object_object_add(o, "verdict", json_object_new_string("interrupted"));
-	json_object_object_add(o, "message", json_object_new_string("the daemon running this ended without finishing it"));
-	json_object_object_add(o, "cycles", json_object_new_int64((int64_t)cycles));
-	json_object_object_add(o, "failed_cycles", json_object_new_int64((int64_t)failed));
-	json_object_object_add(o, "failures", f);
-	json_object_object_add(o, "latency_ms", json_object_new_object());
-	g_file_set_contents(spath, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY), -1, NULL);
-	json_object_put(o);
+	mhp_summary_from_cycles(dir, &s);
+	if (!mhp_summary_write(dir, &s, &error))
+		g_warning("%s: %s", dir, error->message);
 }
 
 static gint cmp_started(gconstpointer a, gconstpointer b)

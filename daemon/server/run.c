@@ -173,8 +173,8 @@ static void on_engine_progress(MhpEngine *e, const MhpProgress *p, gpointer user
 	Run *r = user_data;
 
 	r->progress = *p;
-	g_strlcpy(r->progress_state, p->state, sizeof(r->progress_state));
-	g_strlcpy(r->progress_phase, p->phase, sizeof(r->progress_phase));
+	g_strlcpy(r->progress_state, mhp_engine_state_to_string(p->state), sizeof(r->progress_state));
+	g_strlcpy(r->progress_phase, mhp_phase_to_string(p->phase), sizeof(r->progress_phase));
 	notify_followers(r, "progress", NULL);
 }
 

@@ -66,7 +66,7 @@ static void test_shipped(const char *dir)
 	TAP_EQ_U64(o->dimm.concurrent, 4, "soak: 4 at once");
 	TAP_EQ_U64(n->cases->len, 3, "negative: three cases");
 	MhpCase *c = g_ptr_array_index(n->cases, 1);
-	tap_ok(strcmp(c->name, "misaligned") == 0 && c->size == 64u << 20 && strcmp(c->expect, "add-not-seen") == 0,
+	tap_ok(strcmp(c->name, "misaligned") == 0 && c->size == 64u << 20 && c->expect == MHP_FAIL_ADD_NOT_SEEN,
 	       "negative: misaligned case");
 	c = g_ptr_array_index(n->cases, 2);
 	tap_ok(c->action == MHP_CASE_OFFLINE_BOOT && c->expect_errno->len == 2, "negative: offline-boot case");

@@ -1,22 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * engine-failures.c - what the engine does when the kernel fails: classify
- * (failure.c), keep evidence of the first failure, notice hangs; and the
- * stressors it runs in the guest.
+ * evidence.c - what the engine does when the kernel fails: charge the
+ * failure to the cycle in progress (or the next), keep evidence of the
+ * run's first failure in evidence/, and end every open cycle when the
+ * guest is gone (panic, hang).
  */
 #include <string.h>
 
 #include "engine-private.h"
-#include "failure.h"
-
-/* ---- kernel failures and evidence ---- */
 
 typedef struct {
 	MhpEngine *e;
-	char *cls;
+	MhpFailClass cls;
 	char *detail;
 	guint64 cycle;
-	char *phase;
+	MhpPhase phase;
 	char *dir;
 	gboolean fatal;
 	gint64 t_us;
@@ -40,17 +38,17 @@ static void write_evidence_info(Evidence *ev, gboolean have_vmcore, const char *
 	MhpEngine *e = ev->e;
 	struct json_object *o = json_object_new_object(), *cmds = json_object_new_object();
 	g_autofree char *vmlinux = vmlinux_of(e);
-	g_autofree char *path = g_build_filename(ev->dir, "info.json", NULL);
+	g_autofree char *path = g_build_filename(ev->dir, MHP_EVIDENCE_INFO, NULL);
 
-	json_object_object_add(o, "class", json_object_new_string(ev->cls));
+	json_object_object_add(o, "class", json_object_new_string(mhp_fail_class_to_string(ev->cls)));
 	json_object_object_add(o, "detail", json_object_new_string(ev->detail));
 	json_object_object_add(o, "cycle", json_object_new_int64((int64_t)ev->cycle));
-	json_object_object_add(o, "phase", json_object_new_string(ev->phase));
+	json_object_object_add(o, "phase", json_object_new_string(mhp_phase_to_string(ev->phase)));
 	json_object_object_add(o, "seed", json_object_new_uint64(e->seed));
 	json_object_object_add(o, "run_ns", json_object_new_int64((ev->t_us - e->t0) * 1000));
 	json_object_object_add(o, "kernel", json_object_new_string(e->opts.kernel));
 	if (have_vmcore) {
-		g_autofree char *vmcore = g_build_filename(ev->dir, "vmcore", NULL);
+		g_autofree char *vmcore = g_build_filename(ev->dir, MHP_EVIDENCE_VMCORE, NULL);
 		g_autofree char *cmd = g_strdup_printf("crash %s %s", vmlinux, vmcore);
 		json_object_object_add(cmds, "crash", json_object_new_string(cmd));
 	}
@@ -83,7 +81,7 @@ static void evidence_unpause(Evidence *ev)
 		e->held = TRUE;
 		cancel_wait(e);
 		e->seq++;
-		e->state = "paused";
+		e->state = MHP_ENGINE_PAUSED;
 		emit_progress(e);
 		evidence_done(ev);
 		return;
@@ -109,7 +107,7 @@ static void on_evidence_paused(MhpBackend *b, const GError *error, gpointer user
 	MhpEngine *e = ev->e;
 
 	if (e->s->evidence.vmcore && !error) {
-		g_autofree char *vmcore = g_build_filename(ev->dir, "vmcore", NULL);
+		g_autofree char *vmcore = g_build_filename(ev->dir, MHP_EVIDENCE_VMCORE, NULL);
 		e->backend->ops->dump_memory(e->backend, vmcore, on_evidence_dump, ev);
 		return;
 	}
@@ -124,7 +122,7 @@ static void on_evidence_dmesg(MhpAgentLink *l, struct json_object *ok, const GEr
 	struct json_object *t;
 
 	if (!error && json_object_object_get_ex(ok, "text", &t)) {
-		g_autofree char *path = g_build_filename(ev->dir, "dmesg.txt", NULL);
+		g_autofree char *path = g_build_filename(ev->dir, MHP_EVIDENCE_DMESG, NULL);
 		g_file_set_contents(path, json_object_get_string(t), json_object_get_string_len(t), NULL);
 	}
 	if (!e->backend->ops->is_running(e->backend)) {
@@ -142,7 +140,7 @@ static void on_evidence_dmesg(MhpAgentLink *l, struct json_object *ok, const GEr
  * snapshot.json (the last snapshot) and, with [evidence] vmcore, an ELF
  * vmcore from dump-guest-memory while the VM is paused.
  */
-static void collect_evidence(MhpEngine *e, const char *cls, const char *detail, gboolean fatal)
+static void collect_evidence(MhpEngine *e, MhpFailClass cls, const char *detail, gboolean fatal)
 {
 	Evidence *ev = g_new0(Evidence, 1);
 	g_autofree char *console = NULL;
@@ -151,21 +149,21 @@ static void collect_evidence(MhpEngine *e, const char *cls, const char *detail, 
 	e->evidence_taken = TRUE;
 	e->collecting = TRUE;
 	ev->e = e;
-	ev->cls = g_strdup(cls);
+	ev->cls = cls;
 	ev->detail = g_strdup(detail);
 	ev->cycle = e->cur ? e->cur->cycle : e->finished_cycles;
-	ev->phase = g_strdup(e->phase ? e->phase : "");
+	ev->phase = e->phase;
 	ev->fatal = fatal;
 	ev->t_us = engine_now(e);
-	ev->dir = mhp_results_path(e->results, "evidence");
+	ev->dir = mhp_results_path(e->results, MHP_RESULTS_EVIDENCE);
 	g_mkdir_with_parents(ev->dir, 0755);
 	for (GList *l = e->console_tail.head; l; l = l->next)
 		g_string_append_printf(text, "%s\n", (char *)l->data);
-	console = g_build_filename(ev->dir, "console.txt", NULL);
+	console = g_build_filename(ev->dir, MHP_EVIDENCE_CONSOLE, NULL);
 	g_file_set_contents(console, text->str, (gssize)text->len, NULL);
 	g_string_free(text, TRUE);
 	if (e->last_snapshot) {
-		g_autofree char *snap = g_build_filename(ev->dir, "snapshot.json", NULL);
+		g_autofree char *snap = g_build_filename(ev->dir, MHP_EVIDENCE_SNAPSHOT, NULL);
 		g_file_set_contents(snap, json_object_to_json_string_ext(e->last_snapshot, JSON_C_TO_STRING_PRETTY), -1, NULL);
 	}
 	write_evidence_info(ev, FALSE, NULL);
@@ -179,13 +177,13 @@ static void collect_evidence(MhpEngine *e, const char *cls, const char *detail, 
 }
 
 /* The guest is gone: every cycle still open ends with the class. */
-static void guest_gone(MhpEngine *e, const char *cls, const char *detail)
+static void guest_gone(MhpEngine *e, MhpFailClass cls, const char *detail)
 {
 	gboolean expected;
 
 	cancel_wait(e);
 	e->seq++; /* what is in flight will not come back */
-	expected = close_open_cycles(e, cls, detail, cls);
+	expected = close_open_cycles(e, cls, detail, TRUE);
 	if (e->s->on_failure == MHP_ON_FAILURE_RESTART_GUEST && !e->stopping) {
 		/* expected or not, the cases after it need a guest */
 		e->restarting = TRUE;
@@ -193,8 +191,8 @@ static void guest_gone(MhpEngine *e, const char *cls, const char *detail)
 		e->fatal = TRUE;
 		e->fatal_expected = expected;
 		g_free(e->fatal_msg);
-		e->fatal_msg = g_strdup_printf("the guest is gone (%s%s): %s", cls, expected ? ", as the case expects" : "",
-					       detail);
+		e->fatal_msg = g_strdup_printf("the guest is gone (%s%s): %s", mhp_fail_class_to_string(cls),
+					       expected ? ", as the case expects" : "", detail);
 	}
 }
 
@@ -207,28 +205,26 @@ static void evidence_done(Evidence *ev)
 		e->cb.evidence(e, ev->dir, e->user_data);
 	if (ev->fatal && !e->finished)
 		guest_gone(e, ev->cls, ev->detail);
-	g_free(ev->cls);
 	g_free(ev->detail);
-	g_free(ev->phase);
 	g_free(ev->dir);
 	g_free(ev);
 	schedule_step(e);
 }
 
-void kernel_failure(MhpEngine *e, const char *cls, const char *detail)
+void kernel_failure(MhpEngine *e, MhpFailClass cls, const char *detail)
 {
-	gboolean fatal = mhp_failure_is_fatal(cls);
+	gboolean fatal = mhp_fail_class_is_fatal(cls);
 	struct json_object *f = json_object_new_object();
 
 	if (e->finished || e->guest_gone)
 		return;
-	json_object_object_add(f, "class", json_object_new_string(cls));
+	json_object_object_add(f, "class", json_object_new_string(mhp_fail_class_to_string(cls)));
 	json_object_object_add(f, "detail", json_object_new_string(detail));
 	engine_event(e, "kernel-failure", f);
 	if (e->cur)
 		set_failure(e->cur, cls, 0, "%s", detail);
 	else if (!e->pending_kernel_failure) {
-		e->pending_kernel_failure = g_strdup(cls);
+		e->pending_kernel_failure = cls;
 		e->pending_kernel_detail = g_strdup(detail);
 	}
 	if (fatal)
@@ -242,70 +238,3 @@ void kernel_failure(MhpEngine *e, const char *cls, const char *detail)
 		schedule_step(e);
 	}
 }
-
-/* A hang: no word from the agent (it sends a heartbeat every second) and a
- * silent console, both for [timeouts] hang. */
-gboolean engine_watchdog(gpointer user_data)
-{
-	MhpEngine *e = user_data;
-	gint64 now = engine_now(e), limit = (gint64)e->s->timeouts.hang_ms * 1000;
-	gint64 agent = mhp_agent_link_last_seen(e->agent);
-
-	/* a held or ending run paused the guest itself: silence is expected */
-	if (!e->hello || e->collecting || e->held || e->fatal || e->guest_gone || e->finished || e->shutting_down ||
-	    !e->backend->ops->is_running(e->backend))
-		return G_SOURCE_CONTINUE;
-	if (now - agent > limit && now - e->console_last_us > limit) {
-		g_autofree char *detail = g_strdup_printf("no agent heartbeat and a silent console for %" G_GINT64_FORMAT " s",
-							  (now - MAX(agent, e->console_last_us)) / 1000000);
-		kernel_failure(e, MHP_FAIL_HANG, detail);
-	}
-	return G_SOURCE_CONTINUE;
-}
-
-/* ---- stressors ---- */
-
-static void on_stressor_reply(MhpAgentLink *l, struct json_object *ok, const GError *error, gpointer user_data)
-{
-	MhpEngine *e = ctx_take(user_data, NULL);
-
-	if (e && error) {
-		struct json_object *f = json_object_new_object();
-		json_object_object_add(f, "error", json_object_new_string(error->message));
-		engine_event(e, "stressor-error", f);
-	}
-}
-
-/* Requests are served in order: a start lands before the next step's request. */
-void stressors_phase(MhpEngine *e, MhpStressorPhase phase, gboolean start)
-{
-	for (guint i = 0; i < e->s->stressors->len; i++) {
-		MhpStressor *t = g_ptr_array_index(e->s->stressors, i);
-		struct json_object *a = json_object_new_object();
-
-		if (t->phase != phase) {
-			json_object_put(a);
-			continue;
-		}
-		json_object_object_add(a, "name", json_object_new_string(t->name));
-		if (start) {
-			json_object_object_add(a, "kind", json_object_new_string(mhp_stressor_kind_name(t->kind)));
-			if (t->cpu >= 0)
-				json_object_object_add(a, "cpu", json_object_new_int(t->cpu));
-			json_object_object_add(a, "rate_hz", json_object_new_int((int)t->rate));
-			json_object_object_add(a, "bytes", json_object_new_int64((int64_t)t->bytes));
-			json_object_object_add(a, "threads", json_object_new_int((int)t->threads));
-			json_object_object_add(a, "mask", json_object_new_int((int)t->mask));
-			json_object_object_add(a, "repeat", json_object_new_int((int)t->repeat));
-			if (t->argv) {
-				struct json_object *argv = json_object_new_array();
-				for (guint k = 0; t->argv[k]; k++)
-					json_object_array_add(argv, json_object_new_string(t->argv[k]));
-				json_object_object_add(a, "argv", argv);
-			}
-		}
-		mhp_agent_link_call(e->agent, start ? "stressor-start" : "stressor-stop", a, (guint)e->s->timeouts.agent_ms,
-				    on_stressor_reply, ctx_new(e, NULL));
-	}
-}
-

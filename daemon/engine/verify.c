@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * verify.c - the engine's verification: what a DIMM's blocks and the
+ * guest's snapshots must show after online and after removal (the checks
+ * themselves are accounting.c's), and how agent failures become failure
+ * classes. It continues no cycle: plug.c and unplug.c do.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "engine-private.h"
+
+static const char *zone_expected(MhpZone z)
+{
+	switch (z) {
+	case MHP_ZONE_MOVABLE: return "Movable";
+	case MHP_ZONE_NORMAL: return "Normal";
+	case MHP_ZONE_AUTO: return NULL;
+	}
+	return NULL;
+}
+
+/* What the plugged DIMMs but @except add: their bytes, or with @vmemmap
+ * the struct pages the kernel made for them. */
+static guint64 plugged_sum(MhpEngine *e, Dimm *except, gboolean vmemmap)
+{
+	guint64 n = 0;
+
+	for (GList *l = e->plugged.head; l; l = l->next) {
+		Dimm *x = l->data;
+		if (x != except && x->nblocks)
+			n += vmemmap ? mhp_acct_vmemmap_bytes(x->spec.size, e->page_size, e->bands.struct_page_size)
+				     : x->spec.size;
+	}
+	return n;
+}
+
+/* The checks failed: the cycle is an accounting-mismatch naming the first one. */
+static void checks_failed(Dimm *d, struct json_object *checks, const char *failed)
+{
+	for (size_t i = 0; i < json_object_array_length(checks); i++) {
+		struct json_object *c = json_object_array_get_idx(checks, i), *n, *v, *x;
+		if (!json_object_object_get_ex(c, "name", &n) || strcmp(json_object_get_string(n), failed))
+			continue;
+		json_object_object_get_ex(c, "value", &v);
+		json_object_object_get_ex(c, "expected", &x);
+		set_failure(d, MHP_FAIL_ACCOUNTING, 0, "check '%s' failed: %" PRId64 ", expected %" PRId64, failed,
+			    json_object_get_int64(v), json_object_get_int64(x));
+		return;
+	}
+}
+
+static struct json_object *section_brief(struct json_object *ptdump, const char *name)
+{
+	struct json_object *secs, *o = NULL;
+
+	if (!ptdump || !json_object_object_get_ex(ptdump, "sections", &secs))
+		return NULL;
+	for (size_t i = 0; i < json_object_array_length(secs); i++) {
+		struct json_object *s = json_object_array_get_idx(secs, i), *n, *v;
+		if (!json_object_object_get_ex(s, "name", &n) || strcmp(json_object_get_string(n), name) != 0)
+			continue;
+		o = json_object_new_object();
+		if (json_object_object_get_ex(s, "mapped_bytes", &v))
+			json_object_object_add(o, "mapped_bytes", json_object_get(v));
+		if (json_object_object_get_ex(s, "table_pages", &v))
+			json_object_object_add(o, "table_pages", json_object_get(v));
+		if (json_object_object_get_ex(s, "digest", &v))
+			json_object_object_add(o, "digest", json_object_get(v));
+	}
+	return o;
+}
+
+/* The numbers a cycle keeps from a snapshot. */
+static struct json_object *snapshot_brief(struct json_object *snap)
+{
+	struct json_object *o = json_object_new_object(), *mi, *vm, *pt = NULL, *v;
+	static const char *const mkeys[] = { "MemTotal", "MemFree", "PageTables", "VmallocUsed", "Percpu", "KernelStack" };
+
+	if (json_object_object_get_ex(snap, "meminfo", &mi))
+		for (gsize i = 0; i < G_N_ELEMENTS(mkeys); i++)
+			if (json_object_object_get_ex(mi, mkeys[i], &v))
+				json_object_object_add(o, mkeys[i], json_object_get(v));
+	if (json_object_object_get_ex(snap, "vmstat", &vm) && json_object_object_get_ex(vm, "nr_page_table_pages", &v))
+		json_object_object_add(o, "nr_page_table_pages", json_object_get(v));
+	if (json_object_object_get_ex(snap, "pcp_kb", &v))
+		json_object_object_add(o, "pcp_kb", json_object_get(v));
+	json_object_object_get_ex(snap, "ptdump", &pt);
+	if (pt && json_object_is_type(pt, json_type_object)) {
+		struct json_object *tot;
+		json_object_object_add(o, "linear_map", section_brief(pt, "Linear Mapping"));
+		json_object_object_add(o, "vmemmap", section_brief(pt, "vmemmap"));
+		if (json_object_object_get_ex(pt, "total", &tot) && json_object_object_get_ex(tot, "table_pages", &v))
+			json_object_object_add(o, "table_pages", json_object_get(v));
+	}
+	return o;
+}
+
+guint64 memtotal_kb(struct json_object *snap)
+{
+	struct json_object *mi, *v;
+
+	if (json_object_object_get_ex(snap, "meminfo", &mi) && json_object_object_get_ex(mi, "MemTotal", &v) &&
+	    json_object_is_type(v, json_type_int))
+		return (guint64)json_object_get_int64(v);
+	return 0;
+}
+
+/* The guest is untrusted: agent failures become agent-lost, with the reason. */
+gboolean agent_failed(Dimm *d, const GError *error, const char *what)
+{
+	if (!error)
+		return FALSE;
+	if (error->domain == MHP_AGENT_ERRNO)
+		set_failure(d, MHP_FAIL_AGENT_LOST, error->code, "%s: %s", what, error->message);
+	else
+		set_failure(d, MHP_FAIL_AGENT_LOST, 0, "%s: %s", what, error->message);
+	return TRUE;
+}
+
+/* A snapshot that failed. ETIMEDOUT from the agent means a read of /proc or
+ * debugfs never returned while the agent itself kept answering: a task is
+ * stuck in the kernel (D state), which is a kernel failure with evidence
+ * (the vmcore shows where), not a lost agent. */
+gboolean snapshot_failed(MhpEngine *e, Dimm *d, const GError *error, const char *what)
+{
+	if (error && error->domain == MHP_AGENT_ERRNO && error->code == ETIMEDOUT) {
+		g_autofree char *detail = g_strdup_printf("%s: %s", what, error->message);
+
+		set_failure(d, MHP_FAIL_STUCK_TASK, ETIMEDOUT, "%s", detail);
+		kernel_failure(e, MHP_FAIL_STUCK_TASK, detail);
+		return TRUE;
+	}
+	return agent_failed(d, error, what);
+}
+
+/* The agent's per-block results of an online or offline: each failed block
+ * is a failure of class @cls (the first one names the cycle's class). */
+guint block_results(Dimm *d, struct json_object *ok, MhpFailClass cls, const char *verb)
+{
+	struct json_object *res;
+	guint failed = 0;
+
+	json_object_object_get_ex(ok, "results", &res);
+	for (size_t i = 0; res && i < json_object_array_length(res); i++) {
+		struct json_object *r = json_object_array_get_idx(res, i), *en, *b;
+		int err = json_object_object_get_ex(r, "errno", &en) ? json_object_get_int(en) : EIO;
+
+		if (!err)
+			continue;
+		json_object_object_get_ex(r, "block", &b);
+		set_failure(d, cls, err, "%s of block %" PRId64 " failed: %s", verb, json_object_get_int64(b),
+			    g_strerror(err));
+		failed++;
+	}
+	return failed;
+}
+
+/* The blocks listing after online: each of the DIMM's blocks is online, in
+ * the zone asked for, and all are listed. */
+void verify_online_blocks(Dimm *d, struct json_object *ok)
+{
+	const char *zone = zone_expected(d->zone);
+	struct json_object *blocks = NULL;
+	guint seen = 0;
+
+	json_object_object_get_ex(ok, "blocks", &blocks);
+	for (size_t i = 0; blocks && i < json_object_array_length(blocks); i++) {
+		struct json_object *b = json_object_array_get_idx(blocks, i), *v;
+		guint64 idx;
+
+		if (!json_object_object_get_ex(b, "index", &v))
+			continue;
+		idx = (guint64)json_object_get_int64(v);
+		if (idx < d->first_block || idx >= d->first_block + d->nblocks)
+			continue;
+		seen++;
+		const char *state = json_object_object_get_ex(b, "state", &v) ? json_object_get_string(v) : "";
+		const char *zones = json_object_object_get_ex(b, "valid_zones", &v) ? json_object_get_string(v) : "";
+		if (strcmp(state, "online") != 0)
+			set_failure(d, MHP_FAIL_ONLINE, 0, "block %" G_GUINT64_FORMAT " is '%s' after online", idx, state);
+		else if (zone && strcmp(zones, zone) != 0)
+			set_failure(d, MHP_FAIL_ACCOUNTING, 0, "block %" G_GUINT64_FORMAT " is in zone '%s', expected '%s'",
+				    idx, zones, zone);
+	}
+	if (seen != d->nblocks)
+		set_failure(d, MHP_FAIL_ADD_NOT_SEEN, 0, "%u of %" G_GUINT64_FORMAT " blocks listed after online", seen,
+			    d->nblocks);
+}
+
+/* The snapshot after online against the baseline plus what is plugged. */
+void verify_plugged(MhpEngine *e, Dimm *d, struct json_object *ok)
+{
+	const char *failed = NULL;
+	struct json_object *checks;
+
+	remember_snapshot(e, ok);
+	checks = mhp_acct_check_plugged(e->baseline, ok, plugged_sum(e, NULL, FALSE), plugged_sum(e, NULL, TRUE), &e->bands,
+					&failed);
+
+	json_object_object_add(d->data, "plugged", snapshot_brief(ok));
+	json_object_object_add(d->data, "checks_plugged", checks);
+	if (failed)
+		checks_failed(d, checks, failed);
+}
+
+/* The snapshot after a removal against the baseline plus what is still
+ * plugged; a quiet guest's snapshot feeds the trends. */
+void verify_removed(MhpEngine *e, Dimm *d, struct json_object *ok)
+{
+	const char *failed = NULL;
+	guint64 others = plugged_sum(e, d, FALSE);
+	struct json_object *checks;
+
+	remember_snapshot(e, ok);
+	checks = mhp_acct_check_removed(e->baseline, ok, others, plugged_sum(e, d, TRUE), &e->bands, &failed);
+
+	json_object_object_add(d->data, "removed", snapshot_brief(ok));
+	json_object_object_add(d->data, "checks_removed", checks);
+	if (failed)
+		checks_failed(d, checks, failed);
+	else if (!others && !e->rebaseline)
+		mhp_trends_add_snapshot(e->trends, (double)d->cycle, ok); /* a quiet guest */
+}
