@@ -549,7 +549,7 @@ static MhpBackend *tb_new(GMainContext *ctx, const MhpBackendConfig *cfg, MhpAge
 {
 	TestBackend *be = g_new0(TestBackend, 1);
 
-	mhp_backend_init(&be->base, &tb_ops, ctx, agent, cb, user_data);
+	mhp_backend_init(&be->base, &tb_ops, ctx, cfg, agent, cb, user_data);
 	T.be = be;
 	return &be->base;
 }
@@ -993,7 +993,7 @@ static void tick(void)
 static void on_progress(MhpEngine *e, const MhpProgress *p, gpointer user_data)
 {
 	g_free(T.phase);
-	T.phase = g_strdup(p->phase);
+	T.phase = g_strdup(mhp_phase_to_string(p->phase));
 	T.finished_cycles = p->cycle;
 }
 
