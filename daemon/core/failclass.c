@@ -19,6 +19,7 @@ static const struct {
 	[MHP_FAIL_LOST_UNPLUG] = { "lost-unplug", FALSE },
 	[MHP_FAIL_ACCOUNTING] = { "accounting-mismatch", FALSE },
 	[MHP_FAIL_AGENT_LOST] = { "agent-lost", FALSE },
+	[MHP_FAIL_AGENT_PROTOCOL] = { "agent-protocol", FALSE },
 	[MHP_FAIL_QEMU_EXITED] = { "qemu-exited", TRUE },
 	[MHP_FAIL_KERNEL_WARNING] = { "kernel-warning", FALSE },
 	[MHP_FAIL_KERNEL_BUG] = { "kernel-bug", FALSE },

@@ -20,6 +20,7 @@ typedef enum {
 	MHP_FAIL_LOST_UNPLUG,
 	MHP_FAIL_ACCOUNTING,
 	MHP_FAIL_AGENT_LOST,
+	MHP_FAIL_AGENT_PROTOCOL,   /* a reply or event of the wrong shape */
 	MHP_FAIL_QEMU_EXITED,
 	MHP_FAIL_KERNEL_WARNING,   /* kernel failures (failure.c classifies them) */
 	MHP_FAIL_KERNEL_BUG,

@@ -27,11 +27,16 @@ void boot_failed(MhpEngine *e, const char *fmt, ...)
 static void on_baseline(MhpAgentLink *l, struct json_object *ok, const GError *error, gpointer user_data)
 {
 	MhpEngine *e = ctx_take(user_data, NULL);
+	g_autoptr(GError) bad = NULL;
 
 	if (!e)
 		return;
 	if (error) {
 		boot_failed(e, "baseline snapshot: %s", error->message);
+		return;
+	}
+	if (!mhp_acct_snapshot_check(ok, &bad)) {
+		boot_failed(e, "baseline snapshot: %s", bad->message);
 		return;
 	}
 	if (!memtotal_kb(ok)) {
@@ -80,7 +85,7 @@ static void on_hello(MhpAgentLink *l, struct json_object *ok, const GError *erro
 {
 	MhpEngine *e = ctx_take(user_data, NULL);
 	g_autoptr(GError) err = NULL;
-	struct json_object *v;
+	MhpHello h;
 
 	if (!e)
 		return;
@@ -93,14 +98,14 @@ static void on_hello(MhpAgentLink *l, struct json_object *ok, const GError *erro
 			    e->s->guest.boot_timeout_ms / 1000, error->message);
 		return;
 	}
-	json_object_put(e->hello);
-	e->hello = json_object_get(ok);
-	if (!json_object_object_get_ex(ok, "block_size", &v) || !json_object_is_type(v, json_type_int) ||
-	    json_object_get_int64(v) <= 0 || (json_object_get_int64(v) & (json_object_get_int64(v) - 1))) {
-		boot_failed(e, "the agent reports no valid block_size");
+	if (!mhp_reply_hello(ok, &h, &err)) {
+		boot_failed(e, "%s", err->message);
 		return;
 	}
-	e->block_size = (guint64)json_object_get_int64(v);
+	json_object_put(e->hello);
+	e->hello = json_object_get(ok);
+	e->block_size = h.block_size;
+	e->page_size = h.page_size;
 	if (!mhp_scenario_check_guest(e->s, e->block_size, &err)) {
 		boot_failed(e, "%s", err->message);
 		return;
@@ -108,12 +113,6 @@ static void on_hello(MhpAgentLink *l, struct json_object *ok, const GError *erro
 	write_run_json(e);
 	e->phase = MHP_PHASE_BASELINE;
 	emit_progress(e);
-	if (json_object_object_get_ex(ok, "page_size", &v) && json_object_is_type(v, json_type_int))
-		e->page_size = (guint)json_object_get_int(v);
-	if (e->page_size != 4096 && e->page_size != 16384 && e->page_size != 65536) {
-		boot_failed(e, "the agent reports no valid page_size");
-		return;
-	}
 	mhp_agent_link_call(e->agent, "snapshot", snapshot_args_full(e, TRUE), (guint)e->s->timeouts.agent_ms,
 			    on_baseline, ctx_new(e, NULL));
 }

@@ -29,6 +29,7 @@
 #include "agent-link.h"
 #include "backend.h"
 #include "cycle.h"
+#include "replies.h"
 #include "results.h"
 
 #define CONSOLE_TAIL 1000
@@ -206,7 +207,8 @@ void kernel_failure(MhpEngine *e, MhpFailClass cls, const char *detail);
 /* verify.c */
 guint64 memtotal_kb(struct json_object *snap);
 gboolean agent_failed(Dimm *d, const GError *error, const char *what);
-gboolean snapshot_failed(MhpEngine *e, Dimm *d, const GError *error, const char *what);
+gboolean protocol_failed(Dimm *d, const GError *error, const char *what);
+gboolean snapshot_failed(MhpEngine *e, Dimm *d, struct json_object *ok, const GError *error, const char *what);
 guint block_results(Dimm *d, struct json_object *ok, MhpFailClass cls, const char *verb);
 void verify_online_blocks(Dimm *d, struct json_object *ok);
 void verify_plugged(MhpEngine *e, Dimm *d, struct json_object *ok);

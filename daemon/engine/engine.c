@@ -92,7 +92,7 @@ static void on_end_snapshot(MhpAgentLink *l, struct json_object *ok, const GErro
 
 	if (!e)
 		return;
-	if (!error) {
+	if (!error && mhp_acct_snapshot_check(ok, NULL)) {
 		remember_snapshot(e, ok);
 		save_snapshot(e, "end", ok);
 	}
@@ -107,14 +107,15 @@ static void on_end_snapshot(MhpAgentLink *l, struct json_object *ok, const GErro
 static void on_rebaseline(MhpAgentLink *l, struct json_object *ok, const GError *error, gpointer user_data)
 {
 	MhpEngine *e = ctx_take(user_data, NULL);
+	g_autoptr(GError) bad = NULL;
 	struct json_object *f;
 
 	if (!e)
 		return;
 	e->measuring = FALSE;
-	if (error) {
+	if (error || !mhp_acct_snapshot_check(ok, &bad)) {
 		e->fatal = TRUE;
-		e->fatal_msg = g_strdup_printf("re-baseline snapshot: %s", error->message);
+		e->fatal_msg = g_strdup_printf("re-baseline snapshot: %s", (error ? error : bad)->message);
 		schedule_step(e);
 		return;
 	}

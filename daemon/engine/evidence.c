@@ -119,11 +119,11 @@ static void on_evidence_dmesg(MhpAgentLink *l, struct json_object *ok, const GEr
 {
 	Evidence *ev = user_data;
 	MhpEngine *e = ev->e;
-	struct json_object *t;
+	const char *text;
 
-	if (!error && json_object_object_get_ex(ok, "text", &t)) {
+	if (!error && mhp_reply_dmesg(ok, &text, NULL)) {
 		g_autofree char *path = g_build_filename(ev->dir, MHP_EVIDENCE_DMESG, NULL);
-		g_file_set_contents(path, json_object_get_string(t), json_object_get_string_len(t), NULL);
+		g_file_set_contents(path, text, -1, NULL);
 	}
 	if (!e->backend->ops->is_running(e->backend)) {
 		write_evidence_info(ev, FALSE, "QEMU is gone");

@@ -78,7 +78,7 @@ static void on_verify_snapshot(MhpAgentLink *l, struct json_object *ok, const GE
 
 	if (!e)
 		return;
-	if (snapshot_failed(e, d, error, "snapshot after online")) {
+	if (snapshot_failed(e, d, ok, error, "snapshot after online")) {
 		verify_online_done(e, d);
 		return;
 	}
@@ -289,16 +289,12 @@ static void on_boot_offline(MhpAgentLink *l, struct json_object *ok, const GErro
 {
 	Dimm *d;
 	MhpEngine *e = ctx_take(user_data, &d);
-	struct json_object *res, *r, *en;
 
 	if (!e)
 		return;
 	phase_end(e, d, MHP_PHASE_OFFLINE);
-	if (!agent_failed(d, error, "offline of boot memory") && json_object_object_get_ex(ok, "results", &res) &&
-	    (r = json_object_array_get_idx(res, 0)) && json_object_object_get_ex(r, "errno", &en) && json_object_get_int(en)) {
-		set_failure(d, MHP_FAIL_OFFLINE, json_object_get_int(en), "offline of boot block %" G_GUINT64_FORMAT
-			    " failed: %s", d->first_block, g_strerror(json_object_get_int(en)));
-	}
+	if (!agent_failed(d, error, "offline of boot memory"))
+		block_results(d, ok, MHP_FAIL_OFFLINE, "offline of boot memory");
 	/* nothing was plugged; if the offline succeeded, put the block back */
 	if (!d->failure) {
 		struct json_object *a = json_object_new_object();

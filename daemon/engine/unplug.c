@@ -46,7 +46,7 @@ static void on_verify_removed(MhpAgentLink *l, struct json_object *ok, const GEr
 	if (!e)
 		return;
 	phase_end(e, d, MHP_PHASE_VERIFY_REMOVED);
-	if (!snapshot_failed(e, d, error, "snapshot after removal"))
+	if (!snapshot_failed(e, d, ok, error, "snapshot after removal"))
 		verify_removed(e, d, ok);
 	unplug_finished(e, d);
 }

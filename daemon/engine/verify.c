@@ -107,6 +107,13 @@ guint64 memtotal_kb(struct json_object *snap)
 }
 
 /* The guest is untrusted: agent failures become agent-lost, with the reason. */
+/* A reply of the wrong shape: this request's cycle fails, nothing else. */
+gboolean protocol_failed(Dimm *d, const GError *error, const char *what)
+{
+	set_failure(d, MHP_FAIL_AGENT_PROTOCOL, EPROTO, "%s: %s", what, error->message);
+	return TRUE;
+}
+
 gboolean agent_failed(Dimm *d, const GError *error, const char *what)
 {
 	if (!error)
@@ -122,8 +129,10 @@ gboolean agent_failed(Dimm *d, const GError *error, const char *what)
  * debugfs never returned while the agent itself kept answering: a task is
  * stuck in the kernel (D state), which is a kernel failure with evidence
  * (the vmcore shows where), not a lost agent. */
-gboolean snapshot_failed(MhpEngine *e, Dimm *d, const GError *error, const char *what)
+gboolean snapshot_failed(MhpEngine *e, Dimm *d, struct json_object *ok, const GError *error, const char *what)
 {
+	g_autoptr(GError) bad = NULL;
+
 	if (error && error->domain == MHP_AGENT_ERRNO && error->code == ETIMEDOUT) {
 		g_autofree char *detail = g_strdup_printf("%s: %s", what, error->message);
 
@@ -131,26 +140,34 @@ gboolean snapshot_failed(MhpEngine *e, Dimm *d, const GError *error, const char 
 		kernel_failure(e, MHP_FAIL_STUCK_TASK, detail);
 		return TRUE;
 	}
-	return agent_failed(d, error, what);
+	if (agent_failed(d, error, what))
+		return TRUE;
+	if (!mhp_acct_snapshot_check(ok, &bad))
+		return protocol_failed(d, bad, what);
+	return FALSE;
 }
 
 /* The agent's per-block results of an online or offline: each failed block
  * is a failure of class @cls (the first one names the cycle's class). */
 guint block_results(Dimm *d, struct json_object *ok, MhpFailClass cls, const char *verb)
 {
-	struct json_object *res;
+	g_autoptr(GArray) res = NULL;
+	g_autoptr(GError) bad = NULL;
 	guint failed = 0;
 
-	json_object_object_get_ex(ok, "results", &res);
-	for (size_t i = 0; res && i < json_object_array_length(res); i++) {
-		struct json_object *r = json_object_array_get_idx(res, i), *en, *b;
-		int err = json_object_object_get_ex(r, "errno", &en) ? json_object_get_int(en) : EIO;
+	if (!mhp_reply_block_results(ok, &res, &bad)) {
+		g_autofree char *what = g_strdup_printf("%s reply", verb);
 
-		if (!err)
+		protocol_failed(d, bad, what);
+		return 1;
+	}
+	for (guint i = 0; i < res->len; i++) {
+		const MhpBlockResult *r = &g_array_index(res, MhpBlockResult, i);
+
+		if (!r->err)
 			continue;
-		json_object_object_get_ex(r, "block", &b);
-		set_failure(d, cls, err, "%s of block %" PRId64 " failed: %s", verb, json_object_get_int64(b),
-			    g_strerror(err));
+		set_failure(d, cls, r->err, "%s of block %" G_GUINT64_FORMAT " failed: %s", verb, r->block,
+			    g_strerror(r->err));
 		failed++;
 	}
 	return failed;
@@ -161,27 +178,26 @@ guint block_results(Dimm *d, struct json_object *ok, MhpFailClass cls, const cha
 void verify_online_blocks(Dimm *d, struct json_object *ok)
 {
 	const char *zone = zone_expected(d->zone);
-	struct json_object *blocks = NULL;
+	g_autoptr(GArray) blocks = NULL;
+	g_autoptr(GError) bad = NULL;
 	guint seen = 0;
 
-	json_object_object_get_ex(ok, "blocks", &blocks);
-	for (size_t i = 0; blocks && i < json_object_array_length(blocks); i++) {
-		struct json_object *b = json_object_array_get_idx(blocks, i), *v;
-		guint64 idx;
+	if (!mhp_reply_blocks(ok, &blocks, &bad)) {
+		protocol_failed(d, bad, "blocks reply");
+		return;
+	}
+	for (guint i = 0; i < blocks->len; i++) {
+		const MhpBlock *b = &g_array_index(blocks, MhpBlock, i);
 
-		if (!json_object_object_get_ex(b, "index", &v))
-			continue;
-		idx = (guint64)json_object_get_int64(v);
-		if (idx < d->first_block || idx >= d->first_block + d->nblocks)
+		if (b->index < d->first_block || b->index >= d->first_block + d->nblocks)
 			continue;
 		seen++;
-		const char *state = json_object_object_get_ex(b, "state", &v) ? json_object_get_string(v) : "";
-		const char *zones = json_object_object_get_ex(b, "valid_zones", &v) ? json_object_get_string(v) : "";
-		if (strcmp(state, "online") != 0)
-			set_failure(d, MHP_FAIL_ONLINE, 0, "block %" G_GUINT64_FORMAT " is '%s' after online", idx, state);
-		else if (zone && strcmp(zones, zone) != 0)
+		if (strcmp(b->state, "online") != 0)
+			set_failure(d, MHP_FAIL_ONLINE, 0, "block %" G_GUINT64_FORMAT " is '%s' after online", b->index,
+				    b->state);
+		else if (zone && strcmp(b->valid_zones, zone) != 0)
 			set_failure(d, MHP_FAIL_ACCOUNTING, 0, "block %" G_GUINT64_FORMAT " is in zone '%s', expected '%s'",
-				    idx, zones, zone);
+				    b->index, b->valid_zones, zone);
 	}
 	if (seen != d->nblocks)
 		set_failure(d, MHP_FAIL_ADD_NOT_SEEN, 0, "%u of %" G_GUINT64_FORMAT " blocks listed after online", seen,
