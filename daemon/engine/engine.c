@@ -261,9 +261,12 @@ static void finish_run(MhpEngine *e)
 	cancel_wait(e);
 	if (!write_summary(e, code, e->fatal_msg, trends, &err)) {
 		/* nothing on disk says how the run ended: the exit code and message must */
+		char *msg = e->fatal_msg ? g_strdup_printf("%s (the run had ended: %s)", err->message, e->fatal_msg)
+					 : g_strdup(err->message);
+
 		code = 2;
 		g_free(e->fatal_msg);
-		e->fatal_msg = g_strdup(err->message);
+		e->fatal_msg = msg;
 	}
 	json_object_put(trends);
 	emit_progress(e);
