@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "cycle.h"
 #include "fleet.h"
+#include "results.h"
 
 typedef struct Fleet Fleet;
 
@@ -236,8 +237,8 @@ int verb_fleet(int argc, char **argv, void *userdata)
 	if (!results)
 		results = default_results(fl);
 	cli_make_absolute(&results);
-	if (g_mkdir_with_parents(results, 0755) < 0) {
-		fprintf(stderr, "mhpstress fleet: cannot create '%s': %s\n", results, g_strerror(errno));
+	if (!mhp_results_dir_create(results, &error)) {
+		fprintf(stderr, "mhpstress fleet: %s\n", error->message);
 		return CLI_EXIT_USAGE;
 	}
 	f.loop = g_main_loop_new(NULL, FALSE);

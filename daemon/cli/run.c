@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "cycle.h"
+#include "results.h"
 
 typedef struct {
 	GMainLoop *loop;
@@ -225,6 +226,10 @@ int verb_run(int argc, char **argv, void *userdata)
 		g_autoptr(GDateTime) now = g_date_time_new_now_local();
 		g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
 		results = g_strdup_printf("results/%s-%s%s", s->name, replay ? "replay-" : "", stamp);
+	}
+	if (!mhp_results_dir_create(results, &error)) {
+		fprintf(stderr, "mhpstress: %s\n", error->message);
+		return CLI_EXIT_USAGE;
 	}
 	/* borrowed: the engine copies them */
 	opts.backend = a.backend_class;

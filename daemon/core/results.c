@@ -9,6 +9,8 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "results.h"
@@ -16,48 +18,133 @@
 
 struct MhpResults {
 	char *dir;
+	int dir_fd;    /* every file is opened relative to it */
 	int cycles_fd;
 	int events_fd;
 	guint64 events;
-	gboolean write_failed;
+	guint64 events_lost;
+	GError *events_error; /* the first lost event's */
+	gsize largest;        /* the longest line written, newline included */
 };
 
-static int open_append(const char *dir, const char *name, GError **error)
+/* Return: FALSE, with @error "cannot @what '@path': strerror(@err)". */
+static gboolean fail_errno(GError **error, int err, const char *what, const char *path)
 {
-	g_autofree char *path = g_build_filename(dir, name, NULL);
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err), "cannot %s '%s': %s", what, path, g_strerror(err));
+	return FALSE;
+}
 
-	if (fd < 0)
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "cannot open '%s': %s", path,
-			    g_strerror(errno));
-	return fd;
+/* Return: 0, or the errno of the write(2) that failed; a write of 0 bytes is ENOSPC. */
+static int write_all(int fd, const char *buf, gsize len)
+{
+	while (len) {
+		ssize_t w = write(fd, buf, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return errno;
+		if (w == 0)
+			return ENOSPC;
+		buf += w;
+		len -= (gsize)w;
+	}
+	return 0;
+}
+
+gboolean mhp_results_dir_create(const char *dir, GError **error)
+{
+	g_autofree char *canon = g_canonicalize_filename(dir, NULL); /* no trailing '/' */
+	g_autofree char *parent = g_path_get_dirname(canon);
+	g_autoptr(GDir) d = NULL;
+	g_autoptr(GError) err = NULL;
+
+	if (g_mkdir_with_parents(parent, 0755) < 0)
+		return fail_errno(error, errno, "create the parent of results directory", parent);
+	if (mkdir(canon, 0700) == 0)
+		return TRUE;
+	if (errno != EEXIST)
+		return fail_errno(error, errno, "create results directory", dir);
+	d = g_dir_open(canon, 0, &err);
+	if (!d) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "results directory '%s' exists and cannot be used: %s", dir,
+			    err->message);
+		return FALSE;
+	}
+	if (g_dir_read_name(d)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+			    "results directory '%s' is not empty; choose a new or empty directory for --results", dir);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* A new file of the run: O_EXCL and O_NOFOLLOW refuse what is already there, a symlink above all. */
+static int open_new(MhpResults *r, const char *name, GError **error)
+{
+	g_autofree char *path = g_build_filename(r->dir, name, NULL);
+	int fd = openat(r->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+	struct stat st;
+
+	if (fd >= 0)
+		return fd;
+	if (errno != EEXIST) {
+		fail_errno(error, errno, "create", path);
+		return -1;
+	}
+	if (fstatat(r->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "'%s' is a symbolic link; refusing to follow it", path);
+	else
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+			    "results directory '%s' already holds a run ('%s' exists); choose another --results", r->dir,
+			    name);
+	return -1;
+}
+
+static gboolean make_subdir(MhpResults *r, const char *name, GError **error)
+{
+	g_autofree char *path = g_build_filename(r->dir, name, NULL);
+	struct stat st;
+
+	if (mkdirat(r->dir_fd, name, 0700) == 0)
+		return TRUE;
+	if (errno != EEXIST)
+		return fail_errno(error, errno, "create", path);
+	if (fstatat(r->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY, "'%s' is not a directory", path);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 MhpResults *mhp_results_open(const char *dir, GError **error)
 {
-	g_autofree char *run = g_build_filename(dir, MHP_RESULTS_RUN, NULL);
-	g_autofree char *snaps = g_build_filename(dir, MHP_RESULTS_SNAPSHOTS, NULL);
-	MhpResults *r;
+	g_autoptr(MhpResults) r = g_new0(MhpResults, 1);
+	struct stat st;
 
-	if (g_mkdir_with_parents(snaps, 0755) < 0) {
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "cannot create results directory '%s': %s",
-			    dir, g_strerror(errno));
+	r->dir_fd = r->cycles_fd = r->events_fd = -1;
+	r->dir = g_strdup(dir);
+	if (!g_file_test(dir, G_FILE_TEST_EXISTS) && !mhp_results_dir_create(dir, error))
+		return NULL;
+	r->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r->dir_fd < 0) {
+		fail_errno(error, errno, "open results directory", dir);
 		return NULL;
 	}
-	if (g_file_test(run, G_FILE_TEST_EXISTS)) {
+	if (fstatat(r->dir_fd, MHP_RESULTS_RUN, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
 			    "results directory '%s' already holds a run; choose another --results", dir);
 		return NULL;
 	}
-	r = g_new0(MhpResults, 1);
-	r->dir = g_strdup(dir);
-	r->cycles_fd = open_append(dir, MHP_RESULTS_CYCLES, error);
-	r->events_fd = r->cycles_fd < 0 ? -1 : open_append(dir, MHP_RESULTS_EVENTS, error);
-	if (r->events_fd < 0) {
-		mhp_results_close(r);
+	if (!make_subdir(r, MHP_RESULTS_SNAPSHOTS, error))
 		return NULL;
-	}
-	return r;
+	r->cycles_fd = open_new(r, MHP_RESULTS_CYCLES, error);
+	if (r->cycles_fd < 0)
+		return NULL;
+	r->events_fd = open_new(r, MHP_RESULTS_EVENTS, error);
+	if (r->events_fd < 0)
+		return NULL;
+	return g_steal_pointer(&r);
 }
 
 void mhp_results_close(MhpResults *r)
@@ -68,6 +155,9 @@ void mhp_results_close(MhpResults *r)
 		close(r->cycles_fd);
 	if (r->events_fd >= 0)
 		close(r->events_fd);
+	if (r->dir_fd >= 0)
+		close(r->dir_fd);
+	g_clear_error(&r->events_error);
 	g_free(r->dir);
 	g_free(r);
 }
@@ -82,67 +172,143 @@ char *mhp_results_path(MhpResults *r, const char *name)
 	return g_build_filename(r->dir, name, NULL);
 }
 
-static gboolean write_json_file(const char *dir, const char *name, struct json_object *obj, GError **error)
+/*
+ * Replace @name in @dir_fd with @len bytes of @data: a temporary file
+ * (0600, O_NOFOLLOW), fsync, rename. A failure leaves the old file and
+ * no temporary one.
+ */
+static gboolean write_file_at(int dir_fd, const char *dir, const char *name, const char *data, gsize len,
+			      GError **error)
 {
+	g_autofree char *tmp = g_strconcat(name, ".tmp", NULL);
 	g_autofree char *path = g_build_filename(dir, name, NULL);
+	int fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int err = fd < 0 ? errno : write_all(fd, data, len);
+
+	if (!err && fsync(fd) < 0)
+		err = errno;
+	if (fd >= 0 && close(fd) < 0 && !err)
+		err = errno;
+	if (!err && renameat(dir_fd, tmp, dir_fd, name) < 0)
+		err = errno;
+	if (!err)
+		return TRUE;
+	if (fd >= 0)
+		unlinkat(dir_fd, tmp, 0);
+	return fail_errno(error, err, "write", path);
+}
+
+static gboolean write_json_file(int dir_fd, const char *dir, const char *name, struct json_object *obj,
+				GError **error)
+{
 	const char *text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	g_autofree char *with_nl = g_strconcat(text, "\n", NULL);
 
-	/* g_file_set_contents writes a temporary file, fsyncs and renames it */
-	return g_file_set_contents(path, with_nl, -1, error);
+	return write_file_at(dir_fd, dir, name, with_nl, strlen(with_nl), error);
 }
 
 gboolean mhp_results_write_json(MhpResults *r, const char *name, struct json_object *obj, GError **error)
 {
-	return write_json_file(r->dir, name, obj, error);
+	return write_json_file(r->dir_fd, r->dir, name, obj, error);
 }
 
-static gboolean append_line(MhpResults *r, int fd, struct json_object *obj)
+/*
+ * @obj as one line, whole or not at all: after a short write or an error
+ * the file is cut back to where it ended, so the next line never follows
+ * half of this one, and space freed later never completes it.
+ */
+static gboolean append_line(MhpResults *r, int fd, const char *name, struct json_object *obj, gboolean sync,
+			    GError **error)
 {
+	g_autofree char *path = g_build_filename(r->dir, name, NULL);
 	size_t n;
 	const char *text = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
 	g_autofree char *line = g_malloc(n + 1);
+	struct stat st;
+	int err;
 
 	memcpy(line, text, n);
 	line[n] = '\n';
-	for (;;) {
-		ssize_t w = write(fd, line, n + 1);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w != (ssize_t)(n + 1)) {
-			r->write_failed = TRUE;
-			return FALSE;
-		}
+	if (fstat(fd, &st) < 0)
+		return fail_errno(error, errno, "write", path);
+	err = write_all(fd, line, n + 1);
+	/* EINVAL: a file system without fdatasync; the line is written */
+	if (!err && sync && fdatasync(fd) < 0 && errno != EINVAL)
+		err = errno;
+	if (!err) {
+		r->largest = MAX(r->largest, n + 1);
 		return TRUE;
 	}
+	if (ftruncate(fd, st.st_size) < 0) {
+		int terr = errno;
+
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err),
+			    "cannot write '%s': %s; cutting it back to its last whole line failed too: %s", path,
+			    g_strerror(err), g_strerror(terr));
+		return FALSE;
+	}
+	return fail_errno(error, err, "write", path);
 }
 
-gboolean mhp_results_append_cycle(MhpResults *r, struct json_object *obj)
+gboolean mhp_results_append_cycle(MhpResults *r, struct json_object *obj, GError **error)
 {
-	gboolean okv = append_line(r, r->cycles_fd, obj);
-
-	fdatasync(r->cycles_fd);
-	return okv;
+	return append_line(r, r->cycles_fd, MHP_RESULTS_CYCLES, obj, TRUE, error);
 }
 
 gboolean mhp_results_append_event(MhpResults *r, const char *source, struct json_object *msg)
 {
 	struct json_object *e = json_object_new_object();
+	GError *err = NULL;
 	gboolean okv;
 
 	json_object_object_add(e, "ts_ns", json_object_new_int64(g_get_monotonic_time() * 1000));
 	json_object_object_add(e, "source", json_object_new_string(source));
 	json_object_object_add(e, "msg", json_object_get(msg));
-	okv = append_line(r, r->events_fd, e);
+	okv = append_line(r, r->events_fd, MHP_RESULTS_EVENTS, e, FALSE, &err);
 	json_object_put(e);
-	r->events++;
+	if (okv) {
+		r->events++;
+	} else {
+		r->events_lost++;
+		if (!r->events_error)
+			r->events_error = err;
+		else
+			g_error_free(err);
+	}
 	return okv;
 }
 
 guint64 mhp_results_events_written(MhpResults *r)
 {
 	return r->events;
+}
+
+guint64 mhp_results_events_lost(MhpResults *r)
+{
+	return r->events_lost;
+}
+
+const GError *mhp_results_events_error(MhpResults *r)
+{
+	return r->events_error;
+}
+
+gboolean mhp_results_check_space(MhpResults *r, GError **error)
+{
+	struct statvfs v;
+	guint64 need = MAX((guint64)MHP_RESULTS_MIN_FREE, 4 * (guint64)r->largest), avail;
+
+	if (fstatvfs(r->dir_fd, &v) < 0)
+		return fail_errno(error, errno, "read the free space of results directory", r->dir);
+	avail = (guint64)v.f_bavail * v.f_frsize;
+	if (avail >= need)
+		return TRUE;
+	/* plain KiB: g_format_size() puts a no-break space in */
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+		    "results directory '%s' has %" G_GUINT64_FORMAT " KiB free, less than the %" G_GUINT64_FORMAT
+		    " KiB needed to record a cycle; free some space there",
+		    r->dir, avail / 1024, need / 1024);
+	return FALSE;
 }
 
 /* ---- summary.json ---- */
@@ -212,6 +378,7 @@ gboolean mhp_summary_write(const char *dir, const MhpSummary *s, GError **error)
 {
 	struct json_object *o = json_object_new_object(), *f = json_object_new_object(), *lat = json_object_new_object();
 	gboolean okv;
+	int dir_fd;
 
 	for (int c = 0; c < _MHP_FAIL_MAX; c++)
 		if (s->failures[c])
@@ -226,6 +393,8 @@ gboolean mhp_summary_write(const char *dir, const MhpSummary *s, GError **error)
 	json_object_object_add(o, "failed_cycles", json_object_new_int64((int64_t)s->failed_cycles));
 	json_object_object_add(o, "failures", f);
 	json_object_object_add(o, "latency_ms", lat);
+	if (s->events_lost)
+		json_object_object_add(o, "events_lost", json_object_new_uint64(s->events_lost));
 	if (!s->partial) {
 		json_object_object_add(o, "trends", borrowed_or_empty(s->trends));
 		json_object_object_add(o, "stressors", borrowed_or_empty(s->stressors));
@@ -234,7 +403,15 @@ gboolean mhp_summary_write(const char *dir, const MhpSummary *s, GError **error)
 		json_object_object_add(o, "elapsed_ms", json_object_new_int64(s->elapsed_ms));
 		json_object_object_add(o, "stopped", json_object_new_boolean(s->stopped));
 	}
-	okv = write_json_file(dir, MHP_RESULTS_SUMMARY, o, error);
+	dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd < 0) {
+		g_autofree char *path = g_build_filename(dir, MHP_RESULTS_SUMMARY, NULL);
+
+		okv = fail_errno(error, errno, "write", path);
+	} else {
+		okv = write_json_file(dir_fd, dir, MHP_RESULTS_SUMMARY, o, error);
+		close(dir_fd);
+	}
 	json_object_put(o);
 	return okv;
 }

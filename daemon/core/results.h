@@ -30,7 +30,30 @@
 
 typedef struct MhpResults MhpResults;
 
-/* Create @dir (and parents); refuse a directory that already holds a run. */
+/**
+ * mhp_results_dir_create() - make @dir a new results directory.
+ * @dir: the directory; its missing parents are created 0755
+ * @error: set on failure, naming @dir
+ *
+ * @dir is created 0700. An existing @dir is accepted only when it is an
+ * empty directory: results are never mixed with what was there.
+ *
+ * Return: TRUE on success.
+ */
+gboolean mhp_results_dir_create(const char *dir, GError **error);
+
+/**
+ * mhp_results_open() - open @dir to record a run in.
+ * @dir: created with mhp_results_dir_create() when it does not exist; an
+ *       existing one (the daemon's, with its scenario and state.json) must
+ *       not hold cycles.jsonl, events.jsonl or run.json yet
+ * @error: set on failure, naming the directory or the file
+ *
+ * Every file is opened relative to @dir with O_NOFOLLOW | O_CLOEXEC and
+ * created 0600: a symbolic link in its place is refused, not followed.
+ *
+ * Return: the results, or NULL.
+ */
 MhpResults *mhp_results_open(const char *dir, GError **error);
 void mhp_results_close(MhpResults *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MhpResults, mhp_results_close)
@@ -40,17 +63,62 @@ char *mhp_results_path(MhpResults *r, const char *name);
 
 /**
  * mhp_results_write_json() - replace @name with @obj, atomically (tmp + rename).
+ * @r: the results
+ * @name: relative to the results directory ("run.json", "snapshots/end.json")
+ * @obj: written pretty, with a final newline
+ * @error: set on failure, naming the file
+ *
+ * Return: TRUE on success.
  */
 gboolean mhp_results_write_json(MhpResults *r, const char *name, struct json_object *obj, GError **error);
 
-/*
- * One line per call, written with a single write(2) on an O_APPEND file:
- * a killed run leaves only whole lines.
+/**
+ * mhp_results_append_cycle() - append @obj to cycles.jsonl as one line, and fdatasync it.
+ * @r: the results
+ * @obj: the cycle's record
+ * @error: set on failure: "cannot write '/dir/cycles.jsonl': No space left on device"
+ *
+ * A line is written whole or not at all: after a short write or an error
+ * the file is cut back to its length before the call, so that freeing
+ * space later never brings a half line back and the next line never
+ * follows a cut one.
+ *
+ * Return: TRUE when the whole line is written.
  */
-gboolean mhp_results_append_cycle(MhpResults *r, struct json_object *obj);
-/* @source: "qmp-in", "qmp-out", "agent-in", "agent-out", "engine"; @msg borrowed */
+gboolean mhp_results_append_cycle(MhpResults *r, struct json_object *obj, GError **error);
+
+/**
+ * mhp_results_append_event() - append one event to events.jsonl, whole or not at all.
+ * @r: the results
+ * @source: "qmp-in", "qmp-out", "agent-in", "agent-out", "libvirt", "engine"
+ * @msg: borrowed
+ *
+ * A failure is counted (mhp_results_events_lost()) and its first error
+ * kept (mhp_results_events_error()) for the summary: the cycle records
+ * and the free-space check decide whether the run goes on.
+ *
+ * Return: TRUE when the whole line is written.
+ */
 gboolean mhp_results_append_event(MhpResults *r, const char *source, struct json_object *msg);
 guint64 mhp_results_events_written(MhpResults *r);
+/* Events that could not be written, and the first such error (NULL: none). */
+guint64 mhp_results_events_lost(MhpResults *r);
+const GError *mhp_results_events_error(MhpResults *r);
+
+/* The free space mhp_results_check_space() asks for, at least. */
+#define MHP_RESULTS_MIN_FREE (1024 * 1024)
+
+/**
+ * mhp_results_check_space() - whether the results' file system can take another cycle.
+ * @r: the results
+ * @error: set when it cannot, naming the directory, what is free and what is needed
+ *
+ * Needs MAX(MHP_RESULTS_MIN_FREE, 4 x the largest line written so far)
+ * available to an unprivileged writer (statvfs f_bavail).
+ *
+ * Return: TRUE when there is room.
+ */
+gboolean mhp_results_check_space(MhpResults *r, GError **error);
 
 /* A run's verdict in summary.json. */
 typedef enum {
@@ -98,6 +166,7 @@ typedef struct {
 	guint64 seed;
 	gint64 elapsed_ms;
 	gboolean stopped;
+	guint64 events_lost;              /* events.jsonl lines not written; 0 left out */
 } MhpSummary;
 
 /**
@@ -114,7 +183,7 @@ void mhp_summary_from_cycles(const char *dir, MhpSummary *s);
  * mhp_summary_write() - write @s to @dir/summary.json, atomically.
  * @dir: the results directory
  * @s: the summary
- * @error: set on failure
+ * @error: set on failure: "cannot write '/dir/summary.json': ..."
  *
  * Return: TRUE on success.
  */

@@ -124,6 +124,7 @@ struct MhpEngine {
 	gboolean finished;
 	gboolean fatal;         /* the run cannot go on: end as soon as possible */
 	char *fatal_msg;
+	gboolean results_failed; /* a record could not be written: exit 2 */
 	gboolean restarting;
 	gboolean restart_pending;
 	gboolean shutting_down; /* we asked the VM to quit */
@@ -180,8 +181,13 @@ void cancel_wait(MhpEngine *e);
 void wait_for(MhpEngine *e, WaitKind kind, guint64 ms);
 /* Steps run from an idle source (e->up->step): no recursion through long cycles. */
 void schedule_step(MhpEngine *e);
-/* Append the cycle to cycles.jsonl and count it. Return: whether it passed. */
+/* Append the cycle to cycles.jsonl and count it; a failed write ends the
+ * run (results_failed). Return: whether it passed. */
 gboolean write_cycle(MhpEngine *e, Dimm *d);
+/* A cycle or the summary could not be recorded: the run ends, exit 2, with @err's message. */
+void results_failed(MhpEngine *e, const GError *err);
+/* Before a cycle: whether the results' file system has room for it; if not, results_failed. */
+gboolean results_room(MhpEngine *e);
 void dimm_reset(Dimm *d);
 void cycle_failed(MhpEngine *e, Dimm *d);
 /* End every cycle still open with @cls (their first failure stays theirs).

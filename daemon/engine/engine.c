@@ -175,6 +175,8 @@ static void step(MhpEngine *e)
 			return;
 		}
 		if (room && (d = pick_free_slot(e))) {
+			if (!results_room(e))
+				return; /* fatal: the next step ends the run */
 			if (k && k->action == MHP_CASE_OFFLINE_BOOT) {
 				run_case_offline_boot(e, d);
 				return;
@@ -213,7 +215,8 @@ static void step(MhpEngine *e)
 
 /* ---- summary ---- */
 
-static void write_summary(MhpEngine *e, int exit_code, const char *message, struct json_object *trends)
+static gboolean write_summary(MhpEngine *e, int exit_code, const char *message, struct json_object *trends,
+			      GError **error)
 {
 	static const MhpVerdict verdicts[] = { MHP_VERDICT_PASS, MHP_VERDICT_FAIL, MHP_VERDICT_ERROR };
 	MhpSummary sum = {
@@ -226,8 +229,8 @@ static void write_summary(MhpEngine *e, int exit_code, const char *message, stru
 		.seed = e->seed,
 		.elapsed_ms = (engine_now(e) - e->t0) / 1000,
 		.stopped = e->stopping,
+		.events_lost = mhp_results_events_lost(e->results),
 	};
-	g_autoptr(GError) err = NULL;
 
 	memcpy(sum.failures, e->failures, sizeof(sum.failures));
 	for (int ph = 0; ph < _MHP_PHASE_MAX; ph++)
@@ -235,13 +238,14 @@ static void write_summary(MhpEngine *e, int exit_code, const char *message, stru
 	mhp_latency_from_samples(e->cycle_latency, &sum.cycle_latency);
 	if (e->last_snapshot)
 		json_object_object_get_ex(e->last_snapshot, "stressors", &sum.stressors);
-	mhp_summary_write(mhp_results_dir(e->results), &sum, &err);
+	return mhp_summary_write(mhp_results_dir(e->results), &sum, error);
 }
 
 static void finish_run(MhpEngine *e)
 {
 	guint leaks = 0;
 	struct json_object *trends = mhp_trends_to_json(e->trends, &leaks);
+	g_autoptr(GError) err = NULL;
 	int code;
 
 	if (e->finished) {
@@ -250,13 +254,21 @@ static void finish_run(MhpEngine *e)
 	}
 	if (leaks) /* a trend that says memory leaks fails the run */
 		e->failures[MHP_FAIL_LEAK] = leaks;
-	code = e->fatal && !e->finished_cycles ? 2
+	code = e->results_failed || (e->fatal && !e->finished_cycles) ? 2
 	       : (e->failed_cycles || (e->fatal && !e->fatal_expected) || leaks) ? 1 : 0;
 	e->finished = TRUE;
 	e->state = MHP_ENGINE_DONE;
 	e->phase = MHP_PHASE_NONE;
 	cancel_wait(e);
-	write_summary(e, code, e->fatal_msg, trends);
+	if (!write_summary(e, code, e->fatal_msg, trends, &err)) {
+		/* nothing on disk says how the run ended: the exit code and message must */
+		char *msg = e->fatal_msg ? g_strdup_printf("%s (the run had ended: %s)", err->message, e->fatal_msg)
+					 : g_strdup(err->message);
+
+		code = 2;
+		g_free(e->fatal_msg);
+		e->fatal_msg = msg;
+	}
 	json_object_put(trends);
 	emit_progress(e);
 	if (e->cb.finished)

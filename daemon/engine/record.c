@@ -197,12 +197,40 @@ static gboolean errno_expected(const MhpCase *k, int err)
 	return FALSE;
 }
 
+/*
+ * Only cycles.jsonl and summary.json end the run: they are what the run is
+ * for. A lost events.jsonl line is counted (summary.json "events_lost")
+ * and the run goes on; when the disk is full, the next cycle's record or
+ * the free-space check before it ends the run.
+ */
+void results_failed(MhpEngine *e, const GError *err)
+{
+	if (!e->results_failed) {
+		e->results_failed = TRUE;
+		g_free(e->fatal_msg);
+		e->fatal_msg = g_strdup(err->message);
+	}
+	e->fatal = TRUE;
+	schedule_step(e);
+}
+
+gboolean results_room(MhpEngine *e)
+{
+	g_autoptr(GError) err = NULL;
+
+	if (mhp_results_check_space(e->results, &err))
+		return TRUE;
+	results_failed(e, err);
+	return FALSE;
+}
+
 gboolean write_cycle(MhpEngine *e, Dimm *d)
 {
 	struct json_object *o = json_object_new_object();
 	MhpFailClass cls = d->failure;
 	MhpFailClass verdict = cls;
 	double cycle_ms = (engine_now(e) - d->t_start) / 1000.0;
+	g_autoptr(GError) err = NULL;
 
 	if (d->kase) {
 		gboolean match = cls == d->kase->expect &&
@@ -228,7 +256,8 @@ gboolean write_cycle(MhpEngine *e, Dimm *d)
 	json_object_object_add(o, "cycle_ms", json_object_new_double(cycle_ms));
 	json_object_object_add(o, "phases", phases_to_json(d));
 	json_object_object_add(o, "verify", json_object_get(d->data));
-	mhp_results_append_cycle(e->results, o);
+	if (!mhp_results_append_cycle(e->results, o, &err))
+		results_failed(e, err);
 	json_object_put(o);
 
 	e->finished_cycles++;

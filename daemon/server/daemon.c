@@ -29,6 +29,7 @@
 #include "daemon.h"
 #include "json-sock.h"
 #include "recover.h"
+#include "results.h"
 #include "run.h"
 
 #define CLIENT_MAX_MSG (2u << 20)
@@ -194,8 +195,8 @@ static void cmd_start(Client *c, MhpCtlRequest *q)
 		reply_error(c, q->id, EINVAL, "start: %s", error->message);
 		return;
 	}
-	if (g_mkdir_with_parents(dir, 0755) < 0) {
-		reply_error(c, q->id, errno, "cannot create '%s': %s", dir, g_strerror(errno));
+	if (!mhp_results_dir_create(dir, &error)) {
+		reply_error(c, q->id, g_error_matches(error, G_IO_ERROR, G_IO_ERROR_EXISTS) ? EEXIST : EIO, "%s", error->message);
 		return;
 	}
 	/* errors name the scenario as the client knows it */
