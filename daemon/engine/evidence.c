@@ -33,6 +33,25 @@ static char *vmlinux_of(MhpEngine *e)
 
 static void evidence_done(Evidence *ev);
 
+/* A file of evidence that could not be written is an event, not a stop. */
+static void evidence_error(MhpEngine *e, const char *path, const char *message)
+{
+	struct json_object *f = json_object_new_object();
+
+	json_object_object_add(f, "path", json_object_new_string(path));
+	json_object_object_add(f, "error", json_object_new_string(message));
+	engine_event(e, "evidence-error", f);
+}
+
+/* Evidence holds the guest's log and memory: 0600, like every results file. */
+static void evidence_write(Evidence *ev, const char *path, const char *text, gssize len)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!g_file_set_contents_full(path, text, len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
+		evidence_error(ev->e, path, error->message);
+}
+
 static void write_evidence_info(Evidence *ev, gboolean have_vmcore, const char *vmcore_error)
 {
 	MhpEngine *e = ev->e;
@@ -61,8 +80,8 @@ static void write_evidence_info(Evidence *ev, gboolean have_vmcore, const char *
 		json_object_object_add(cmds, "gdb", json_object_new_string(cmd));
 	}
 	json_object_object_add(o, "commands", cmds);
-	g_file_set_contents(path, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE),
-			    -1, NULL);
+	evidence_write(ev, path, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE),
+		       -1);
 	json_object_put(o);
 }
 
@@ -123,7 +142,7 @@ static void on_evidence_dmesg(MhpAgentLink *l, struct json_object *ok, const GEr
 
 	if (!error && mhp_reply_dmesg(ok, &text, NULL)) {
 		g_autofree char *path = g_build_filename(ev->dir, MHP_EVIDENCE_DMESG, NULL);
-		g_file_set_contents(path, text, -1, NULL);
+		evidence_write(ev, path, text, -1);
 	}
 	if (!e->backend->ops->is_running(e->backend)) {
 		write_evidence_info(ev, FALSE, "QEMU is gone");
@@ -156,15 +175,16 @@ static void collect_evidence(MhpEngine *e, MhpFailClass cls, const char *detail,
 	ev->fatal = fatal;
 	ev->t_us = engine_now(e);
 	ev->dir = mhp_results_path(e->results, MHP_RESULTS_EVIDENCE);
-	g_mkdir_with_parents(ev->dir, 0755);
+	if (g_mkdir_with_parents(ev->dir, 0700) < 0)
+		evidence_error(e, ev->dir, g_strerror(errno));
 	for (GList *l = e->console_tail.head; l; l = l->next)
 		g_string_append_printf(text, "%s\n", (char *)l->data);
 	console = g_build_filename(ev->dir, MHP_EVIDENCE_CONSOLE, NULL);
-	g_file_set_contents(console, text->str, (gssize)text->len, NULL);
+	evidence_write(ev, console, text->str, (gssize)text->len);
 	g_string_free(text, TRUE);
 	if (e->last_snapshot) {
 		g_autofree char *snap = g_build_filename(ev->dir, MHP_EVIDENCE_SNAPSHOT, NULL);
-		g_file_set_contents(snap, json_object_to_json_string_ext(e->last_snapshot, JSON_C_TO_STRING_PRETTY), -1, NULL);
+		evidence_write(ev, snap, json_object_to_json_string_ext(e->last_snapshot, JSON_C_TO_STRING_PRETTY), -1);
 	}
 	write_evidence_info(ev, FALSE, NULL);
 	engine_event(e, "evidence", NULL);
