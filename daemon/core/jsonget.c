@@ -91,43 +91,55 @@ gboolean mhp_json_get_string(struct json_object *o, const char *what, const char
 	return TRUE;
 }
 
-gboolean mhp_json_get_int(struct json_object *o, const char *what, const char *key, gint64 min, gint64 max,
-			  gint64 *ret, GError **error)
+/*
+ * @key's integer in @o, within @min..@max; signed (@min, @max and *@ret
+ * hold gint64 bit patterns) or not. json-c keeps integers above INT64_MAX
+ * as unsigned: those are out of any signed range, negative ones out of
+ * any unsigned range.
+ */
+static gboolean get_ranged(struct json_object *o, const char *what, const char *key, gboolean is_signed,
+			   guint64 min, guint64 max, guint64 *ret, GError **error)
 {
 	struct json_object *v;
-	gint64 x;
+	gint64 s;
+	guint64 u;
+	gboolean in;
 
 	if (!get(o, what, key, json_type_int, "an integer", &v, error))
 		return FALSE;
-	/* json-c keeps integers above INT64_MAX as unsigned; those are out of any signed range */
-	x = json_object_get_int64(v);
-	if (x < min || x > max || (x == INT64_MAX && json_object_get_uint64(v) > (guint64)INT64_MAX)) {
-		g_set_error(error, MHP_JSON_ERROR, MHP_JSON_ERROR_RANGE,
-			    "%s: '%s': %s out of range %" PRId64 "..%" PRId64, what, key, json_object_to_json_string(v),
-			    min, max);
+	s = json_object_get_int64(v);
+	u = json_object_get_uint64(v);
+	if (is_signed)
+		in = s >= (gint64)min && s <= (gint64)max && !(s == INT64_MAX && u > (guint64)INT64_MAX);
+	else
+		in = s >= 0 && u >= min && u <= max;
+	if (!in) {
+		g_autofree char *range = is_signed ? g_strdup_printf("%" PRId64 "..%" PRId64, (gint64)min, (gint64)max)
+						   : g_strdup_printf("%" PRIu64 "..%" PRIu64, min, max);
+
+		g_set_error(error, MHP_JSON_ERROR, MHP_JSON_ERROR_RANGE, "%s: '%s': %s out of range %s", what, key,
+			    json_object_to_json_string(v), range);
 		return FALSE;
 	}
-	*ret = x;
+	*ret = is_signed ? (guint64)s : u;
+	return TRUE;
+}
+
+gboolean mhp_json_get_int(struct json_object *o, const char *what, const char *key, gint64 min, gint64 max,
+			  gint64 *ret, GError **error)
+{
+	guint64 x;
+
+	if (!get_ranged(o, what, key, TRUE, (guint64)min, (guint64)max, &x, error))
+		return FALSE;
+	*ret = (gint64)x;
 	return TRUE;
 }
 
 gboolean mhp_json_get_uint(struct json_object *o, const char *what, const char *key, guint64 min, guint64 max,
 			   guint64 *ret, GError **error)
 {
-	struct json_object *v;
-	guint64 x;
-
-	if (!get(o, what, key, json_type_int, "an integer", &v, error))
-		return FALSE;
-	x = json_object_get_uint64(v);
-	if (json_object_get_int64(v) < 0 || x < min || x > max) {
-		g_set_error(error, MHP_JSON_ERROR, MHP_JSON_ERROR_RANGE,
-			    "%s: '%s': %s out of range %" PRIu64 "..%" PRIu64, what, key, json_object_to_json_string(v),
-			    min, max);
-		return FALSE;
-	}
-	*ret = x;
-	return TRUE;
+	return get_ranged(o, what, key, FALSE, min, max, ret, error);
 }
 
 gboolean mhp_json_get_bool(struct json_object *o, const char *what, const char *key, gboolean *ret,

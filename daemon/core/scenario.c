@@ -1,40 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * scenario.c - scenario files (GKeyFile .ini): parse, validate, describe.
+ * scenario.c - scenario files (GKeyFile .ini): the key tables, defaults,
+ * the checks across keys, cases and stressors, and the scenario as JSON.
  *
- * GKeyFile reads the values; a line index of our own gives every key and
- * group its line, so each error names FILE:LINE, the group and the key.
- * The syntax is checked by that index first (GKeyFile's own messages carry
- * no line). Keys are described by a table: type, range, where they go.
+ * The file's syntax, its line index and the reading of one group by its
+ * key table are scenario-ini.c's.
  */
-#include <errno.h>
 #include <stddef.h>
 #include <string.h>
 
-#include "scenario.h"
-
-G_DEFINE_QUARK(mhp-scenario-error-quark, mhp_scenario_error)
+#include "scenario-private.h"
 
 #define MAX_FILE_BYTES (1u << 20)
 #define MAX_CASES 256
-#define MAX_LIST 64
+#define MAX_STRESSORS 16
 #define DEFAULT_BLOCK_SIZE (128ull << 20)
-#define KiB ((guint64)1024)
-#define MiB (1024 * KiB)
-#define GiB (1024 * MiB)
-
-typedef enum {
-	T_STR, T_PATH, T_UINT, T_SIZE, T_DURATION, T_BOOL, T_ENUM, T_CLASS, T_SIZES, T_ZONES, T_STRV, T_ERRNOS,
-} KeyType;
-
-typedef struct {
-	const char *key;
-	KeyType type;
-	gsize offset;
-	guint64 min, max;
-	const char *const *names; /* T_ENUM: value i is names[i] */
-	const char *help;
-} KeySpec;
 
 typedef struct {
 	const char *group;
@@ -88,7 +68,7 @@ static const KeySpec guest_keys[] = {
 
 static const KeySpec dimm_keys[] = {
 	{ "sizes", T_SIZES, S(dimm.sizes), 0, 0, NULL, "DIMM sizes, ';'-separated" },
-	{ "zones", T_ZONES, S(dimm.zones), 0, 0, NULL, "online zones: movable, normal, auto" },
+	{ "zones", T_ZONES, S(dimm.zones), 0, 0, zone_names, "online zones: movable, normal, auto" },
 	{ "backend", T_ENUM, S(dimm.backend), 0, 0, memdev_names, "memory backend" },
 	{ "backend-path", T_PATH, S(dimm.backend_path), 0, 0, NULL, "directory for backend=file" },
 	{ "offline", T_BOOL, S(dimm.offline), 0, 0, NULL, "offline before unplug" },
@@ -155,404 +135,6 @@ static const GroupSpec groups[] = {
 	{ "scenario", scenario_keys }, { "guest", guest_keys }, { "dimm", dimm_keys },
 	{ "verify", verify_keys }, { "timeouts", timeout_keys }, { "evidence", evidence_keys },
 };
-
-/* ---- line index ---- */
-
-typedef struct {
-	char *group;
-	char *key; /* NULL for the group line */
-	guint line;
-} Loc;
-
-typedef struct {
-	const char *path;
-	GArray *locs; /* Loc */
-} Index;
-
-static void index_clear(Index *ix)
-{
-	for (guint i = 0; ix->locs && i < ix->locs->len; i++) {
-		Loc *l = &g_array_index(ix->locs, Loc, i);
-		g_free(l->group);
-		g_free(l->key);
-	}
-	if (ix->locs)
-		g_array_free(ix->locs, TRUE);
-}
-
-static guint index_line(const Index *ix, const char *group, const char *key)
-{
-	for (guint i = 0; i < ix->locs->len; i++) {
-		const Loc *l = &g_array_index(ix->locs, Loc, i);
-		if (g_strcmp0(l->group, group) == 0 && g_strcmp0(l->key, key) == 0)
-			return l->line;
-	}
-	return 0;
-}
-
-static gboolean fail(const Index *ix, GError **error, MhpScenarioError code, const char *group,
-		     const char *key, const char *fmt, ...) G_GNUC_PRINTF(6, 7);
-
-static gboolean fail(const Index *ix, GError **error, MhpScenarioError code, const char *group,
-		     const char *key, const char *fmt, ...)
-{
-	g_autofree char *msg = NULL;
-	guint line = group ? index_line(ix, group, key) : 0;
-	va_list ap;
-
-	va_start(ap, fmt);
-	msg = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	if (!line && group)
-		line = index_line(ix, group, NULL);
-	if (key)
-		g_set_error(error, MHP_SCENARIO_ERROR, code, "%s:%u: [%s] %s: %s", ix->path, line, group, key, msg);
-	else if (group)
-		g_set_error(error, MHP_SCENARIO_ERROR, code, "%s:%u: [%s]: %s", ix->path, line, group, msg);
-	else
-		g_set_error(error, MHP_SCENARIO_ERROR, code, "%s: %s", ix->path, msg);
-	return FALSE;
-}
-
-static gboolean valid_key_char(char c)
-{
-	return g_ascii_isalnum(c) || c == '-' || c == '_';
-}
-
-static gboolean build_index(Index *ix, const char *text, GError **error)
-{
-	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-	g_autofree char *group = NULL;
-
-	ix->locs = g_array_new(FALSE, TRUE, sizeof(Loc));
-	for (guint i = 0; lines[i]; i++) {
-		g_autofree char *ln = g_strstrip(g_strdup(lines[i]));
-		guint lineno = i + 1;
-
-		if (!*ln || ln[0] == '#')
-			continue;
-		if (ln[0] == '[') {
-			char *end = strchr(ln, ']');
-
-			if (!end || end[1] || end == ln + 1) {
-				g_set_error(error, MHP_SCENARIO_ERROR, MHP_SCENARIO_ERROR_SYNTAX,
-					    "%s:%u: bad group header '%s': expected [name]", ix->path, lineno, ln);
-				return FALSE;
-			}
-			g_free(group);
-			group = g_strndup(ln + 1, (gsize)(end - ln - 1));
-			if (index_line(ix, group, NULL)) {
-				g_set_error(error, MHP_SCENARIO_ERROR, MHP_SCENARIO_ERROR_SYNTAX,
-					    "%s:%u: [%s] appears twice (first at line %u)", ix->path, lineno, group,
-					    index_line(ix, group, NULL));
-				return FALSE;
-			}
-			Loc l = { g_strdup(group), NULL, lineno };
-			g_array_append_val(ix->locs, l);
-			continue;
-		}
-		char *eq = strchr(ln, '=');
-		if (!eq) {
-			g_set_error(error, MHP_SCENARIO_ERROR, MHP_SCENARIO_ERROR_SYNTAX,
-				    "%s:%u: '%s' is not 'key = value', a [group] or a # comment", ix->path, lineno, ln);
-			return FALSE;
-		}
-		if (!group) {
-			g_set_error(error, MHP_SCENARIO_ERROR, MHP_SCENARIO_ERROR_SYNTAX,
-				    "%s:%u: key outside any [group]", ix->path, lineno);
-			return FALSE;
-		}
-		*eq = '\0';
-		g_strstrip(ln);
-		for (const char *c = ln; *c; c++) {
-			if (!valid_key_char(*c)) {
-				g_set_error(error, MHP_SCENARIO_ERROR, MHP_SCENARIO_ERROR_SYNTAX,
-					    "%s:%u: [%s] bad key name '%s'", ix->path, lineno, group, ln);
-				return FALSE;
-			}
-		}
-		if (!*ln) {
-			g_set_error(error, MHP_SCENARIO_ERROR, MHP_SCENARIO_ERROR_SYNTAX,
-				    "%s:%u: [%s] empty key name", ix->path, lineno, group);
-			return FALSE;
-		}
-		if (index_line(ix, group, ln)) {
-			g_set_error(error, MHP_SCENARIO_ERROR, MHP_SCENARIO_ERROR_SYNTAX,
-				    "%s:%u: [%s] %s: set twice (first at line %u)", ix->path, lineno, group, ln,
-				    index_line(ix, group, ln));
-			return FALSE;
-		}
-		Loc l = { g_strdup(group), g_strdup(ln), lineno };
-		g_array_append_val(ix->locs, l);
-	}
-	return TRUE;
-}
-
-/* ---- value parsers ---- */
-
-gboolean mhp_parse_size(const char *text, guint64 *ret)
-{
-	char *end;
-	guint64 v, mul = 1;
-
-	if (!text || !g_ascii_isdigit(text[0]))
-		return FALSE;
-	errno = 0;
-	v = g_ascii_strtoull(text, &end, 10);
-	if (errno)
-		return FALSE;
-	switch (g_ascii_toupper(*end)) {
-	case '\0': break;
-	case 'K': mul = KiB; end++; break;
-	case 'M': mul = MiB; end++; break;
-	case 'G': mul = GiB; end++; break;
-	case 'T': mul = GiB * 1024; end++; break;
-	default: return FALSE;
-	}
-	if (mul > 1 && (g_ascii_strcasecmp(end, "iB") == 0 || g_ascii_strcasecmp(end, "B") == 0))
-		end += strlen(end);
-	if (*end || (v && mul > G_MAXUINT64 / v))
-		return FALSE;
-	*ret = v * mul;
-	return TRUE;
-}
-
-gboolean mhp_parse_duration(const char *text, guint64 *ret)
-{
-	static const struct { const char *unit; guint64 ms; } units[] = {
-		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "min", 60000 }, { "h", 3600000 }, { "d", 86400000 },
-		{ "", 1000 },
-	};
-	char *end;
-	guint64 v;
-
-	if (!text || !g_ascii_isdigit(text[0]))
-		return FALSE;
-	errno = 0;
-	v = g_ascii_strtoull(text, &end, 10);
-	if (errno)
-		return FALSE;
-	for (gsize i = 0; i < G_N_ELEMENTS(units); i++) {
-		if (strcmp(end, units[i].unit) == 0) {
-			if (v > G_MAXUINT64 / units[i].ms)
-				return FALSE;
-			*ret = v * units[i].ms;
-			return TRUE;
-		}
-	}
-	return FALSE;
-}
-
-char *mhp_format_size(guint64 b)
-{
-	if (b && b % GiB == 0)
-		return g_strdup_printf("%" G_GUINT64_FORMAT "G", b / GiB);
-	if (b && b % MiB == 0)
-		return g_strdup_printf("%" G_GUINT64_FORMAT "M", b / MiB);
-	if (b && b % KiB == 0)
-		return g_strdup_printf("%" G_GUINT64_FORMAT "K", b / KiB);
-	return g_strdup_printf("%" G_GUINT64_FORMAT, b);
-}
-
-static int errno_from_name(const char *name)
-{
-	static const struct { const char *n; int e; } tab[] = {
-		{ "EBUSY", EBUSY }, { "EINVAL", EINVAL }, { "EPERM", EPERM }, { "ENOMEM", ENOMEM },
-		{ "EAGAIN", EAGAIN }, { "EINTR", EINTR }, { "ETIMEDOUT", ETIMEDOUT }, { "ENOENT", ENOENT },
-		{ "EIO", EIO }, { "ENODEV", ENODEV }, { "ENOSPC", ENOSPC },
-	};
-	for (gsize i = 0; i < G_N_ELEMENTS(tab); i++)
-		if (strcmp(tab[i].n, name) == 0)
-			return tab[i].e;
-	return 0;
-}
-
-static gboolean parse_key(const Index *ix, GKeyFile *kf, const char *group, const KeySpec *k, gpointer base,
-			  GError **error)
-{
-	g_autoptr(GError) e = NULL;
-	g_autofree char *raw = g_key_file_get_value(kf, group, k->key, &e);
-	g_autofree char *val = NULL;
-	gpointer field = (char *)base + k->offset;
-
-	if (!raw)
-		return fail(ix, error, MHP_SCENARIO_ERROR_VALUE, group, k->key, "%s", e->message);
-	val = g_strstrip(g_strdup(raw));
-	switch (k->type) {
-	case T_STR:
-	case T_PATH:
-		g_free(*(char **)field);
-		if (k->type == T_PATH && (!*val || strlen(val) > 4096))
-			return fail(ix, error, MHP_SCENARIO_ERROR_VALUE, group, k->key, "expected a path");
-		*(char **)field = g_strdup(val);
-		return TRUE;
-	case T_UINT: {
-		guint64 v;
-		char *end;
-
-		errno = 0;
-		v = g_ascii_strtoull(val, &end, 10);
-		if (!g_ascii_isdigit(val[0]) || *end || errno)
-			return fail(ix, error, MHP_SCENARIO_ERROR_VALUE, group, k->key,
-				    "'%s' is not a whole number", val);
-		if (v < k->min || v > k->max)
-			return fail(ix, error, MHP_SCENARIO_ERROR_LIMIT, group, k->key,
-				    "%" G_GUINT64_FORMAT " is outside %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT,
-				    v, k->min, k->max);
-		if (k->max <= G_MAXUINT)
-			*(guint *)field = (guint)v;
-		else
-			*(guint64 *)field = v;
-		return TRUE;
-	}
-	case T_SIZE:
-	case T_DURATION: {
-		guint64 v;
-		gboolean okv = k->type == T_SIZE ? mhp_parse_size(val, &v) : mhp_parse_duration(val, &v);
-
-		if (!okv)
-			return fail(ix, error, MHP_SCENARIO_ERROR_VALUE, group, k->key,
-				    k->type == T_SIZE ? "'%s' is not a size (like 512M or 1G)"
-						      : "'%s' is not a duration (like 500ms, 30s, 10m or 8h)", val);
-		if (v < k->min || v > k->max) {
-			g_autofree char *lo = k->type == T_SIZE ? mhp_format_size(k->min)
-				: g_strdup_printf("%" G_GUINT64_FORMAT "ms", k->min);
-			g_autofree char *hi = k->type == T_SIZE ? mhp_format_size(k->max)
-				: g_strdup_printf("%" G_GUINT64_FORMAT "ms", k->max);
-			return fail(ix, error, MHP_SCENARIO_ERROR_LIMIT, group, k->key, "'%s' is outside %s-%s",
-				    val, lo, hi);
-		}
-		*(guint64 *)field = v;
-		return TRUE;
-	}
-	case T_BOOL:
-		if (strcmp(val, "true") == 0 || strcmp(val, "yes") == 0)
-			*(gboolean *)field = TRUE;
-		else if (strcmp(val, "false") == 0 || strcmp(val, "no") == 0)
-			*(gboolean *)field = FALSE;
-		else
-			return fail(ix, error, MHP_SCENARIO_ERROR_VALUE, group, k->key,
-				    "'%s' is not true or false", val);
-		return TRUE;
-	case T_ENUM:
-		for (int i = 0; k->names[i]; i++) {
-			if (strcmp(k->names[i], val) == 0) {
-				*(int *)field = i;
-				return TRUE;
-			}
-		}
-		{
-			g_autofree char *all = g_strjoinv(", ", (char **)k->names);
-			return fail(ix, error, MHP_SCENARIO_ERROR_VALUE, group, k->key, "'%s' is not one of: %s",
-				    val, all);
-		}
-	case T_CLASS: {
-		MhpFailClass c = mhp_fail_class_from_string(val);
-		g_autoptr(GString) all = NULL;
-
-		if (c >= 0) {
-			*(MhpFailClass *)field = c;
-			return TRUE;
-		}
-		all = g_string_new(NULL);
-		for (int i = 0; i < _MHP_FAIL_MAX; i++)
-			g_string_append_printf(all, "%s%s", i ? ", " : "", mhp_fail_class_to_string(i));
-		return fail(ix, error, MHP_SCENARIO_ERROR_VALUE, group, k->key, "'%s' is not one of: %s", val, all->str);
-	}
-	case T_SIZES:
-	case T_ZONES:
-	case T_STRV:
-	case T_ERRNOS: {
-		g_auto(GStrv) items = g_strsplit(val, ";", -1);
-		guint n = 0;
-		GArray *arr = NULL;
-
-		for (guint i = 0; items[i]; i++)
-			g_strstrip(items[i]);
-		if (k->type == T_STRV) {
-			GPtrArray *v = g_ptr_array_new();
-			for (guint i = 0; items[i]; i++)
-				if (*items[i])
-					g_ptr_array_add(v, g_strdup(items[i]));
-			g_ptr_array_add(v, NULL);
-			g_strfreev(*(char ***)field);
-			*(char ***)field = (char **)g_ptr_array_free(v, FALSE);
-			return TRUE;
-		}
-		arr = k->type == T_SIZES ? g_array_new(FALSE, FALSE, sizeof(guint64)) : g_array_new(FALSE, FALSE, sizeof(int));
-		for (guint i = 0; items[i]; i++) {
-			if (!*items[i])
-				continue;
-			if (++n > MAX_LIST) {
-				g_array_free(arr, TRUE);
-				return fail(ix, error, MHP_SCENARIO_ERROR_LIMIT, group, k->key, "more than %d items", MAX_LIST);
-			}
-			if (k->type == T_SIZES) {
-				guint64 v;
-				if (!mhp_parse_size(items[i], &v) || v == 0 || v > 64 * GiB) {
-					g_array_free(arr, TRUE);
-					return fail(ix, error, MHP_SCENARIO_ERROR_VALUE, group, k->key,
-						    "'%s' is not a size from 1M to 64G", items[i]);
-				}
-				g_array_append_val(arr, v);
-			} else if (k->type == T_ZONES) {
-				int z = -1;
-				for (int j = 0; zone_names[j]; j++)
-					if (strcmp(zone_names[j], items[i]) == 0)
-						z = j;
-				if (z < 0) {
-					g_array_free(arr, TRUE);
-					return fail(ix, error, MHP_SCENARIO_ERROR_VALUE, group, k->key,
-						    "'%s' is not one of: movable, normal, auto", items[i]);
-				}
-				g_array_append_val(arr, z);
-			} else {
-				int en = errno_from_name(items[i]);
-				if (!en) {
-					g_array_free(arr, TRUE);
-					return fail(ix, error, MHP_SCENARIO_ERROR_VALUE, group, k->key,
-						    "'%s' is not a known errno name (EBUSY, EINVAL, ...)", items[i]);
-				}
-				g_array_append_val(arr, en);
-			}
-		}
-		if (!n && k->type != T_ERRNOS) {
-			g_array_free(arr, TRUE);
-			return fail(ix, error, MHP_SCENARIO_ERROR_VALUE, group, k->key, "empty list");
-		}
-		if (*(GArray **)field)
-			g_array_free(*(GArray **)field, TRUE);
-		*(GArray **)field = arr;
-		return TRUE;
-	}
-	}
-	return FALSE;
-}
-
-static gboolean parse_group(const Index *ix, GKeyFile *kf, const char *group, const KeySpec *keys,
-			    gpointer base, GError **error)
-{
-	g_auto(GStrv) present = g_key_file_get_keys(kf, group, NULL, NULL);
-
-	for (guint i = 0; present && present[i]; i++) {
-		const KeySpec *k = keys;
-
-		while (k->key && strcmp(k->key, present[i]) != 0)
-			k++;
-		if (!k->key) {
-			GString *known = g_string_new(NULL);
-			for (const KeySpec *x = keys; x->key; x++)
-				g_string_append_printf(known, "%s%s", known->len ? ", " : "", x->key);
-			gboolean r = fail(ix, error, MHP_SCENARIO_ERROR_UNKNOWN, group, present[i],
-					  "unknown key; [%s] takes: %s", group, known->str);
-			g_string_free(known, TRUE);
-			return r;
-		}
-		if (!parse_key(ix, kf, group, k, base, error))
-			return FALSE;
-	}
-	return TRUE;
-}
 
 static void stressor_free(gpointer p)
 {
@@ -653,154 +235,150 @@ static MhpScenario *scenario_defaults(const char *path)
 	return s;
 }
 
-static gboolean validate(const Index *ix, MhpScenario *s, GError **error)
+/* An error on @group's @key, or on the group with @key NULL: validate() and the loaders have @ix and @error. */
+#define FAIL(code, group, key, ...) \
+	mhp_scenario_fail(ix, error, MHP_SCENARIO_ERROR_##code, group, key, __VA_ARGS__)
+
+/* What single keys cannot say: how they fit together. */
+static gboolean validate(const MhpScenarioIndex *ix, MhpScenario *s, GError **error)
 {
 	guint64 largest = 0, room;
 
 	if (s->guest.maxmem <= s->guest.memory)
-		return fail(ix, error, MHP_SCENARIO_ERROR_LIMIT, "guest", "maxmem",
-			    "must be larger than memory, to leave room for DIMMs");
+		return FAIL(LIMIT, "guest", "maxmem", "must be larger than memory, to leave room for DIMMs");
 	room = s->guest.maxmem - s->guest.memory;
 	for (guint i = 0; i < s->dimm.sizes->len; i++) {
 		guint64 sz = g_array_index(s->dimm.sizes, guint64, i);
 		if (sz % DEFAULT_BLOCK_SIZE) {
 			g_autofree char *t = mhp_format_size(sz);
-			return fail(ix, error, MHP_SCENARIO_ERROR_VALUE, "dimm", "sizes",
-				    "%s is not a multiple of the 128M memory block size", t);
+			return FAIL(VALUE, "dimm", "sizes", "%s is not a multiple of the 128M memory block size", t);
 		}
 		largest = MAX(largest, sz);
 	}
 	if (s->dimm.concurrent > s->guest.slots)
-		return fail(ix, error, MHP_SCENARIO_ERROR_LIMIT, "dimm", "concurrent",
-			    "%u DIMMs at once do not fit in %u slots ([guest] slots)", s->dimm.concurrent, s->guest.slots);
+		return FAIL(LIMIT, "dimm", "concurrent", "%u DIMMs at once do not fit in %u slots ([guest] slots)",
+			    s->dimm.concurrent, s->guest.slots);
 	if (largest * s->dimm.concurrent > room) {
 		g_autofree char *need = mhp_format_size(largest * s->dimm.concurrent);
 		g_autofree char *have = mhp_format_size(room);
-		return fail(ix, error, MHP_SCENARIO_ERROR_LIMIT, "dimm", s->dimm.concurrent > 1 ? "concurrent" : "sizes",
+		return FAIL(LIMIT, "dimm", s->dimm.concurrent > 1 ? "concurrent" : "sizes",
 			    "up to %s plugged at once exceeds maxmem - memory = %s", need, have);
 	}
 	if (s->dimm.backend == MHP_MEMDEV_FILE && !s->dimm.backend_path)
-		return fail(ix, error, MHP_SCENARIO_ERROR_VALUE, "dimm", "backend",
-			    "backend = file needs backend-path = DIR");
+		return FAIL(VALUE, "dimm", "backend", "backend = file needs backend-path = DIR");
 	if (s->pattern != MHP_PATTERN_ROUND_ROBIN && s->dimm.concurrent > 1 && s->pattern != MHP_PATTERN_RANDOM)
-		return fail(ix, error, MHP_SCENARIO_ERROR_VALUE, "dimm", "concurrent",
-			    "concurrent > 1 needs pattern = round-robin or random");
+		return FAIL(VALUE, "dimm", "concurrent", "concurrent > 1 needs pattern = round-robin or random");
 	if (!s->cycles && !s->duration_ms && !s->cases->len)
-		return fail(ix, error, MHP_SCENARIO_ERROR_VALUE, "scenario", "cycles",
-			    "cycles = 0 needs a duration, or the run never ends");
+		return FAIL(VALUE, "scenario", "cycles", "cycles = 0 needs a duration, or the run never ends");
 	for (guint i = 0; i < s->cases->len; i++) {
 		MhpCase *c = g_ptr_array_index(s->cases, i);
 		g_autofree char *group = g_strdup_printf("case %s", c->name);
 
 		if (c->size > room) {
 			g_autofree char *have = mhp_format_size(room);
-			return fail(ix, error, MHP_SCENARIO_ERROR_LIMIT, group, "size",
-				    "exceeds maxmem - memory = %s", have);
+			return FAIL(LIMIT, group, "size", "exceeds maxmem - memory = %s", have);
 		}
 		if (c->action == MHP_CASE_PLUG && c->size % DEFAULT_BLOCK_SIZE && c->expect != MHP_FAIL_ADD_NOT_SEEN)
-			return fail(ix, error, MHP_SCENARIO_ERROR_VALUE, group, "size",
+			return FAIL(VALUE, group, "size",
 				    "not a multiple of the 128M block size; only a case that expects add-not-seen may be");
 		if (c->expect == _MHP_FAIL_INVALID)
-			return fail(ix, error, MHP_SCENARIO_ERROR_VALUE, group, NULL, "a case needs 'expect'");
+			return FAIL(VALUE, group, NULL, "a case needs 'expect'");
 	}
 	return TRUE;
+}
+
+/* A [case NAME] group, @g; its defaults are the scenario's. */
+static gboolean load_case(const MhpScenarioIndex *ix, GKeyFile *kf, const char *g, MhpScenario *s, GError **error)
+{
+	MhpCase *c = g_new0(MhpCase, 1);
+
+	c->name = g_strdup(g + strlen("case "));
+	c->line = mhp_scenario_index_line(ix, g, NULL);
+	c->action = MHP_CASE_PLUG;
+	c->size = g_array_index(s->dimm.sizes, guint64, 0);
+	c->zone = MHP_ZONE_MOVABLE;
+	c->offline = TRUE;
+	c->expect = _MHP_FAIL_INVALID; /* required */
+	c->expect_errno = g_array_new(FALSE, FALSE, sizeof(int));
+	g_ptr_array_add(s->cases, c);
+	if (s->cases->len > MAX_CASES)
+		return FAIL(LIMIT, g, NULL, "more than %d cases", MAX_CASES);
+	return mhp_scenario_parse_group(ix, kf, g, case_keys, c, error);
+}
+
+/* A [stressor NAME] group, @g. */
+static gboolean load_stressor(const MhpScenarioIndex *ix, GKeyFile *kf, const char *g, MhpScenario *s,
+			      GError **error)
+{
+	static const char name_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
+	MhpStressor *t = g_new0(MhpStressor, 1);
+
+	t->name = g_strdup(g + strlen("stressor "));
+	t->cpu = -1;
+	t->bytes = 64 * MiB;
+	t->threads = 2;
+	t->mask = 7;
+	t->repeat = 1;
+	g_ptr_array_add(s->stressors, t);
+	if (s->stressors->len > MAX_STRESSORS)
+		return FAIL(LIMIT, g, NULL, "more than %d stressors", MAX_STRESSORS);
+	if (strlen(t->name) > 63 || strspn(t->name, name_chars) != strlen(t->name))
+		return FAIL(VALUE, g, NULL, "a stressor name is 1 to 63 letters, digits, '-' or '_'");
+	if (!g_key_file_has_key(kf, g, "kind", NULL))
+		return FAIL(VALUE, g, NULL, "a stressor needs 'kind'");
+	if (!mhp_scenario_parse_group(ix, kf, g, stressor_keys, t, error))
+		return FALSE;
+	if (t->kind == MHP_STRESSOR_COMMAND && (!t->argv || !t->argv[0] || t->argv[0][0] != '/'))
+		return FAIL(VALUE, g, "argv", "a command stressor needs argv, starting with an absolute path");
+	return TRUE;
+}
+
+static gboolean load_group(const MhpScenarioIndex *ix, GKeyFile *kf, const char *g, MhpScenario *s,
+			   GError **error)
+{
+	for (gsize j = 0; j < G_N_ELEMENTS(groups); j++)
+		if (strcmp(groups[j].group, g) == 0)
+			return mhp_scenario_parse_group(ix, kf, g, groups[j].keys, s, error);
+	if (g_str_has_prefix(g, "case ") && g[5])
+		return load_case(ix, kf, g, s, error);
+	if (g_str_has_prefix(g, "stressor ") && g[9])
+		return load_stressor(ix, kf, g, s, error);
+	return FAIL(UNKNOWN, g, NULL,
+		    "unknown group; known: [scenario], [guest], [dimm], [verify], [timeouts], [evidence], [case NAME], "
+		    "[stressor NAME]");
+}
+
+static gboolean load_index(const MhpScenarioIndex *ix, const char *text, MhpScenario *s, GError **error)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(GError) e = NULL;
+	g_auto(GStrv) present = NULL;
+
+	if (!g_key_file_load_from_data(kf, text, (gsize)-1, G_KEY_FILE_NONE, &e))
+		return FAIL(SYNTAX, NULL, NULL, "%s", e->message);
+	present = g_key_file_get_groups(kf, NULL);
+	for (guint i = 0; present[i]; i++)
+		if (!load_group(ix, kf, present[i], s, error))
+			return FALSE;
+	return validate(ix, s, error);
 }
 
 MhpScenario *mhp_scenario_load_data(const char *path, const char *text, GError **error)
 {
 	g_autoptr(MhpScenario) s = scenario_defaults(path);
-	g_autoptr(GKeyFile) kf = g_key_file_new();
-	g_autoptr(GError) e = NULL;
-	g_auto(GStrv) present = NULL;
-	Index ix = { .path = path };
-	gboolean okv = FALSE;
+	MhpScenarioIndex ix = { .path = path };
+	gboolean ok;
 
 	if (!g_utf8_validate(text, -1, NULL)) {
 		g_set_error(error, MHP_SCENARIO_ERROR, MHP_SCENARIO_ERROR_SYNTAX, "%s: not UTF-8 text", path);
 		return NULL;
 	}
-	if (!build_index(&ix, text, error))
-		goto out;
-	if (!g_key_file_load_from_data(kf, text, (gsize)-1, G_KEY_FILE_NONE, &e)) {
-		g_set_error(error, MHP_SCENARIO_ERROR, MHP_SCENARIO_ERROR_SYNTAX, "%s: %s", path, e->message);
-		goto out;
-	}
-	present = g_key_file_get_groups(kf, NULL);
-	for (guint i = 0; present[i]; i++) {
-		const char *g = present[i];
-		gsize j;
-
-		for (j = 0; j < G_N_ELEMENTS(groups); j++)
-			if (strcmp(groups[j].group, g) == 0)
-				break;
-		if (j < G_N_ELEMENTS(groups)) {
-			if (!parse_group(&ix, kf, g, groups[j].keys, s, error))
-				goto out;
-			continue;
-		}
-		if (g_str_has_prefix(g, "case ") && g[5]) {
-			MhpCase *c = g_new0(MhpCase, 1);
-
-			c->name = g_strdup(g + 5);
-			c->line = index_line(&ix, g, NULL);
-			c->action = MHP_CASE_PLUG;
-			c->size = g_array_index(s->dimm.sizes, guint64, 0);
-			c->zone = MHP_ZONE_MOVABLE;
-			c->offline = TRUE;
-			c->expect = _MHP_FAIL_INVALID; /* required */
-			c->expect_errno = g_array_new(FALSE, FALSE, sizeof(int));
-			g_ptr_array_add(s->cases, c);
-			if (s->cases->len > MAX_CASES) {
-				fail(&ix, error, MHP_SCENARIO_ERROR_LIMIT, g, NULL, "more than %d cases", MAX_CASES);
-				goto out;
-			}
-			if (!parse_group(&ix, kf, g, case_keys, c, error))
-				goto out;
-			continue;
-		}
-		if (g_str_has_prefix(g, "stressor ") && g[9]) {
-			MhpStressor *t = g_new0(MhpStressor, 1);
-
-			t->name = g_strdup(g + 9);
-			t->cpu = -1;
-			t->bytes = 64 * MiB;
-			t->threads = 2;
-			t->mask = 7;
-			t->repeat = 1;
-			g_ptr_array_add(s->stressors, t);
-			if (s->stressors->len > 16) {
-				fail(&ix, error, MHP_SCENARIO_ERROR_LIMIT, g, NULL, "more than 16 stressors");
-				goto out;
-			}
-			if (strlen(t->name) > 63 || strspn(t->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != strlen(t->name)) {
-				fail(&ix, error, MHP_SCENARIO_ERROR_VALUE, g, NULL, "a stressor name is 1 to 63 letters, digits, '-' or '_'");
-				goto out;
-			}
-			if (!g_key_file_has_key(kf, g, "kind", NULL)) {
-				fail(&ix, error, MHP_SCENARIO_ERROR_VALUE, g, NULL, "a stressor needs 'kind'");
-				goto out;
-			}
-			if (!parse_group(&ix, kf, g, stressor_keys, t, error))
-				goto out;
-			if (t->kind == MHP_STRESSOR_COMMAND && (!t->argv || !t->argv[0] || t->argv[0][0] != '/')) {
-				fail(&ix, error, MHP_SCENARIO_ERROR_VALUE, g, "argv",
-				     "a command stressor needs argv, starting with an absolute path");
-				goto out;
-			}
-			continue;
-		}
-		fail(&ix, error, MHP_SCENARIO_ERROR_UNKNOWN, g, NULL,
-		     "unknown group; known: [scenario], [guest], [dimm], [verify], [timeouts], [evidence], [case NAME], "
-		     "[stressor NAME]");
-		goto out;
-	}
-	if (!validate(&ix, s, error))
-		goto out;
+	ok = mhp_scenario_index_build(&ix, text, error) && load_index(&ix, text, s, error);
+	mhp_scenario_index_clear(&ix);
+	if (!ok)
+		return NULL;
 	s->text = g_strdup(text);
-	okv = TRUE;
-out:
-	index_clear(&ix);
-	return okv ? g_steal_pointer(&s) : NULL;
+	return g_steal_pointer(&s);
 }
 
 MhpScenario *mhp_scenario_load(const char *path, GError **error)

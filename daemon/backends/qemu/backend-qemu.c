@@ -68,26 +68,53 @@ static void set_timer(BackendQemu *q, guint ms, GSourceFunc fn)
 	g_source_attach(q->timer, q->base.ctx);
 }
 
+char *mhp_backend_qemu_opt_escape(const char *value)
+{
+	g_auto(GStrv) parts = g_strsplit(value, ",", -1);
+
+	return g_strjoinv(",,", parts);
+}
+
+/* A file in @dir, escaped as an option value. */
+static char *opt_path(const char *dir, const char *name)
+{
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+
+	return mhp_backend_qemu_opt_escape(path);
+}
+
 /* The console chardev's log options: QEMU writes console.log itself, and
  * this string in its command line tells recovery the QEMU is this run's. */
 static char *console_log_opts(const char *results_dir)
 {
-	g_autofree char *log = g_build_filename(results_dir, "console.log", NULL);
+	g_autofree char *log = opt_path(results_dir, "console.log");
 
 	return g_strdup_printf("logfile=%s,logappend=on", log);
 }
 
+/*
+ * Every user- or path-derived string inside an option list goes through
+ * mhp_backend_qemu_opt_escape(), and sits after an explicit key (-name
+ * guest=, -chardev path=): an implied key's value that holds a '=' would
+ * be read as a key. -bios, -kernel, -initrd and -append
+ * take their argument whole. -M, -cpu, -gdb and [guest] extra-args are
+ * option strings the user writes on purpose, and are passed as they are.
+ */
 GPtrArray *mhp_backend_qemu_argv(const MhpBackendConfig *cfg, const char *rundir)
 {
 	const MhpScenario *s = cfg->scenario;
 	GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *append = g_strdup_printf("console=ttyAMA0 panic=-1 %s", s->guest.append ? s->guest.append : "");
 	g_autofree char *console_log = console_log_opts(cfg->results_dir);
+	g_autofree char *name = mhp_backend_qemu_opt_escape(s->name);
+	g_autofree char *qmp = opt_path(rundir, "qmp.sock");
+	g_autofree char *console = opt_path(rundir, "console.sock");
+	g_autofree char *agent = opt_path(rundir, "agent.sock");
 
 #define ADD(x) g_ptr_array_add(a, g_strdup(x))
 #define ADDF(...) g_ptr_array_add(a, g_strdup_printf(__VA_ARGS__))
 	ADD(s->guest.qemu);
-	ADD("-name"); ADDF("mhpstress-%s,debug-threads=on", s->name);
+	ADD("-name"); ADDF("guest=mhpstress-%s,debug-threads=on", name);
 	ADD("-M"); ADD(s->guest.machine);
 	ADD("-cpu"); ADD(s->guest.cpu);
 	ADD("-accel"); ADD("tcg");
@@ -104,11 +131,13 @@ GPtrArray *mhp_backend_qemu_argv(const MhpBackendConfig *cfg, const char *rundir
 		ADD("-no-reboot");
 	ADD("-sandbox"); ADD("on");
 	ADD("-S");
-	ADD("-qmp"); ADDF("unix:%s/qmp.sock,server=on,wait=off", rundir);
-	ADD("-chardev"); ADDF("socket,id=con0,path=%s/console.sock,server=on,wait=off,%s", rundir, console_log);
+	/* not -qmp unix:PATH: that PATH is an implied key's value, and a '=' in it would make it a key */
+	ADD("-chardev"); ADDF("socket,id=qmp0,path=%s,server=on,wait=off", qmp);
+	ADD("-mon"); ADD("chardev=qmp0,mode=control");
+	ADD("-chardev"); ADDF("socket,id=con0,path=%s,server=on,wait=off,%s", console, console_log);
 	ADD("-serial"); ADD("chardev:con0");
 	ADD("-device"); ADD("virtio-serial-pci,id=vser0");
-	ADD("-chardev"); ADDF("socket,id=agent0,path=%s/agent.sock,server=on,wait=off", rundir);
+	ADD("-chardev"); ADDF("socket,id=agent0,path=%s,server=on,wait=off", agent);
 	ADD("-device"); ADD("virtserialport,bus=vser0.0,chardev=agent0,name=org.mhpstress.agent.0");
 	ADD("-device"); ADD("pvpanic-pci");
 	/* a panicked guest stays paused: its memory can still be dumped */

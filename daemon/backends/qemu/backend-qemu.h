@@ -40,4 +40,16 @@ void mhp_backend_qemu_recover(const char *dir);
  */
 GPtrArray *mhp_backend_qemu_argv(const MhpBackendConfig *cfg, const char *rundir);
 
+/**
+ * mhp_backend_qemu_opt_escape() - a string as one value in a QEMU option list.
+ * @value: a name or a path, from the user or the environment
+ *
+ * QEMU splits "key=value,key=value" at every comma, and reads ",," as a
+ * comma in a value: a ',' in a scenario name or a results path would
+ * otherwise end the value and start an option of the user's choosing.
+ *
+ * Return: @value with every ',' doubled; free with g_free().
+ */
+char *mhp_backend_qemu_opt_escape(const char *value);
+
 #endif
