@@ -178,16 +178,28 @@ static void backend_exited(MhpBackend *b, const char *how, gpointer user_data)
 		schedule_step(e);
 }
 
+/*
+ * A restarted agent reads /dev/kmsg from its start: records this boot's
+ * kernel logged before carry a seq we have seen. Each is charged once; the
+ * highest seq is per boot (boot() resets it), not per agent connection.
+ */
 static void agent_event(MhpAgentLink *l, const char *name, struct json_object *msg, gpointer user_data)
 {
 	MhpEngine *e = user_data;
-	struct json_object *m, *txt;
+	struct json_object *m, *txt, *seq;
 	MhpFailClass cls;
 
 	if (strcmp(name, "kmsg") != 0 || !json_object_object_get_ex(msg, "match", &m) ||
 	    !json_object_is_type(m, json_type_string) || !json_object_object_get_ex(msg, "msg", &txt) ||
 	    !json_object_is_type(txt, json_type_string))
 		return;
+	if (json_object_object_get_ex(msg, "seq", &seq) && json_object_is_type(seq, json_type_int)) {
+		gint64 n = json_object_get_int64(seq);
+
+		if (n <= e->kmsg_seq)
+			return; /* replayed after an agent restart */
+		e->kmsg_seq = n;
+	}
 	cls = mhp_failure_classify(json_object_get_string(txt));
 	if (cls != MHP_FAIL_NONE && e->hello) {
 		g_autofree char *detail = g_strdup_printf("kernel: %.200s", json_object_get_string(txt));
