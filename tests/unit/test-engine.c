@@ -25,6 +25,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <gio/gio.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <json-c/json.h>
@@ -35,6 +36,7 @@
 
 #include "backend.h"
 #include "cycle.h"
+#include "json-sock.h"
 #include "procfs.h"
 #include "ptdump.h"
 #include "scenario.h"
@@ -1987,6 +1989,19 @@ static void test_agent_restart(void)
 	t_teardown();
 }
 
+/* The agent link's socket never drops a write silently (agent-restart-request). */
+static void test_json_sock(void)
+{
+	g_autoptr(MhpJsonSock) sock = mhp_json_sock_new(NULL, 4096, 8, NULL, NULL, NULL);
+	struct json_object *msg = json_object_new_object();
+	g_autoptr(GError) err = NULL;
+
+	printf("# json-sock-unconnected\n");
+	tap_ok(!mhp_json_sock_send(sock, msg, &err), "a send on an unconnected socket fails");
+	tap_ok(g_error_matches(err, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED), "with G_IO_ERROR_NOT_CONNECTED");
+	json_object_put(msg);
+}
+
 /* Issue 13: the cases above, together, reach every class and every phase. */
 static void test_coverage(void)
 {
@@ -2088,6 +2103,7 @@ int main(int argc, char **argv)
 	test_panic();
 	test_stressors();
 	test_agent_restart();
+	test_json_sock();
 	test_coverage();
 	json_object_put(snap_before);
 	json_object_put(snap_plugged);
