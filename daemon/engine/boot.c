@@ -159,6 +159,7 @@ void boot(MhpEngine *e)
 	e->measuring = FALSE;
 	e->rebaseline = FALSE;
 	e->guest_gone = FALSE;
+	e->kmsg_seq = -1; /* a new kernel numbers its log from 0 again */
 	e->console_last_us = engine_now(e);
 	/* trends are over one boot: a restarted guest starts a new series */
 	mhp_trends_free(e->trends);

@@ -153,6 +153,7 @@ struct MhpEngine {
 	gboolean fatal_expected; /* the guest is gone as a case expected */
 	gboolean held;           /* paused after a failure for a debugger */
 	guint started_stressors;
+	gint64 kmsg_seq;        /* the highest kmsg seq of this boot, -1: none yet */
 	MhpFailClass pending_kernel_failure; /* a kernel failure seen between cycles */
 	char *pending_kernel_detail;
 	GSource *idle;

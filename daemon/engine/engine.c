@@ -169,6 +169,7 @@ static void step(MhpEngine *e)
 
 		if (room && e->rebaseline && !e->plugged.length) {
 			e->phase = MHP_PHASE_REBASELINE;
+			emit_progress(e);
 			e->measuring = TRUE; /* no other step until the snapshot is in */
 			mhp_agent_link_call(e->agent, "snapshot", snapshot_args(e), (guint)e->s->timeouts.agent_ms,
 					    on_rebaseline, ctx_new(e, NULL));

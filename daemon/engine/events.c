@@ -154,39 +154,52 @@ static void backend_exited(MhpBackend *b, const char *how, gpointer user_data)
 {
 	MhpEngine *e = user_data;
 	struct json_object *f = json_object_new_object();
+	gboolean cycles_open = !e->finished && !e->restarting && !e->shutting_down;
 
 	json_object_object_add(f, "how", json_object_new_string(how));
 	engine_event(e, "qemu-exited", f);
+	if (cycles_open) {
+		/* Close the open cycles as qemu-exited before the agent's
+		 * requests fail: the new seq makes their callbacks stale, so a
+		 * request in flight does not turn the cycle into agent-lost. */
+		cancel_wait(e);
+		e->seq++;
+		close_open_cycles(e, MHP_FAIL_QEMU_EXITED, how, FALSE);
+		if (e->s->on_failure == MHP_ON_FAILURE_RESTART_GUEST && !e->stopping) {
+			e->restarting = TRUE;
+		} else {
+			e->fatal = TRUE;
+			g_free(e->fatal_msg);
+			e->fatal_msg = g_strdup(how);
+		}
+	}
 	mhp_agent_link_cancel_all(e->agent, how);
-	if (e->finished)
-		return;
-	if (e->restarting || e->shutting_down) {
+	if (!e->finished)
 		schedule_step(e);
-		return;
-	}
-	cancel_wait(e);
-	e->seq++;
-	/* every DIMM still plugged ends its cycle as qemu-exited */
-	close_open_cycles(e, MHP_FAIL_QEMU_EXITED, how, FALSE);
-	if (e->s->on_failure == MHP_ON_FAILURE_RESTART_GUEST && !e->stopping) {
-		e->restarting = TRUE;
-	} else {
-		e->fatal = TRUE;
-		e->fatal_msg = g_strdup(how);
-	}
-	schedule_step(e);
 }
 
+/*
+ * A restarted agent reads /dev/kmsg from its start: records this boot's
+ * kernel logged before carry a seq we have seen. Each is charged once; the
+ * highest seq is per boot (boot() resets it), not per agent connection.
+ */
 static void agent_event(MhpAgentLink *l, const char *name, struct json_object *msg, gpointer user_data)
 {
 	MhpEngine *e = user_data;
-	struct json_object *m, *txt;
+	struct json_object *m, *txt, *seq;
 	MhpFailClass cls;
 
 	if (strcmp(name, "kmsg") != 0 || !json_object_object_get_ex(msg, "match", &m) ||
 	    !json_object_is_type(m, json_type_string) || !json_object_object_get_ex(msg, "msg", &txt) ||
 	    !json_object_is_type(txt, json_type_string))
 		return;
+	if (json_object_object_get_ex(msg, "seq", &seq) && json_object_is_type(seq, json_type_int)) {
+		gint64 n = json_object_get_int64(seq);
+
+		if (n <= e->kmsg_seq)
+			return; /* replayed after an agent restart */
+		e->kmsg_seq = n;
+	}
 	cls = mhp_failure_classify(json_object_get_string(txt));
 	if (cls != MHP_FAIL_NONE && e->hello) {
 		g_autofree char *detail = g_strdup_printf("kernel: %.200s", json_object_get_string(txt));

@@ -8,6 +8,11 @@
  * replies must have an integer id and an "ok" object or an "error" object
  * with an integer errno; anything else is counted and dropped. When the
  * socket drops, the link retries on a timer for reconnect_ms.
+ *
+ * A request made while the link is not connected (reconnecting, or not yet
+ * connected) waits unsent in a queue, still under its deadline, and goes out
+ * in order once the link connects. When the connection drops, only the
+ * requests that went out over it fail: their replies are lost with it.
  */
 #include <errno.h>
 
@@ -29,6 +34,8 @@ typedef struct {
 	MhpAgentReplyFunc cb;
 	gpointer user_data;
 	GSource *timeout;
+	struct json_object *msg; /* until it is sent */
+	gboolean sent;
 } Request;
 
 struct MhpAgentLink {
@@ -37,6 +44,7 @@ struct MhpAgentLink {
 	MhpAgentLinkCallbacks cb;
 	gpointer user_data;
 	GHashTable *pending; /* id -> Request */
+	GQueue unsent;       /* Request *, oldest first: waiting for a connection */
 	gint64 next_id;
 	char *path;
 	guint reconnect_ms;
@@ -53,6 +61,7 @@ static void request_free(Request *r)
 		g_source_destroy(r->timeout);
 		g_source_unref(r->timeout);
 	}
+	json_object_put(r->msg);
 	g_free(r->cmd);
 	g_free(r);
 }
@@ -60,6 +69,8 @@ static void request_free(Request *r)
 static void complete(MhpAgentLink *l, Request *r, struct json_object *ok, const GError *error)
 {
 	g_hash_table_steal(l->pending, &r->id);
+	if (!r->sent)
+		g_queue_remove(&l->unsent, r);
 	if (r->cb)
 		r->cb(l, ok, error, r->user_data);
 	request_free(r);
@@ -77,6 +88,8 @@ static gboolean on_request_timeout(gpointer user_data)
 	complete(l, r, NULL, e);
 	return G_SOURCE_REMOVE;
 }
+
+static void fail_requests(MhpAgentLink *l, gboolean sent_only, const char *why);
 
 static void bad_message(MhpAgentLink *l)
 {
@@ -129,6 +142,23 @@ static void on_message(MhpJsonSock *sock, struct json_object *msg, gpointer user
 	}
 }
 
+/*
+ * Send what waits for a connection, oldest first. A failed write closes the
+ * socket: on_closed then fails what went out, and what is left waits for
+ * the next connection.
+ */
+static void send_unsent(MhpAgentLink *l)
+{
+	while (l->unsent.length && mhp_json_sock_is_connected(l->sock)) {
+		Request *r = g_queue_pop_head(&l->unsent);
+		struct json_object *msg = g_steal_pointer(&r->msg);
+
+		r->sent = TRUE; /* from here on, a drop of the connection fails it */
+		mhp_json_sock_send(l->sock, msg, NULL);
+		json_object_put(msg);
+	}
+}
+
 static void try_reconnect(MhpAgentLink *l);
 
 static gboolean on_reconnect_timer(gpointer user_data)
@@ -147,8 +177,10 @@ static void try_reconnect(MhpAgentLink *l)
 
 	if (!l->path)
 		error = g_error_new_literal(MHP_AGENT_ERROR, MHP_AGENT_ERROR_DISCONNECTED, "the channel closed");
-	else if (mhp_json_sock_connect(l->sock, l->path, &error))
+	else if (mhp_json_sock_connect(l->sock, l->path, &error)) {
+		send_unsent(l);
 		return;
+	}
 	if (!l->path || mhp_clock_now(l->clock) >= l->reconnect_deadline) {
 		g_prefix_error(&error, "agent link lost: ");
 		mhp_agent_link_cancel_all(l, error->message);
@@ -166,7 +198,7 @@ static void on_closed(MhpJsonSock *sock, const GError *error, gpointer user_data
 	MhpAgentLink *l = user_data;
 
 	/* Replies to requests in flight are lost with the connection. */
-	mhp_agent_link_cancel_all(l, error ? error->message : "agent connection closed");
+	fail_requests(l, TRUE, error ? error->message : "agent connection closed");
 	l->reconnect_deadline = mhp_clock_now(l->clock) + (gint64)l->reconnect_ms * 1000;
 	try_reconnect(l);
 }
@@ -189,14 +221,20 @@ gboolean mhp_agent_link_connect(MhpAgentLink *l, const char *path, guint reconne
 	g_free(l->path);
 	l->path = g_strdup(path);
 	l->reconnect_ms = reconnect_ms;
-	return mhp_json_sock_connect(l->sock, path, error);
+	if (!mhp_json_sock_connect(l->sock, path, error))
+		return FALSE;
+	send_unsent(l);
+	return TRUE;
 }
 
 gboolean mhp_agent_link_adopt(MhpAgentLink *l, int fd, GError **error)
 {
 	g_clear_pointer(&l->path, g_free);
 	l->reconnect_ms = 0;
-	return mhp_json_sock_adopt(l->sock, fd, error);
+	if (!mhp_json_sock_adopt(l->sock, fd, error))
+		return FALSE;
+	send_unsent(l);
+	return TRUE;
 }
 
 void mhp_agent_link_call(MhpAgentLink *l, const char *cmd, struct json_object *args, guint timeout_ms,
@@ -220,12 +258,18 @@ void mhp_agent_link_call(MhpAgentLink *l, const char *cmd, struct json_object *a
 	g_hash_table_insert(l->pending, &r->id, r);
 	if (l->cb.log)
 		l->cb.log(l, FALSE, msg, l->user_data);
-	/* While disconnected the request waits for its deadline (or a cancel). */
-	mhp_json_sock_send(l->sock, msg);
-	json_object_put(msg);
+	r->msg = msg;
+	g_queue_push_tail(&l->unsent, r);
+	send_unsent(l);
 }
 
 void mhp_agent_link_cancel_all(MhpAgentLink *l, const char *why)
+{
+	fail_requests(l, FALSE, why);
+}
+
+/* Fail the pending requests (@sent_only: those that went out) as DISCONNECTED. */
+static void fail_requests(MhpAgentLink *l, gboolean sent_only, const char *why)
 {
 	g_autofree char *reason = g_strdup(why);
 	GArray *ids = g_array_new(FALSE, FALSE, sizeof(gint64));
@@ -238,7 +282,7 @@ void mhp_agent_link_cancel_all(MhpAgentLink *l, const char *why)
 		g_array_append_val(ids, *(gint64 *)key);
 	for (guint i = 0; i < ids->len; i++) {
 		Request *r = g_hash_table_lookup(l->pending, &g_array_index(ids, gint64, i));
-		if (!r)
+		if (!r || (sent_only && !r->sent))
 			continue;
 		g_autoptr(GError) e = g_error_new(MHP_AGENT_ERROR, MHP_AGENT_ERROR_DISCONNECTED,
 						  "agent '%s': %s", r->cmd, reason);
@@ -285,6 +329,7 @@ void mhp_agent_link_free(MhpAgentLink *l)
 		request_free(x->data);
 	g_list_free(all);
 	g_hash_table_destroy(l->pending);
+	g_queue_clear(&l->unsent);
 	g_free(l->path);
 	g_main_context_unref(l->ctx);
 	g_free(l);

@@ -70,6 +70,12 @@ gboolean mhp_agent_link_adopt(MhpAgentLink *link, int fd, GError **error);
  * @timeout_ms: deadline for the reply
  * @cb: callback
  * @user_data: for @cb
+ *
+ * While the link is not connected (reconnecting after the agent restarted,
+ * or not connected yet) the request waits unsent, under its deadline, and
+ * goes out once the link connects. Only a failed write runs @cb before
+ * this returns: the connection closes, and what went out over it fails
+ * with MHP_AGENT_ERROR_DISCONNECTED.
  */
 void mhp_agent_link_call(MhpAgentLink *link, const char *cmd, struct json_object *args, guint timeout_ms,
 			 MhpAgentReplyFunc cb, gpointer user_data);

@@ -200,27 +200,38 @@ gboolean mhp_json_sock_is_connected(MhpJsonSock *s)
 	return s->fd >= 0;
 }
 
-void mhp_json_sock_send_raw(MhpJsonSock *s, const char *data, gsize len)
+gboolean mhp_json_sock_send_raw(MhpJsonSock *s, const char *data, gsize len, GError **error)
 {
-	if (s->fd < 0)
-		return;
+	if (s->fd < 0) {
+		g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED, "not connected: nothing was sent");
+		return FALSE;
+	}
 	g_byte_array_append(s->out, (const guint8 *)data, (guint)len);
 	if (s->out_src)
-		return;
-	if (!flush(s) || !s->out->len)
-		return;
+		return TRUE;
+	if (!flush(s)) {
+		g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+				    "the write failed: the connection is closed");
+		return FALSE;
+	}
+	if (!s->out->len)
+		return TRUE;
 	s->out_src = g_unix_fd_source_new(s->fd, G_IO_OUT);
 	g_source_set_callback(s->out_src, G_SOURCE_FUNC(on_writable), s, NULL);
 	g_source_attach(s->out_src, s->ctx);
+	return TRUE;
 }
 
-void mhp_json_sock_send(MhpJsonSock *s, struct json_object *msg)
+gboolean mhp_json_sock_send(MhpJsonSock *s, struct json_object *msg, GError **error)
 {
 	size_t n;
 	const char *text = json_object_to_json_string_length(msg, JSON_C_TO_STRING_PLAIN, &n);
+	g_autofree char *line = g_malloc(n + 1);
 
-	mhp_json_sock_send_raw(s, text, n);
-	mhp_json_sock_send_raw(s, "\n", 1);
+	/* one piece: a message is queued whole or not at all */
+	memcpy(line, text, n);
+	line[n] = '\n';
+	return mhp_json_sock_send_raw(s, line, n + 1, error);
 }
 
 void mhp_json_sock_free(MhpJsonSock *s)

@@ -36,10 +36,31 @@ gboolean mhp_json_sock_is_connected(MhpJsonSock *sock);
 /* Serve an already connected fd (a server's accepted client); takes the fd. */
 gboolean mhp_json_sock_adopt(MhpJsonSock *sock, int fd, GError **error);
 
-/* Queue @msg (not consumed) plus a newline; written as the socket allows. */
-void mhp_json_sock_send(MhpJsonSock *sock, struct json_object *msg);
-/* Queue raw bytes, as they are. */
-void mhp_json_sock_send_raw(MhpJsonSock *sock, const char *data, gsize len);
+/**
+ * mhp_json_sock_send() - queue @msg (not consumed) plus a newline.
+ * @sock: the socket
+ * @msg: the message
+ * @error: return location
+ *
+ * The bytes are written as the socket allows. Nothing is dropped silently:
+ * when the socket is not connected, or the write fails (on_closed has then
+ * run), nothing is queued and @error says so (G_IO_ERROR_NOT_CONNECTED,
+ * G_IO_ERROR_CONNECTION_CLOSED).
+ *
+ * Return: true when the message is written or queued whole.
+ */
+gboolean mhp_json_sock_send(MhpJsonSock *sock, struct json_object *msg, GError **error);
+
+/**
+ * mhp_json_sock_send_raw() - queue raw bytes, as they are.
+ * @sock: the socket
+ * @data: the bytes
+ * @len: how many
+ * @error: return location
+ *
+ * Return: as mhp_json_sock_send().
+ */
+gboolean mhp_json_sock_send_raw(MhpJsonSock *sock, const char *data, gsize len, GError **error);
 
 /* Drop the connection without calling on_closed. */
 void mhp_json_sock_disconnect(MhpJsonSock *sock);

@@ -211,7 +211,7 @@ void mhp_qmp_execute(MhpQmp *q, const char *cmd, struct json_object *args,
 	}
 	g_hash_table_insert(q->pending, &pd->id, pd);
 	log_msg(q, FALSE, msg);
-	mhp_json_sock_send(q->sock, msg);
+	mhp_json_sock_send(q->sock, msg, NULL); /* a failed write: on_closed fails the pending commands */
 	json_object_put(msg);
 }
 

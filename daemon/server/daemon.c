@@ -63,7 +63,7 @@ struct MhpDaemon {
 static void client_send(Client *c, struct json_object *msg)
 {
 	if (!c->closed)
-		mhp_json_sock_send(c->sock, msg);
+		mhp_json_sock_send(c->sock, msg, NULL);
 }
 
 static void reply_ok(Client *c, struct json_object *id, struct json_object *ok)

@@ -132,7 +132,7 @@ static void notify_followers(Run *r, const char *event, struct json_object *extr
 			json_object_object_foreach(extra, k, v)
 				json_object_object_add(m, k, json_object_get(v));
 		}
-		mhp_json_sock_send(f->sock, m);
+		mhp_json_sock_send(f->sock, m, NULL); /* a client that left: on_client_closed drops it */
 		json_object_put(m);
 	}
 }
