@@ -156,9 +156,7 @@ guint block_results(Dimm *d, struct json_object *ok, MhpFailClass cls, const cha
 	guint failed = 0;
 
 	if (!mhp_reply_block_results(ok, &res, &bad)) {
-		g_autofree char *what = g_strdup_printf("%s reply", verb);
-
-		protocol_failed(d, bad, what);
+		protocol_failed(d, bad, verb);
 		return 1;
 	}
 	for (guint i = 0; i < res->len; i++) {
@@ -183,7 +181,7 @@ void verify_online_blocks(Dimm *d, struct json_object *ok)
 	guint seen = 0;
 
 	if (!mhp_reply_blocks(ok, &blocks, &bad)) {
-		protocol_failed(d, bad, "blocks reply");
+		protocol_failed(d, bad, "blocks after online");
 		return;
 	}
 	for (guint i = 0; i < blocks->len; i++) {

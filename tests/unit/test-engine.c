@@ -168,6 +168,7 @@ typedef enum {
 	FAULT_BLOCK_ERRNO, /* online/offline: every block fails with the errno */
 	FAULT_EXIT,        /* the VM exits while the request is in flight */
 	FAULT_DROP,        /* the agent restarts: the connection drops, no answer */
+	FAULT_REPLY,       /* answer with this "ok" instead (a hostile agent) */
 } FaultKind;
 
 typedef struct {
@@ -175,6 +176,7 @@ typedef struct {
 	guint nth; /* 0: every call */
 	FaultKind kind;
 	int err;
+	const char *json; /* FAULT_REPLY */
 } Fault;
 
 typedef enum {
@@ -809,6 +811,9 @@ static void agent_request(gint64 id, const char *cmd, struct json_object *args)
 		case FAULT_DROP:
 			close_fd(&T.agent_fd);
 			return;
+		case FAULT_REPLY:
+			agent_ok(id, json_tokener_parse(f->json));
+			return;
 		case FAULT_BLOCK_ERRNO:
 			break;
 		}
@@ -1114,6 +1119,11 @@ static void t_setup(const char *name, const char *ini)
 static void fault(const char *cmd, guint nth, FaultKind kind, int err)
 {
 	T.faults[T.nfaults++] = (Fault){ .cmd = cmd, .nth = nth, .kind = kind, .err = err };
+}
+
+static void fault_reply(const char *cmd, guint nth, const char *json)
+{
+	T.faults[T.nfaults++] = (Fault){ .cmd = cmd, .nth = nth, .kind = FAULT_REPLY, .json = json };
 }
 
 static void hook(const char *phase, guint64 finished, HookKind kind, const char *text)
@@ -1663,6 +1673,48 @@ static void test_agent_lost(void)
 	t_teardown();
 }
 
+/*
+ * A hostile agent: replies of the wrong shape, each to one request. The
+ * engine must not abort (json-c asserts on a wrong type, strcmp on NULL),
+ * must fail only that cycle as agent-protocol naming the key, and the next
+ * cycle must pass. The first three are issue 12's crashes.
+ */
+static void test_agent_protocol(void)
+{
+	static const struct {
+		const char *name, *cmd, *json, *key;
+	} bad[] = {
+		{ "blocks-object", "blocks", "{\"blocks\":{}}", "blocks" },
+		{ "state-null", "blocks",
+		  "{\"blocks\":[{\"index\":32,\"state\":null,\"valid_zones\":\"Movable\"}]}", "state" },
+		{ "sections-number", "snapshot", "{\"meminfo\":{\"MemTotal\":1},\"ptdump\":{\"sections\":5}}",
+		  "sections" },
+		{ "results-missing", "online", "{}", "results" },
+		{ "results-string", "online", "{\"results\":\"all fine\"}", "results" },
+		{ "errno-huge", "online", "{\"results\":[{\"block\":32,\"errno\":99999999999}]}", "errno" },
+		{ "block-negative", "online", "{\"results\":[{\"block\":-1,\"errno\":0}]}", "block" },
+		{ "meminfo-array", "snapshot", "{\"meminfo\":[1,2,3]}", "meminfo" },
+		{ "index-string", "blocks", "{\"blocks\":[{\"index\":\"32\",\"state\":\"online\"}]}", "index" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autofree char *name = g_strdup_printf("agent-protocol-%s", bad[i].name);
+		/* snapshot 1 is the baseline; 2 is the one after online */
+		guint nth = strcmp(bad[i].cmd, "snapshot") == 0 ? 2 : 1;
+
+		t_setup(name, "[scenario]\ncycles = 2\non-failure = continue\n" GUEST DIMM512);
+		fault_reply(bad[i].cmd, nth, bad[i].json);
+		t_run();
+		g_autofree char *what = g_strdup_printf("%s: %s", bad[i].cmd, bad[i].json);
+
+		is_str(verdict(0), "agent-protocol", what);
+		tap_ok(strstr(jstr(cyc(0), "detail"), bad[i].key) != NULL, "the detail names '%s': %s", bad[i].key,
+		       jstr(cyc(0), "detail"));
+		is_str(verdict(1), "pass", "the next cycle passes");
+		t_teardown();
+	}
+}
+
 static void test_qemu_exited(void)
 {
 	t_setup("qemu-exited-request", "[scenario]\ncycles = 2\n" GUEST DIMM512);
@@ -2092,6 +2144,7 @@ int main(int argc, char **argv)
 	test_slot_stuck();
 	test_accounting();
 	test_agent_lost();
+	test_agent_protocol();
 	test_qemu_exited();
 	test_kernel_failures();
 	test_hang();
