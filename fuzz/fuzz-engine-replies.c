@@ -23,7 +23,7 @@ static void readers(struct json_object *o)
 	GError *error = NULL;
 	GArray *a = NULL;
 	MhpHello h;
-	gboolean match;
+	MhpKmsg kmsg;
 	const char *text;
 
 	if (mhp_reply_hello(o, &h, &error))
@@ -44,8 +44,8 @@ static void readers(struct json_object *o)
 		g_array_unref(a);
 	}
 	g_clear_error(&error);
-	if (mhp_event_kmsg(o, &match, &text, &error))
-		assert(text && strlen(text) <= MHP_KMSG_MAX);
+	if (mhp_event_kmsg(o, &kmsg, &error))
+		assert(kmsg.text && strlen(kmsg.text) <= MHP_KMSG_MAX && kmsg.seq >= -1);
 	g_clear_error(&error);
 	if (mhp_reply_dmesg(o, &text, &error))
 		assert(text);

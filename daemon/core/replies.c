@@ -88,19 +88,22 @@ gboolean mhp_reply_block_results(struct json_object *ok, GArray **ret, GError **
 	return TRUE;
 }
 
-gboolean mhp_event_kmsg(struct json_object *msg, gboolean *ret_match, const char **ret_text, GError **error)
+gboolean mhp_event_kmsg(struct json_object *msg, MhpKmsg *ret, GError **error)
 {
 	struct json_object *m = NULL;
 	const char *text, *match = NULL;
+	guint64 seq = 0;
+	gboolean has_seq = json_object_object_get_ex(msg, "seq", NULL);
 
 	if (!mhp_json_get_string(msg, "kmsg event", "msg", MHP_KMSG_MAX, &text, error))
+		return FALSE;
+	if (has_seq && !mhp_json_get_uint(msg, "kmsg event", "seq", 0, G_MAXINT64, &seq, error))
 		return FALSE;
 	/* "match": the pattern's name, or null (or absent) for a plain warning */
 	if (json_object_object_get_ex(msg, "match", &m) && !json_object_is_type(m, json_type_null) &&
 	    !mhp_json_get_string(msg, "kmsg event", "match", 64, &match, error))
 		return FALSE;
-	*ret_match = match != NULL;
-	*ret_text = text;
+	*ret = (MhpKmsg){ .seq = has_seq ? (gint64)seq : -1, .match = match != NULL, .text = text };
 	return TRUE;
 }
 

@@ -49,11 +49,14 @@ typedef struct {
 /* online/offline: the per-block results (GArray of MhpBlockResult). */
 gboolean mhp_reply_block_results(struct json_object *ok, GArray **ret, GError **error);
 
-/*
- * A kmsg event: @ret_match is TRUE when the agent flagged the line as a
- * failure report; @ret_text is the line (borrowed from @msg).
- */
-gboolean mhp_event_kmsg(struct json_object *msg, gboolean *ret_match, const char **ret_text, GError **error);
+typedef struct {
+	gint64 seq;       /* the kernel's record number; -1: not given */
+	gboolean match;   /* the agent flagged the line as a failure report */
+	const char *text; /* the line, at most MHP_KMSG_MAX (borrowed from the event) */
+} MhpKmsg;
+
+/* A kmsg event. */
+gboolean mhp_event_kmsg(struct json_object *msg, MhpKmsg *ret, GError **error);
 
 /* dmesg: the log text (borrowed from @ok). */
 gboolean mhp_reply_dmesg(struct json_object *ok, const char **ret_text, GError **error);

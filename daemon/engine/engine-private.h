@@ -154,6 +154,9 @@ struct MhpEngine {
 	gboolean held;           /* paused after a failure for a debugger */
 	guint started_stressors;
 	gint64 kmsg_seq;        /* the highest kmsg seq of this boot, -1: none yet */
+	gint64 kmsg_window;     /* events.c: the second kmsg records are logged in */
+	guint kmsg_logged;
+	guint64 kmsg_unlogged;  /* in this window, not yet reported */
 	MhpFailClass pending_kernel_failure; /* a kernel failure seen between cycles */
 	char *pending_kernel_detail;
 	GSource *idle;
@@ -242,6 +245,7 @@ extern const MhpBackendCallbacks engine_backend_events; /* all but .started */
 extern const MhpAgentLinkCallbacks engine_agent_events;
 void events_wait_expired(MhpEngine *e, WaitKind w);
 gboolean engine_watchdog(gpointer user_data);
+void events_flush_kmsg(MhpEngine *e);
 
 /* boot.c */
 void boot(MhpEngine *e);

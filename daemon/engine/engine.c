@@ -261,6 +261,7 @@ static void finish_run(MhpEngine *e)
 	e->state = MHP_ENGINE_DONE;
 	e->phase = MHP_PHASE_NONE;
 	cancel_wait(e);
+	events_flush_kmsg(e);
 	if (!write_summary(e, code, e->fatal_msg, trends, &err)) {
 		/* nothing on disk says how the run ended: the exit code and message must */
 		char *msg = e->fatal_msg ? g_strdup_printf("%s (the run had ended: %s)", err->message, e->fatal_msg)

@@ -183,34 +183,85 @@ static void backend_exited(MhpBackend *b, const char *how, gpointer user_data)
  * kernel logged before carry a seq we have seen. Each is charged once; the
  * highest seq is per boot (boot() resets it), not per agent connection.
  */
+/*
+ * A kernel log storm (a WARN in a loop) must not fill the disk: at most
+ * KMSG_LOGGED_PER_S records a second go to events.jsonl; the rest are
+ * counted, and the count is logged when the next second begins. Every
+ * record is still classified.
+ */
+#define KMSG_LOGGED_PER_S 64
+
+/* How many records the last second left out of events.jsonl, if any. */
+void events_flush_kmsg(MhpEngine *e)
+{
+	struct json_object *f;
+
+	if (!e->kmsg_unlogged)
+		return;
+	f = json_object_new_object();
+	json_object_object_add(f, "records", json_object_new_int64((int64_t)e->kmsg_unlogged));
+	json_object_object_add(f, "per_s", json_object_new_int(KMSG_LOGGED_PER_S));
+	engine_event(e, "kmsg-unlogged", f);
+	e->kmsg_unlogged = 0;
+}
+
+static void log_kmsg(MhpEngine *e, struct json_object *msg)
+{
+	gint64 now = engine_now(e);
+
+	if (now - e->kmsg_window >= G_USEC_PER_SEC) {
+		events_flush_kmsg(e);
+		e->kmsg_window = now;
+		e->kmsg_logged = 0;
+	}
+	if (e->kmsg_logged++ < KMSG_LOGGED_PER_S)
+		mhp_results_append_event(e->results, "agent-in", msg);
+	else
+		e->kmsg_unlogged++;
+}
+
 static void agent_event(MhpAgentLink *l, const char *name, struct json_object *msg, gpointer user_data)
 {
 	MhpEngine *e = user_data;
-	struct json_object *m, *txt, *seq;
+	g_autoptr(GError) bad = NULL;
 	MhpFailClass cls;
+	MhpKmsg k;
 
-	if (strcmp(name, "kmsg") != 0 || !json_object_object_get_ex(msg, "match", &m) ||
-	    !json_object_is_type(m, json_type_string) || !json_object_object_get_ex(msg, "msg", &txt) ||
-	    !json_object_is_type(txt, json_type_string))
+	if (strcmp(name, "kmsg") != 0)
 		return;
-	if (json_object_object_get_ex(msg, "seq", &seq) && json_object_is_type(seq, json_type_int)) {
-		gint64 n = json_object_get_int64(seq);
-
-		if (n <= e->kmsg_seq)
-			return; /* replayed after an agent restart */
-		e->kmsg_seq = n;
+	if (!mhp_event_kmsg(msg, &k, &bad)) {
+		mhp_agent_link_bad_message(l); /* enough of them drop the connection */
+		return;
 	}
-	cls = mhp_failure_classify(json_object_get_string(txt));
+	if (k.seq >= 0) {
+		if (k.seq <= e->kmsg_seq)
+			return; /* replayed after an agent restart */
+		e->kmsg_seq = k.seq;
+	}
+	log_kmsg(e, msg);
+	if (!k.match)
+		return;
+	cls = mhp_failure_classify(k.text);
 	if (cls != MHP_FAIL_NONE && e->hello) {
-		g_autofree char *detail = g_strdup_printf("kernel: %.200s", json_object_get_string(txt));
+		g_autofree char *detail = g_strdup_printf("kernel: %.200s", k.text);
 		kernel_failure(e, cls, detail);
 	}
+}
+
+static gboolean is_kmsg(struct json_object *msg)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(msg, "event", &v) && json_object_is_type(v, json_type_string) &&
+	       strcmp(json_object_get_string(v), "kmsg") == 0;
 }
 
 static void agent_log(MhpAgentLink *l, gboolean incoming, struct json_object *msg, gpointer user_data)
 {
 	MhpEngine *e = user_data;
 
+	if (incoming && is_kmsg(msg))
+		return; /* agent_event logs it, once read and within the rate */
 	mhp_results_append_event(e->results, incoming ? "agent-in" : "agent-out", msg);
 }
 

@@ -52,6 +52,8 @@ struct MhpAgentLink {
 	GSource *reconnect_src;
 	gint64 last_seen;
 	guint64 bad_messages;
+	guint bad_conn;        /* invalid messages on this connection */
+	GSource *drop_src;     /* idle: drop a connection that sent too many */
 	const MhpClock *clock; /* NULL: real time */
 };
 
@@ -91,9 +93,43 @@ static gboolean on_request_timeout(gpointer user_data)
 
 static void fail_requests(MhpAgentLink *l, gboolean sent_only, const char *why);
 
-static void bad_message(MhpAgentLink *l)
+static gboolean on_drop_bad(gpointer user_data)
+{
+	MhpAgentLink *l = user_data;
+	g_autofree char *why = g_strdup_printf("the agent sent %u invalid messages", l->bad_conn);
+
+	g_source_unref(l->drop_src);
+	l->drop_src = NULL;
+	if (mhp_json_sock_is_connected(l->sock))
+		mhp_json_sock_close(l->sock, why); /* on_closed: fail what was sent, reconnect */
+	return G_SOURCE_REMOVE;
+}
+
+void mhp_agent_link_bad_message(MhpAgentLink *l)
 {
 	l->bad_messages++;
+	if (++l->bad_conn < MHP_AGENT_BAD_MAX || l->drop_src)
+		return;
+	/* not from here: the socket's read loop is on the stack */
+	l->drop_src = g_idle_source_new();
+	g_source_set_callback(l->drop_src, on_drop_bad, l, NULL);
+	g_source_attach(l->drop_src, l->ctx);
+}
+
+static void bad_message(MhpAgentLink *l, struct json_object *msg)
+{
+	/* the first few are kept for the record; a flood is only counted */
+	if (l->cb.log && l->bad_conn < MHP_AGENT_BAD_LOGGED)
+		l->cb.log(l, TRUE, msg, l->user_data);
+	mhp_agent_link_bad_message(l);
+}
+
+/* A new connection: its own count of invalid messages, then what waits. */
+static void send_unsent(MhpAgentLink *l);
+static void connected(MhpAgentLink *l)
+{
+	l->bad_conn = 0;
+	send_unsent(l);
 }
 
 static void on_message(MhpJsonSock *sock, struct json_object *msg, gpointer user_data)
@@ -102,21 +138,25 @@ static void on_message(MhpJsonSock *sock, struct json_object *msg, gpointer user
 	struct json_object *v, *ok = NULL, *err = NULL;
 
 	l->last_seen = mhp_clock_now(l->clock);
-	if (l->cb.log)
-		l->cb.log(l, TRUE, msg, l->user_data);
+	if (l->bad_conn >= MHP_AGENT_BAD_MAX)
+		return; /* this connection is being dropped */
 	if (json_object_object_get_ex(msg, "event", &v)) {
 		if (!json_object_is_type(v, json_type_string)) {
-			bad_message(l);
+			bad_message(l, msg);
 			return;
 		}
+		if (l->cb.log)
+			l->cb.log(l, TRUE, msg, l->user_data);
 		if (l->cb.event)
 			l->cb.event(l, json_object_get_string(v), msg, l->user_data);
 		return;
 	}
 	if (!json_object_object_get_ex(msg, "id", &v) || !json_object_is_type(v, json_type_int)) {
-		bad_message(l); /* includes id:null replies to requests too broken to parse */
+		bad_message(l, msg); /* includes id:null replies to requests too broken to parse */
 		return;
 	}
+	if (l->cb.log)
+		l->cb.log(l, TRUE, msg, l->user_data);
 	gint64 id = json_object_get_int64(v);
 	Request *r = g_hash_table_lookup(l->pending, &id);
 	if (!r)
@@ -137,7 +177,7 @@ static void on_message(MhpJsonSock *sock, struct json_object *msg, gpointer user
 	} else {
 		g_autoptr(GError) ge = g_error_new(MHP_AGENT_ERROR, MHP_AGENT_ERROR_PROTOCOL,
 						   "agent '%s': reply has neither ok nor error", r->cmd);
-		bad_message(l);
+		mhp_agent_link_bad_message(l);
 		complete(l, r, NULL, ge);
 	}
 }
@@ -178,7 +218,7 @@ static void try_reconnect(MhpAgentLink *l)
 	if (!l->path)
 		error = g_error_new_literal(MHP_AGENT_ERROR, MHP_AGENT_ERROR_DISCONNECTED, "the channel closed");
 	else if (mhp_json_sock_connect(l->sock, l->path, &error)) {
-		send_unsent(l);
+		connected(l);
 		return;
 	}
 	if (!l->path || mhp_clock_now(l->clock) >= l->reconnect_deadline) {
@@ -223,7 +263,7 @@ gboolean mhp_agent_link_connect(MhpAgentLink *l, const char *path, guint reconne
 	l->reconnect_ms = reconnect_ms;
 	if (!mhp_json_sock_connect(l->sock, path, error))
 		return FALSE;
-	send_unsent(l);
+	connected(l);
 	return TRUE;
 }
 
@@ -233,7 +273,7 @@ gboolean mhp_agent_link_adopt(MhpAgentLink *l, int fd, GError **error)
 	l->reconnect_ms = 0;
 	if (!mhp_json_sock_adopt(l->sock, fd, error))
 		return FALSE;
-	send_unsent(l);
+	connected(l);
 	return TRUE;
 }
 
@@ -323,6 +363,10 @@ void mhp_agent_link_free(MhpAgentLink *l)
 		g_source_destroy(l->reconnect_src);
 		g_source_unref(l->reconnect_src);
 	}
+	if (l->drop_src) {
+		g_source_destroy(l->drop_src);
+		g_source_unref(l->drop_src);
+	}
 	mhp_json_sock_free(l->sock);
 	all = g_hash_table_get_values(l->pending);
 	for (GList *x = all; x; x = x->next)
@@ -333,6 +377,11 @@ void mhp_agent_link_free(MhpAgentLink *l)
 	g_free(l->path);
 	g_main_context_unref(l->ctx);
 	g_free(l);
+}
+
+guint64 mhp_agent_link_bad_messages(MhpAgentLink *l)
+{
+	return l->bad_messages;
 }
 
 void mhp_agent_link_set_clock(MhpAgentLink *link, const MhpClock *clock)

@@ -90,6 +90,23 @@ void mhp_agent_link_set_clock(MhpAgentLink *link, const MhpClock *clock);
 /* Fail every pending request now (for example when the guest is going away). */
 void mhp_agent_link_cancel_all(MhpAgentLink *link, const char *why);
 gboolean mhp_agent_link_is_connected(MhpAgentLink *link);
+
+/* Invalid messages one connection may send before it is dropped (and the
+ * link reconnects, failing what was in flight); the first few are logged,
+ * the rest only counted. */
+#define MHP_AGENT_BAD_MAX 32
+#define MHP_AGENT_BAD_LOGGED 4
+
+/**
+ * mhp_agent_link_bad_message() - count a message that passed the envelope
+ * but not its reader (a kmsg event of the wrong shape, say).
+ * @link: the link
+ *
+ * The MHP_AGENT_BAD_MAX-th on one connection drops it, from an idle source.
+ */
+void mhp_agent_link_bad_message(MhpAgentLink *link);
+/* Invalid messages over the link's life. */
+guint64 mhp_agent_link_bad_messages(MhpAgentLink *link);
 /* Monotonic time (us) of the last message from the agent, 0 if none. */
 gint64 mhp_agent_link_last_seen(MhpAgentLink *link);
 

@@ -82,6 +82,11 @@ static void closed(MhpJsonSock *s, GError *error)
 	g_clear_error(&error);
 }
 
+void mhp_json_sock_close(MhpJsonSock *s, const char *why)
+{
+	closed(s, g_error_new_literal(G_IO_ERROR, G_IO_ERROR_INVALID_DATA, why));
+}
+
 static int deliver(struct json_object *obj, void *userdata)
 {
 	MhpJsonSock *s = userdata;

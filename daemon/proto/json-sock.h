@@ -62,6 +62,15 @@ gboolean mhp_json_sock_send(MhpJsonSock *sock, struct json_object *msg, GError *
  */
 gboolean mhp_json_sock_send_raw(MhpJsonSock *sock, const char *data, gsize len, GError **error);
 
+/**
+ * mhp_json_sock_close() - drop the connection as if the peer had broken it.
+ * @sock: the socket
+ * @why: on_closed's error message
+ *
+ * on_closed runs before this returns. Not from inside on_message: the read
+ * loop is still on the stack there; use an idle source.
+ */
+void mhp_json_sock_close(MhpJsonSock *sock, const char *why);
 /* Drop the connection without calling on_closed. */
 void mhp_json_sock_disconnect(MhpJsonSock *sock);
 void mhp_json_sock_free(MhpJsonSock *sock);

@@ -181,6 +181,8 @@ typedef struct {
 
 typedef enum {
 	HOOK_KMSG,    /* the agent reports a kernel log record */
+	HOOK_STORM,   /* ... 100 plain records at once (the test writes blocking: a socket buffer) */
+	HOOK_GARBAGE, /* the agent sends 100 lines that are neither a reply nor an event */
 	HOOK_CONSOLE, /* a console line */
 	HOOK_HANG,    /* the guest hangs: the agent stops answering and its heartbeats stop */
 	HOOK_DROP,    /* the agent restarts between requests */
@@ -258,6 +260,7 @@ typedef struct {
 	GString *inbuf;
 	GHashTable *calls; /* cmd -> count */
 	guint hellos, connections;
+	guint kmsg_logged; /* kmsg events in events.jsonl */
 	guint8 blk_state[MAX_BLOCKS]; /* 0 absent, 1 offline, 2 online */
 	const char *blk_zone[MAX_BLOCKS];
 	gboolean had_online; /* "after" rather than "before" for an empty guest */
@@ -962,6 +965,19 @@ static void fire_hooks(void)
 		case HOOK_KMSG:
 			agent_kmsg(h->text);
 			break;
+		case HOOK_STORM:
+			for (guint k = 0; k < 100; k++) {
+				g_autofree char *line = g_strdup_printf("%s %u", h->text, k);
+				agent_kmsg(line);
+			}
+			break;
+		case HOOK_GARBAGE:
+			for (guint k = 0; k < 100; k++) {
+				struct json_object *m = json_object_new_object();
+				json_object_object_add(m, "junk", json_object_new_int((int)k));
+				agent_send(m);
+			}
+			break;
 		case HOOK_CONSOLE:
 			if (T.be) {
 				g_autofree char *l = g_strdup_printf("%s\n", h->text);
@@ -1178,6 +1194,8 @@ static void read_results(void)
 			struct json_object *o = *lines[i] ? json_tokener_parse(lines[i]) : NULL, *m;
 			if (o && json_object_object_get_ex(o, "msg", &m) && json_object_object_get_ex(m, "engine", NULL))
 				g_ptr_array_add(T.events, json_object_get(m));
+			if (o && json_object_object_get_ex(o, "msg", &m) && strcmp(jstr(m, "event"), "kmsg") == 0)
+				T.kmsg_logged++;
 			json_object_put(o);
 		}
 	}
@@ -1715,6 +1733,28 @@ static void test_agent_protocol(void)
 	}
 }
 
+/* A kernel log storm is classified but not all logged; a garbage flood drops the link. */
+static void test_agent_floods(void)
+{
+	t_setup("kmsg-storm", "[scenario]\ncycles = 2\n" GUEST "[dimm]\nsizes = 512M\nhold = 2s\n");
+	hook("hold", 0, HOOK_STORM, "page_owner: a plain record");
+	t_run();
+	is_str(verdict(0), "pass", "100 plain records in a second do not fail the cycle");
+	tap_ok(T.kmsg_logged == 64, "events.jsonl holds %u of them (64 a second)",
+	       T.kmsg_logged);
+	tap_ok(event("kmsg-unlogged") && jint(event("kmsg-unlogged"), "records", 0) == 36,
+	       "the rest are counted: %" G_GINT64_FORMAT, jint(event("kmsg-unlogged"), "records", 0));
+	t_teardown();
+
+	t_setup("garbage-flood", "[scenario]\ncycles = 2\non-failure = continue\n" GUEST
+		"[dimm]\nsizes = 512M\nhold = 2s\n");
+	hook("hold", 0, HOOK_GARBAGE, NULL);
+	t_run();
+	TAP_EQ_U64(T.connections, 2, "32 invalid messages drop the connection, and the link reconnects");
+	is_str(verdict(1), "pass", "the next cycle passes over the new connection");
+	t_teardown();
+}
+
 static void test_qemu_exited(void)
 {
 	t_setup("qemu-exited-request", "[scenario]\ncycles = 2\n" GUEST DIMM512);
@@ -2145,6 +2185,7 @@ int main(int argc, char **argv)
 	test_accounting();
 	test_agent_lost();
 	test_agent_protocol();
+	test_agent_floods();
 	test_qemu_exited();
 	test_kernel_failures();
 	test_hang();

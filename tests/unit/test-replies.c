@@ -29,7 +29,7 @@ int main(void)
 	GError *err = NULL;
 	MhpHello h;
 	GArray *a = NULL;
-	gboolean match;
+	MhpKmsg kmsg;
 	const char *text;
 
 	o = json_tokener_parse("{\"block_size\":134217728,\"page_size\":4096,\"kernel\":\"7.3.4\"}");
@@ -71,13 +71,19 @@ int main(void)
 	BAD(mhp_reply_block_results(o_, &a, &err_), "{\"results\":\"x\"}", "expected an array, got a string");
 
 	o = json_tokener_parse("{\"seq\":1,\"level\":4,\"msg\":\"WARNING: CPU: 0 PID: 1 at mm/x.c:1\",\"match\":\"WARNING:\"}");
-	tap_ok(mhp_event_kmsg(o, &match, &text, &err) && match && strstr(text, "mm/x.c"), "kmsg with a match");
+	tap_ok(mhp_event_kmsg(o, &kmsg, &err) && kmsg.match && strstr(kmsg.text, "mm/x.c") && kmsg.seq == 1,
+	       "kmsg with a match and a seq");
 	json_object_put(o);
 	o = json_tokener_parse("{\"seq\":2,\"level\":4,\"msg\":\"hello\",\"match\":null}");
-	tap_ok(mhp_event_kmsg(o, &match, &text, &err) && !match, "kmsg with match null");
+	tap_ok(mhp_event_kmsg(o, &kmsg, &err) && !kmsg.match, "kmsg with match null");
 	json_object_put(o);
-	BAD(mhp_event_kmsg(o_, &match, &text, &err_), "{\"msg\":5}", "'msg': expected a string, got an integer");
-	BAD(mhp_event_kmsg(o_, &match, &text, &err_), "{\"msg\":\"x\",\"match\":[]}", "'match': expected a string");
+	o = json_tokener_parse("{\"msg\":\"hello\"}");
+	tap_ok(mhp_event_kmsg(o, &kmsg, &err) && kmsg.seq == -1 && !kmsg.match, "kmsg without seq or match");
+	json_object_put(o);
+	BAD(mhp_event_kmsg(o_, &kmsg, &err_), "{\"msg\":5}", "'msg': expected a string, got an integer");
+	BAD(mhp_event_kmsg(o_, &kmsg, &err_), "{\"msg\":\"x\",\"match\":[]}", "'match': expected a string");
+	BAD(mhp_event_kmsg(o_, &kmsg, &err_), "{\"msg\":\"x\",\"seq\":-3}", "'seq': -3 out of range");
+	BAD(mhp_event_kmsg(o_, &kmsg, &err_), "{\"msg\":\"x\",\"seq\":\"7\"}", "'seq': expected an integer");
 	o = json_tokener_parse("{\"text\":\"[    0.0] Booting Linux\\n\"}");
 	tap_ok(mhp_reply_dmesg(o, &text, &err) && strstr(text, "Booting"), "dmesg read");
 	json_object_put(o);
