@@ -118,9 +118,17 @@ void mhp_agent_link_bad_message(MhpAgentLink *l)
 
 static void bad_message(MhpAgentLink *l, struct json_object *msg)
 {
-	/* the first few are kept for the record; a flood is only counted */
-	if (l->cb.log && l->bad_conn < MHP_AGENT_BAD_LOGGED)
-		l->cb.log(l, TRUE, msg, l->user_data);
+	/* the first few are kept for the record, cut short; a flood is only counted */
+	if (l->cb.log && l->bad_conn < MHP_AGENT_BAD_LOGGED) {
+		gsize len;
+		const char *text = json_object_to_json_string_length(msg, JSON_C_TO_STRING_PLAIN, &len);
+		struct json_object *rec = json_object_new_object();
+
+		json_object_object_add(rec, "invalid", json_object_new_string_len(text, (int)MIN(len, 256)));
+		json_object_object_add(rec, "bytes", json_object_new_int64((int64_t)len));
+		l->cb.log(l, TRUE, rec, l->user_data);
+		json_object_put(rec);
+	}
 	mhp_agent_link_bad_message(l);
 }
 
