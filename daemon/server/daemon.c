@@ -11,14 +11,19 @@
  * Clients speak JSON lines (docs/control-protocol.md). Only the daemon's own
  * uid may (SO_PEERCRED), and the socket is 0600 in a 0700 directory. Runs
  * do not depend on clients: a client that goes away only stops following.
+ *
+ * The results root is locked (LOCK_FILE) for the daemon's lifetime, before
+ * recovery, so a second daemon on it touches nothing.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -34,6 +39,7 @@
 #define CLIENT_MAX_MSG (2u << 20)
 #define CLIENT_MAX_DEPTH 16
 #define SHUTDOWN_DEADLINE_S 120
+#define LOCK_FILE ".mhpstressd.lock"
 
 typedef struct Client Client;
 
@@ -50,6 +56,7 @@ struct MhpDaemon {
 	guint max_runs;
 	int listen_fd;
 	guint listen_src;
+	int lock_fd;
 	GPtrArray *runs;    /* Run*, in start order */
 	GPtrArray *clients; /* Client* */
 	gboolean shutting_down;
@@ -333,6 +340,36 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer user_data)
 
 /* ---- socket, lifecycle ---- */
 
+/*
+ * Hold the results root for our lifetime: a second daemon on it would
+ * interrupt our runs and kill their QEMUs. The lock goes with the process.
+ */
+static int lock_root(const char *root, GError **error)
+{
+	g_autofree char *path = g_build_filename(root, LOCK_FILE, NULL);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0) {
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "cannot open '%s': %s", path, g_strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		close(fd);
+		if (e == EWOULDBLOCK)
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
+				    "another mhpstressd holds the results root '%s' (lock '%s'); it was left untouched",
+				    root, path);
+		else
+			g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot lock '%s': %s", path,
+				    g_strerror(e));
+		return -1;
+	}
+	return fd;
+}
+
+
 static int listen_unix(const char *path, GError **error)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -380,9 +417,16 @@ MhpDaemon *mhp_daemon_new(GMainLoop *loop, const MhpDaemonConfig *cfg, GError **
 	d->max_runs = cfg->max_runs ? cfg->max_runs : 2;
 	d->runs = g_ptr_array_new_with_free_func(run_free);
 	d->clients = g_ptr_array_new();
+	d->listen_fd = -1;
+	d->lock_fd = -1;
 	if (g_mkdir_with_parents(d->results_root, 0755) < 0) {
 		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "cannot create '%s': %s", d->results_root,
 			    g_strerror(errno));
+		mhp_daemon_free(d);
+		return NULL;
+	}
+	d->lock_fd = lock_root(d->results_root, error);
+	if (d->lock_fd < 0) {
 		mhp_daemon_free(d);
 		return NULL;
 	}
@@ -438,6 +482,8 @@ void mhp_daemon_free(MhpDaemon *d)
 		close(d->listen_fd);
 		g_unlink(d->socket_path);
 	}
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
 	g_main_loop_unref(d->loop);
 	g_free(d->socket_path);
 	g_free(d->results_root);

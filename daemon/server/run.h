@@ -66,6 +66,8 @@ struct Run {
 	char progress_state[16], progress_phase[32];
 	gint64 started, ended;
 	gint64 mono_start;      /* for live elapsed time */
+	int qemu_pid;           /* the backend's qemu.pid, once seen; 0 before */
+	guint64 qemu_start;     /* its start time (/proc/PID/stat field 22) */
 	int exit_code;
 	GPtrArray *followers;   /* Follow*, private to run.c */
 	gboolean stop_requested;
@@ -127,5 +129,14 @@ gboolean run_stop(Run *r);
 void run_follow(Run *r, gconstpointer owner, MhpJsonSock *sock, struct json_object *id);
 /* @owner went away: stop sending it events. */
 void run_drop_follower(Run *r, gconstpointer owner);
+
+/**
+ * run_proc_start_time() - when process @pid started, in clock ticks after
+ * boot (/proc/PID/stat field 22): with the pid, it names one process.
+ * @pid: the process
+ *
+ * Return: the start time, or 0 when there is no such process.
+ */
+guint64 run_proc_start_time(int pid);
 
 #endif
