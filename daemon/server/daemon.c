@@ -14,6 +14,10 @@
  *
  * The results root is locked (LOCK_FILE) for the daemon's lifetime, before
  * recovery, so a second daemon on it touches nothing.
+ *
+ * A client is never freed while a call may still hold it: client_drop()
+ * closes its socket and marks it closing, and it is forgotten and freed from
+ * the loop (client_reap()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,7 +50,8 @@ typedef struct Client Client;
 struct Client {
 	MhpDaemon *d;
 	MhpJsonSock *sock;
-	gboolean closed;
+	gboolean closing;       /* dropped: sends nothing, freed by client_reap() */
+	guint reap_src;
 };
 
 struct MhpDaemon {
@@ -66,9 +71,10 @@ struct MhpDaemon {
 
 /* ---- clients ---- */
 
-static void client_send(Client *c, struct json_object *msg)
+/* Queue @msg for @c; @droppable (progress) is for the output cap to come. */
+static void client_send(Client *c, struct json_object *msg, gboolean droppable)
 {
-	if (!c->closed)
+	if (!c->closing)
 		mhp_json_sock_send(c->sock, msg);
 }
 
@@ -78,7 +84,7 @@ static void reply_ok(Client *c, struct json_object *id, struct json_object *ok)
 
 	json_object_object_add(m, "id", json_object_get(id));
 	json_object_object_add(m, "ok", ok ? ok : json_object_new_object());
-	client_send(c, m);
+	client_send(c, m, FALSE);
 	json_object_put(m);
 }
 
@@ -96,32 +102,42 @@ static void reply_error(Client *c, struct json_object *id, int err, const char *
 	json_object_object_add(e, "msg", json_object_new_string(text));
 	json_object_object_add(m, "id", json_object_get(id));
 	json_object_object_add(m, "error", e);
-	client_send(c, m);
+	client_send(c, m, FALSE);
 	json_object_put(m);
 }
 
-static gboolean free_client_idle(gpointer p)
+/* Forget a dropped client and free it; nothing holds it any more. */
+static gboolean client_reap(gpointer p)
 {
 	Client *c = p;
+	MhpDaemon *d = c->d;
 
+	for (guint i = 0; i < d->runs->len; i++)
+		run_drop_follower(g_ptr_array_index(d->runs, i), c);
+	g_ptr_array_remove(d->clients, c);
 	mhp_json_sock_free(c->sock);
 	g_free(c);
 	return G_SOURCE_REMOVE;
 }
 
+/*
+ * The client went away or is to go: close it now, free it from the loop.
+ * Callers up the stack (its socket's callback, handle(), a run notifying its
+ * followers) may still hold @c; they see c->closing and send nothing.
+ */
 static void client_drop(Client *c)
 {
-	MhpDaemon *d = c->d;
-
-	if (c->closed)
+	if (c->closing)
 		return;
-	c->closed = TRUE;
-	for (guint i = 0; i < d->runs->len; i++)
-		run_drop_follower(g_ptr_array_index(d->runs, i), c);
-	g_ptr_array_remove(d->clients, c);
+	c->closing = TRUE;
 	mhp_json_sock_disconnect(c->sock);
-	/* we may be inside c->sock's own callback: free it later */
-	g_idle_add(free_client_idle, c);
+	c->reap_src = g_idle_add(client_reap, c);
+}
+
+/* A run's event for a follower: @owner is the Client that asked (run_follow()). */
+static void on_follower_send(gconstpointer owner, struct json_object *msg, gboolean droppable, gpointer user_data)
+{
+	client_send((Client *)owner, msg, droppable);
 }
 
 /* ---- runs ---- */
@@ -173,7 +189,7 @@ static void on_run_ended(Run *r, gpointer user_data)
 	check_shutdown_done(user_data);
 }
 
-static const RunHooks run_hooks = { .ended = on_run_ended };
+static const RunHooks run_hooks = { .ended = on_run_ended, .send = on_follower_send };
 
 static void cmd_start(Client *c, MhpCtlRequest *q)
 {
@@ -286,7 +302,9 @@ static void handle(Client *c, MhpCtlRequest *q)
 		break;
 	case MHP_CTL_FOLLOW:
 		reply_ok(c, q->id, run_json(r));
-		run_follow(r, c, c->sock, q->id);
+		/* the reply may have failed and dropped the client */
+		if (!c->closing)
+			run_follow(r, c, q->id);
 		break;
 	}
 }
@@ -368,7 +386,6 @@ static int lock_root(const char *root, GError **error)
 	}
 	return fd;
 }
-
 
 static int listen_unix(const char *path, GError **error)
 {
@@ -474,8 +491,13 @@ void mhp_daemon_free(MhpDaemon *d)
 		g_source_remove(d->listen_src);
 	if (d->shutdown_timer)
 		g_source_remove(d->shutdown_timer);
-	while (d->clients->len)
-		client_drop(g_ptr_array_index(d->clients, 0));
+	while (d->clients->len) {
+		Client *c = g_ptr_array_index(d->clients, 0);
+
+		client_drop(c);
+		g_source_remove(c->reap_src);
+		client_reap(c);
+	}
 	g_ptr_array_unref(d->clients);
 	g_ptr_array_unref(d->runs);
 	if (d->listen_fd >= 0) {

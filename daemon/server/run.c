@@ -51,7 +51,6 @@ gboolean mhp_run_state_is_active(MhpRunState s)
 
 typedef struct {
 	gconstpointer owner;
-	MhpJsonSock *sock;
 	struct json_object *id;
 } Follow;
 
@@ -127,7 +126,7 @@ struct json_object *run_json(const Run *r)
 	return o;
 }
 
-static void notify_followers(Run *r, const char *event, struct json_object *extra)
+static void notify_followers(Run *r, const char *event, struct json_object *extra, gboolean droppable)
 {
 	for (guint i = 0; i < r->followers->len; i++) {
 		Follow *f = g_ptr_array_index(r->followers, i);
@@ -139,7 +138,7 @@ static void notify_followers(Run *r, const char *event, struct json_object *extr
 			json_object_object_foreach(extra, k, v)
 				json_object_object_add(m, k, json_object_get(v));
 		}
-		mhp_json_sock_send(f->sock, m);
+		r->hooks->send(f->owner, m, droppable, r->hooks_data);
 		json_object_put(m);
 	}
 }
@@ -150,17 +149,16 @@ static void notify_finished(Run *r)
 	struct json_object *extra = json_object_new_object();
 
 	json_object_object_add(extra, "exit_code", json_object_new_int(r->exit_code));
-	notify_followers(r, "finished", extra);
+	notify_followers(r, "finished", extra, FALSE);
 	json_object_put(extra);
 	g_ptr_array_set_size(r->followers, 0);
 }
 
-void run_follow(Run *r, gconstpointer owner, MhpJsonSock *sock, struct json_object *id)
+void run_follow(Run *r, gconstpointer owner, struct json_object *id)
 {
 	Follow *f = g_new0(Follow, 1);
 
 	f->owner = owner;
-	f->sock = sock;
 	f->id = json_object_get(id);
 	g_ptr_array_add(r->followers, f);
 	if (!run_active(r))
@@ -224,7 +222,7 @@ static void on_engine_progress(MhpEngine *e, const MhpProgress *p, gpointer user
 	g_strlcpy(r->progress_phase, mhp_phase_to_string(p->phase), sizeof(r->progress_phase));
 	if (!r->qemu_pid)
 		note_qemu(r);
-	notify_followers(r, "progress", NULL);
+	notify_followers(r, "progress", NULL, TRUE);
 }
 
 static gboolean free_engine_idle(gpointer p)

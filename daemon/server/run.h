@@ -25,7 +25,6 @@
 #include <json-c/json.h>
 
 #include "cycle.h"
-#include "json-sock.h"
 
 typedef enum {
 	MHP_RUN_STATE_QUEUED,
@@ -51,6 +50,8 @@ typedef struct Run Run;
 typedef struct {
 	/* the engine has finished and the run ended: a place is free */
 	void (*ended)(Run *r, gpointer user_data);
+	/* an event for the follower @owner; a @droppable one (progress) may be skipped */
+	void (*send)(gconstpointer owner, struct json_object *msg, gboolean droppable, gpointer user_data);
 } RunHooks;
 
 struct Run {
@@ -120,13 +121,12 @@ gboolean run_stop(Run *r);
 /**
  * run_follow() - send @owner progress events until the run ends.
  * @r: the run
- * @owner: the client, for run_drop_follower()
- * @sock: where the events go
+ * @owner: the client, handed to the send hook and to run_drop_follower()
  * @id: the follow request's id, echoed in every event
  *
  * A run that has ended gets its "finished" event at once.
  */
-void run_follow(Run *r, gconstpointer owner, MhpJsonSock *sock, struct json_object *id);
+void run_follow(Run *r, gconstpointer owner, struct json_object *id);
 /* @owner went away: stop sending it events. */
 void run_drop_follower(Run *r, gconstpointer owner);
 
