@@ -214,6 +214,11 @@ void mhp_json_sock_send_raw(MhpJsonSock *s, const char *data, gsize len)
 	g_source_attach(s->out_src, s->ctx);
 }
 
+gsize mhp_json_sock_pending(MhpJsonSock *s)
+{
+	return s->out->len;
+}
+
 void mhp_json_sock_send(MhpJsonSock *s, struct json_object *msg)
 {
 	size_t n;

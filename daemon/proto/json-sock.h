@@ -40,6 +40,8 @@ gboolean mhp_json_sock_adopt(MhpJsonSock *sock, int fd, GError **error);
 void mhp_json_sock_send(MhpJsonSock *sock, struct json_object *msg);
 /* Queue raw bytes, as they are. */
 void mhp_json_sock_send_raw(MhpJsonSock *sock, const char *data, gsize len);
+/* Bytes queued and not yet written: how far behind the peer is reading. */
+gsize mhp_json_sock_pending(MhpJsonSock *sock);
 
 /* Drop the connection without calling on_closed. */
 void mhp_json_sock_disconnect(MhpJsonSock *sock);

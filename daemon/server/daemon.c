@@ -12,8 +12,12 @@
  * uid may (SO_PEERCRED), and the socket is 0600 in a 0700 directory. Runs
  * do not depend on clients: a client that goes away only stops following.
  *
- * The results root is locked (LOCK_FILE) for the daemon's lifetime, before
- * recovery, so a second daemon on it touches nothing.
+ * Limits (documented in docs/control-protocol.md, "Limits"): at most
+ * CLIENTS_MAX clients; a client's unsent output above CLIENT_OUT_SOFT gets
+ * no more progress events (the next one sent carries the latest state),
+ * above CLIENT_OUT_HARD the client is dropped. The results root is locked
+ * (LOCK_FILE) for the daemon's lifetime, before recovery, so a second
+ * daemon on it touches nothing.
  *
  * A client is never freed while a call may still hold it: client_drop()
  * closes its socket and marks it closing, and it is forgotten and freed from
@@ -43,6 +47,9 @@
 #define CLIENT_MAX_MSG (2u << 20)
 #define CLIENT_MAX_DEPTH 16
 #define SHUTDOWN_DEADLINE_S 120
+#define CLIENTS_MAX 256
+#define CLIENT_OUT_SOFT (256u << 10)   /* unsent bytes: progress events are skipped above */
+#define CLIENT_OUT_HARD (4u << 20)     /* unsent bytes: the client is dropped above */
 #define LOCK_FILE ".mhpstressd.lock"
 
 typedef struct Client Client;
@@ -63,7 +70,8 @@ struct MhpDaemon {
 	guint listen_src;
 	int lock_fd;
 	GPtrArray *runs;    /* Run*, in start order */
-	GPtrArray *clients; /* Client* */
+	GPtrArray *clients; /* Client*, closing ones too until reaped */
+	guint n_clients;    /* not closing */
 	gboolean shutting_down;
 	guint shutdown_timer;
 	guint64 seq;
@@ -71,11 +79,22 @@ struct MhpDaemon {
 
 /* ---- clients ---- */
 
-/* Queue @msg for @c; @droppable (progress) is for the output cap to come. */
+static void client_drop(Client *c);
+
+/*
+ * Queue @msg for @c. A @droppable message (progress) is skipped while the
+ * client is behind by more than CLIENT_OUT_SOFT; a client behind by more
+ * than CLIENT_OUT_HARD is dropped.
+ */
 static void client_send(Client *c, struct json_object *msg, gboolean droppable)
 {
-	if (!c->closing)
-		mhp_json_sock_send(c->sock, msg);
+	if (c->closing || (droppable && mhp_json_sock_pending(c->sock) > CLIENT_OUT_SOFT))
+		return;
+	mhp_json_sock_send(c->sock, msg);
+	if (!c->closing && mhp_json_sock_pending(c->sock) > CLIENT_OUT_HARD) {
+		g_message("a client is more than %u bytes behind, dropping it", CLIENT_OUT_HARD);
+		client_drop(c);
+	}
 }
 
 static void reply_ok(Client *c, struct json_object *id, struct json_object *ok)
@@ -131,7 +150,9 @@ static void client_drop(Client *c)
 		return;
 	c->closing = TRUE;
 	mhp_json_sock_disconnect(c->sock);
-	c->reap_src = g_idle_add(client_reap, c);
+	c->d->n_clients--;
+	/* at the priority of the sockets, so a flood of them cannot starve it */
+	c->reap_src = g_idle_add_full(G_PRIORITY_DEFAULT, client_reap, c, NULL);
 }
 
 /* A run's event for a follower: @owner is the Client that asked (run_follow()). */
@@ -328,6 +349,17 @@ static void on_client_closed(MhpJsonSock *sock, const GError *error, gpointer us
 	client_drop(user_data);
 }
 
+/* A connection we will not serve: one error line, then close. */
+static void refuse(int cfd, int err, const char *text)
+{
+	g_autofree char *line = g_strdup_printf("{\"id\":null,\"error\":{\"errno\":%d,\"msg\":\"%s\"}}\n", err, text);
+	/* the peer may be gone already: no SIGPIPE */
+	ssize_t w = send(cfd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
+
+	(void)w; /* it is closed either way */
+	close(cfd);
+}
+
 static gboolean on_accept(gint fd, GIOCondition cond, gpointer user_data)
 {
 	MhpDaemon *d = user_data;
@@ -339,13 +371,13 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer user_data)
 	if (cfd < 0)
 		return G_SOURCE_CONTINUE;
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != geteuid()) {
-		char msg[160];
-		int n = g_snprintf(msg, sizeof(msg),
-				   "{\"id\":null,\"error\":{\"errno\":13,\"msg\":\"permission denied: uid %u may not use "
-				   "this daemon\"}}\n", len == sizeof(cred) ? cred.uid : (uid_t)-1);
-		ssize_t w = write(cfd, msg, (size_t)n);
-		(void)w; /* it is closed either way */
-		close(cfd);
+		g_autofree char *text = g_strdup_printf("permission denied: uid %u may not use this daemon",
+							len == sizeof(cred) ? cred.uid : (uid_t)-1);
+		refuse(cfd, EACCES, text);
+		return G_SOURCE_CONTINUE;
+	}
+	if (d->n_clients >= CLIENTS_MAX) {
+		refuse(cfd, EUSERS, "too many clients (" G_STRINGIFY(CLIENTS_MAX) "); try again later");
 		return G_SOURCE_CONTINUE;
 	}
 	c = g_new0(Client, 1);
@@ -353,6 +385,7 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer user_data)
 	c->sock = mhp_json_sock_new(NULL, CLIENT_MAX_MSG, CLIENT_MAX_DEPTH, on_client_message, on_client_closed, c);
 	mhp_json_sock_adopt(c->sock, cfd, NULL);
 	g_ptr_array_add(d->clients, c);
+	d->n_clients++;
 	return G_SOURCE_CONTINUE;
 }
 
