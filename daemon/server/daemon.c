@@ -15,9 +15,9 @@
  * Limits (documented in docs/control-protocol.md, "Limits"): at most
  * CLIENTS_MAX clients; a client's unsent output above CLIENT_OUT_SOFT gets
  * no more progress events (the next one sent carries the latest state),
- * above CLIENT_OUT_HARD the client is dropped. The results root is locked
- * (LOCK_FILE) for the daemon's lifetime, before recovery, so a second
- * daemon on it touches nothing.
+ * above CLIENT_OUT_HARD the client is dropped. Out of fds, accepting
+ * pauses for ACCEPT_RETRY_MS. The results root is locked (LOCK_FILE) for
+ * the daemon's lifetime, before recovery, so a second daemon touches nothing.
  *
  * A client is never freed while a call may still hold it: client_drop()
  * closes its socket and marks it closing, and it is forgotten and freed from
@@ -50,6 +50,7 @@
 #define CLIENTS_MAX 256
 #define CLIENT_OUT_SOFT (256u << 10)   /* unsent bytes: progress events are skipped above */
 #define CLIENT_OUT_HARD (4u << 20)     /* unsent bytes: the client is dropped above */
+#define ACCEPT_RETRY_MS 250            /* out of fds: stop accepting this long */
 #define LOCK_FILE ".mhpstressd.lock"
 
 typedef struct Client Client;
@@ -67,7 +68,9 @@ struct MhpDaemon {
 	char *results_root;
 	guint max_runs;
 	int listen_fd;
-	guint listen_src;
+	guint listen_src;       /* 0 while accept is paused (out of fds) */
+	guint accept_retry_src;
+	gboolean accept_starved; /* said so once; quiet until an accept works */
 	int lock_fd;
 	GPtrArray *runs;    /* Run*, in start order */
 	GPtrArray *clients; /* Client*, closing ones too until reaped */
@@ -360,6 +363,17 @@ static void refuse(int cfd, int err, const char *text)
 	close(cfd);
 }
 
+static gboolean on_accept(gint fd, GIOCondition cond, gpointer user_data);
+
+static gboolean on_accept_retry(gpointer user_data)
+{
+	MhpDaemon *d = user_data;
+
+	d->accept_retry_src = 0;
+	d->listen_src = g_unix_fd_add(d->listen_fd, G_IO_IN, on_accept, d);
+	return G_SOURCE_REMOVE;
+}
+
 static gboolean on_accept(gint fd, GIOCondition cond, gpointer user_data)
 {
 	MhpDaemon *d = user_data;
@@ -368,8 +382,18 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer user_data)
 	int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	Client *c;
 
+	if (cfd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+		/* the connection stays pending, so the socket stays readable: wait, do not spin */
+		if (!d->accept_starved)
+			g_warning("cannot accept a client: %s; retrying every %d ms", g_strerror(errno), ACCEPT_RETRY_MS);
+		d->accept_starved = TRUE;
+		d->listen_src = 0;
+		d->accept_retry_src = g_timeout_add(ACCEPT_RETRY_MS, on_accept_retry, d);
+		return G_SOURCE_REMOVE;
+	}
 	if (cfd < 0)
 		return G_SOURCE_CONTINUE;
+	d->accept_starved = FALSE;
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != geteuid()) {
 		g_autofree char *text = g_strdup_printf("permission denied: uid %u may not use this daemon",
 							len == sizeof(cred) ? cred.uid : (uid_t)-1);
@@ -522,6 +546,8 @@ void mhp_daemon_free(MhpDaemon *d)
 		return;
 	if (d->listen_src)
 		g_source_remove(d->listen_src);
+	if (d->accept_retry_src)
+		g_source_remove(d->accept_retry_src);
 	if (d->shutdown_timer)
 		g_source_remove(d->shutdown_timer);
 	while (d->clients->len) {
