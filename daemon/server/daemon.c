@@ -16,7 +16,8 @@
  * CLIENTS_MAX clients; a client's unsent output above CLIENT_OUT_SOFT gets
  * no more progress events (the next one sent carries the latest state),
  * above CLIENT_OUT_HARD the client is dropped. Out of fds, accepting
- * pauses for ACCEPT_RETRY_MS. The results root is locked (LOCK_FILE) for
+ * pauses for ACCEPT_RETRY_MS. The last RUNS_KEEP_FINISHED finished runs
+ * stay in memory. The results root is locked (LOCK_FILE) for
  * the daemon's lifetime, before recovery, so a second daemon touches nothing.
  *
  * A client is never freed while a call may still hold it: client_drop()
@@ -51,6 +52,7 @@
 #define CLIENT_OUT_SOFT (256u << 10)   /* unsent bytes: progress events are skipped above */
 #define CLIENT_OUT_HARD (4u << 20)     /* unsent bytes: the client is dropped above */
 #define ACCEPT_RETRY_MS 250            /* out of fds: stop accepting this long */
+#define RUNS_KEEP_FINISHED 64
 #define LOCK_FILE ".mhpstressd.lock"
 
 typedef struct Client Client;
@@ -215,6 +217,23 @@ static void on_run_ended(Run *r, gpointer user_data)
 
 static const RunHooks run_hooks = { .ended = on_run_ended, .send = on_follower_send };
 
+/* Keep the last RUNS_KEEP_FINISHED finished runs; older ones stay on disk only. */
+static void prune_runs(MhpDaemon *d)
+{
+	guint finished = 0;
+
+	for (guint i = 0; i < d->runs->len; i++)
+		finished += !run_active(g_ptr_array_index(d->runs, i));
+	for (guint i = 0; i < d->runs->len && finished > RUNS_KEEP_FINISHED;) {
+		if (run_active(g_ptr_array_index(d->runs, i))) {
+			i++;
+			continue;
+		}
+		g_ptr_array_remove_index(d->runs, i); /* in start order: the oldest first */
+		finished--;
+	}
+}
+
 static void cmd_start(Client *c, MhpCtlRequest *q)
 {
 	MhpDaemon *d = c->d;
@@ -222,8 +241,7 @@ static void cmd_start(Client *c, MhpCtlRequest *q)
 	g_autoptr(GDateTime) now = g_date_time_new_now_local();
 	g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
 	g_autofree char *base = g_strdup(q->scenario_name ? q->scenario_name : "scenario.ini");
-	g_autofree char *stem = g_strndup(base, strcspn(base, "."));
-	g_autofree char *id = g_strdup_printf("%s-%s-%" G_GUINT64_FORMAT, stem, stamp, ++d->seq);
+	g_autofree char *id = run_make_id(base, stamp, ++d->seq);
 	g_autofree char *dir = g_build_filename(d->results_root, id, NULL);
 	g_autofree char *spath = g_build_filename(dir, base, NULL);
 	g_autofree char *connect = g_strdup(q->connect), *domain = g_strdup(q->domain);
@@ -274,6 +292,7 @@ static void cmd_start(Client *c, MhpCtlRequest *q)
 	r->opts.initrd = g_strdup(q->initrd);
 	r->opts.results_dir = g_strdup(dir);
 	r->started = g_get_real_time() / 1000000;
+	prune_runs(d);
 	g_ptr_array_add(d->runs, r);
 	run_set_state(r, MHP_RUN_STATE_QUEUED);
 	maybe_start_queued(d);
@@ -505,6 +524,7 @@ MhpDaemon *mhp_daemon_new(GMainLoop *loop, const MhpDaemonConfig *cfg, GError **
 		return NULL;
 	}
 	recover_runs(d->results_root, d->runs, &run_hooks, d, &d->seq);
+	prune_runs(d);
 	d->listen_fd = cfg->listen_fd >= 0 ? cfg->listen_fd : listen_unix(d->socket_path, error);
 	if (d->listen_fd < 0) {
 		mhp_daemon_free(d);

@@ -212,6 +212,16 @@ static void note_qemu(Run *r)
 	run_write_state(r);
 }
 
+char *run_make_id(const char *scenario_name, const char *stamp, guint64 seq)
+{
+	g_autofree char *stem = g_strndup(scenario_name, MIN(strcspn(scenario_name, "."), RUN_ID_MAX_STEM));
+
+	g_strcanon(stem, G_CSET_A_2_Z G_CSET_a_2_z G_CSET_DIGITS "_-", '_');
+	if (stem[0] == '-')
+		stem[0] = '_';
+	return g_strdup_printf("%s-%s-%" G_GUINT64_FORMAT, *stem ? stem : "run", stamp, seq);
+}
+
 /* The one place that reads the engine's progress state and phase. */
 static void on_engine_progress(MhpEngine *e, const MhpProgress *p, gpointer user_data)
 {

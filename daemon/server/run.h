@@ -131,6 +131,19 @@ void run_follow(Run *r, gconstpointer owner, struct json_object *id);
 void run_drop_follower(Run *r, gconstpointer owner);
 
 /**
+ * run_make_id() - a new run's id: SCENARIO-STAMP-SEQ.
+ * @scenario_name: the scenario's file name; its stem before the first '.',
+ *   cut to RUN_ID_MAX_STEM characters and with anything outside
+ *   [A-Za-z0-9_-] (and a leading '-') made '_', starts the id; "run" when empty
+ * @stamp: the start time, YYYYmmdd-HHMMSS
+ * @seq: the daemon's run counter
+ *
+ * Return: an id mhp_ctl_valid_run_id() accepts, whatever the name.
+ */
+char *run_make_id(const char *scenario_name, const char *stamp, guint64 seq);
+#define RUN_ID_MAX_STEM 64
+
+/**
  * run_proc_start_time() - when process @pid started, in clock ticks after
  * boot (/proc/PID/stat field 22): with the pid, it names one process.
  * @pid: the process
