@@ -227,6 +227,11 @@ gboolean mhp_json_sock_send_raw(MhpJsonSock *s, const char *data, gsize len, GEr
 	return TRUE;
 }
 
+gsize mhp_json_sock_pending(MhpJsonSock *s)
+{
+	return s->out->len;
+}
+
 gboolean mhp_json_sock_send(MhpJsonSock *s, struct json_object *msg, GError **error)
 {
 	size_t n;

@@ -50,6 +50,8 @@ gboolean mhp_json_sock_adopt(MhpJsonSock *sock, int fd, GError **error);
  * Return: true when the message is written or queued whole.
  */
 gboolean mhp_json_sock_send(MhpJsonSock *sock, struct json_object *msg, GError **error);
+/* Bytes queued and not yet written: how far behind the peer is reading. */
+gsize mhp_json_sock_pending(MhpJsonSock *sock);
 
 /**
  * mhp_json_sock_send_raw() - queue raw bytes, as they are.

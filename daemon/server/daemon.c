@@ -11,14 +11,28 @@
  * Clients speak JSON lines (docs/control-protocol.md). Only the daemon's own
  * uid may (SO_PEERCRED), and the socket is 0600 in a 0700 directory. Runs
  * do not depend on clients: a client that goes away only stops following.
+ *
+ * Limits (documented in docs/control-protocol.md, "Limits"): at most
+ * CLIENTS_MAX clients; a client's unsent output above CLIENT_OUT_SOFT gets
+ * no more progress events (the next one sent carries the latest state),
+ * above CLIENT_OUT_HARD the client is dropped. Out of fds, accepting
+ * pauses for ACCEPT_RETRY_MS. The last RUNS_KEEP_FINISHED finished runs
+ * stay in memory. The results root is locked (LOCK_FILE) for
+ * the daemon's lifetime, before recovery, so a second daemon touches nothing.
+ *
+ * A client is never freed while a call may still hold it: client_drop()
+ * closes its socket and marks it closing, and it is forgotten and freed from
+ * the loop (client_reap()).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -35,13 +49,20 @@
 #define CLIENT_MAX_MSG (2u << 20)
 #define CLIENT_MAX_DEPTH 16
 #define SHUTDOWN_DEADLINE_S 120
+#define CLIENTS_MAX 256
+#define CLIENT_OUT_SOFT (256u << 10)   /* unsent bytes: progress events are skipped above */
+#define CLIENT_OUT_HARD (4u << 20)     /* unsent bytes: the client is dropped above */
+#define ACCEPT_RETRY_MS 250            /* out of fds: stop accepting this long */
+#define RUNS_KEEP_FINISHED 64
+#define LOCK_FILE ".mhpstressd.lock"
 
 typedef struct Client Client;
 
 struct Client {
 	MhpDaemon *d;
 	MhpJsonSock *sock;
-	gboolean closed;
+	gboolean closing;       /* dropped: sends nothing, freed by client_reap() */
+	guint reap_src;
 };
 
 struct MhpDaemon {
@@ -50,9 +71,13 @@ struct MhpDaemon {
 	char *results_root;
 	guint max_runs;
 	int listen_fd;
-	guint listen_src;
+	guint listen_src;       /* 0 while accept is paused (out of fds) */
+	guint accept_retry_src;
+	gboolean accept_starved; /* said so once; quiet until an accept works */
+	int lock_fd;
 	GPtrArray *runs;    /* Run*, in start order */
-	GPtrArray *clients; /* Client* */
+	GPtrArray *clients; /* Client*, closing ones too until reaped */
+	guint n_clients;    /* not closing */
 	gboolean shutting_down;
 	guint shutdown_timer;
 	guint64 seq;
@@ -60,10 +85,22 @@ struct MhpDaemon {
 
 /* ---- clients ---- */
 
-static void client_send(Client *c, struct json_object *msg)
+static void client_drop(Client *c);
+
+/*
+ * Queue @msg for @c. A @droppable message (progress) is skipped while the
+ * client is behind by more than CLIENT_OUT_SOFT; a client behind by more
+ * than CLIENT_OUT_HARD is dropped.
+ */
+static void client_send(Client *c, struct json_object *msg, gboolean droppable)
 {
-	if (!c->closed)
-		mhp_json_sock_send(c->sock, msg, NULL);
+	if (c->closing || (droppable && mhp_json_sock_pending(c->sock) > CLIENT_OUT_SOFT))
+		return;
+	mhp_json_sock_send(c->sock, msg, NULL); /* a failed write closes it: on_client_closed */
+	if (!c->closing && mhp_json_sock_pending(c->sock) > CLIENT_OUT_HARD) {
+		g_message("a client is more than %u bytes behind, dropping it", CLIENT_OUT_HARD);
+		client_drop(c);
+	}
 }
 
 static void reply_ok(Client *c, struct json_object *id, struct json_object *ok)
@@ -72,7 +109,7 @@ static void reply_ok(Client *c, struct json_object *id, struct json_object *ok)
 
 	json_object_object_add(m, "id", json_object_get(id));
 	json_object_object_add(m, "ok", ok ? ok : json_object_new_object());
-	client_send(c, m);
+	client_send(c, m, FALSE);
 	json_object_put(m);
 }
 
@@ -90,32 +127,44 @@ static void reply_error(Client *c, struct json_object *id, int err, const char *
 	json_object_object_add(e, "msg", json_object_new_string(text));
 	json_object_object_add(m, "id", json_object_get(id));
 	json_object_object_add(m, "error", e);
-	client_send(c, m);
+	client_send(c, m, FALSE);
 	json_object_put(m);
 }
 
-static gboolean free_client_idle(gpointer p)
+/* Forget a dropped client and free it; nothing holds it any more. */
+static gboolean client_reap(gpointer p)
 {
 	Client *c = p;
+	MhpDaemon *d = c->d;
 
+	for (guint i = 0; i < d->runs->len; i++)
+		run_drop_follower(g_ptr_array_index(d->runs, i), c);
+	g_ptr_array_remove(d->clients, c);
 	mhp_json_sock_free(c->sock);
 	g_free(c);
 	return G_SOURCE_REMOVE;
 }
 
+/*
+ * The client went away or is to go: close it now, free it from the loop.
+ * Callers up the stack (its socket's callback, handle(), a run notifying its
+ * followers) may still hold @c; they see c->closing and send nothing.
+ */
 static void client_drop(Client *c)
 {
-	MhpDaemon *d = c->d;
-
-	if (c->closed)
+	if (c->closing)
 		return;
-	c->closed = TRUE;
-	for (guint i = 0; i < d->runs->len; i++)
-		run_drop_follower(g_ptr_array_index(d->runs, i), c);
-	g_ptr_array_remove(d->clients, c);
+	c->closing = TRUE;
 	mhp_json_sock_disconnect(c->sock);
-	/* we may be inside c->sock's own callback: free it later */
-	g_idle_add(free_client_idle, c);
+	c->d->n_clients--;
+	/* at the priority of the sockets, so a flood of them cannot starve it */
+	c->reap_src = g_idle_add_full(G_PRIORITY_DEFAULT, client_reap, c, NULL);
+}
+
+/* A run's event for a follower: @owner is the Client that asked (run_follow()). */
+static void on_follower_send(gconstpointer owner, struct json_object *msg, gboolean droppable, gpointer user_data)
+{
+	client_send((Client *)owner, msg, droppable);
 }
 
 /* ---- runs ---- */
@@ -167,7 +216,24 @@ static void on_run_ended(Run *r, gpointer user_data)
 	check_shutdown_done(user_data);
 }
 
-static const RunHooks run_hooks = { .ended = on_run_ended };
+static const RunHooks run_hooks = { .ended = on_run_ended, .send = on_follower_send };
+
+/* Keep the last RUNS_KEEP_FINISHED finished runs; older ones stay on disk only. */
+static void prune_runs(MhpDaemon *d)
+{
+	guint finished = 0;
+
+	for (guint i = 0; i < d->runs->len; i++)
+		finished += !run_active(g_ptr_array_index(d->runs, i));
+	for (guint i = 0; i < d->runs->len && finished > RUNS_KEEP_FINISHED;) {
+		if (run_active(g_ptr_array_index(d->runs, i))) {
+			i++;
+			continue;
+		}
+		g_ptr_array_remove_index(d->runs, i); /* in start order: the oldest first */
+		finished--;
+	}
+}
 
 static void cmd_start(Client *c, MhpCtlRequest *q)
 {
@@ -176,8 +242,7 @@ static void cmd_start(Client *c, MhpCtlRequest *q)
 	g_autoptr(GDateTime) now = g_date_time_new_now_local();
 	g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
 	g_autofree char *base = g_strdup(q->scenario_name ? q->scenario_name : "scenario.ini");
-	g_autofree char *stem = g_strndup(base, strcspn(base, "."));
-	g_autofree char *id = g_strdup_printf("%s-%s-%" G_GUINT64_FORMAT, stem, stamp, ++d->seq);
+	g_autofree char *id = run_make_id(base, stamp, ++d->seq);
 	g_autofree char *dir = g_build_filename(d->results_root, id, NULL);
 	g_autofree char *spath = g_build_filename(dir, base, NULL);
 	g_autofree char *connect = g_strdup(q->connect), *domain = g_strdup(q->domain);
@@ -228,6 +293,7 @@ static void cmd_start(Client *c, MhpCtlRequest *q)
 	r->opts.initrd = g_strdup(q->initrd);
 	r->opts.results_dir = g_strdup(dir);
 	r->started = g_get_real_time() / 1000000;
+	prune_runs(d);
 	g_ptr_array_add(d->runs, r);
 	run_set_state(r, MHP_RUN_STATE_QUEUED);
 	maybe_start_queued(d);
@@ -280,7 +346,9 @@ static void handle(Client *c, MhpCtlRequest *q)
 		break;
 	case MHP_CTL_FOLLOW:
 		reply_ok(c, q->id, run_json(r));
-		run_follow(r, c, c->sock, q->id);
+		/* the reply may have failed and dropped the client */
+		if (!c->closing)
+			run_follow(r, c, q->id);
 		break;
 	}
 }
@@ -304,6 +372,28 @@ static void on_client_closed(MhpJsonSock *sock, const GError *error, gpointer us
 	client_drop(user_data);
 }
 
+/* A connection we will not serve: one error line, then close. */
+static void refuse(int cfd, int err, const char *text)
+{
+	g_autofree char *line = g_strdup_printf("{\"id\":null,\"error\":{\"errno\":%d,\"msg\":\"%s\"}}\n", err, text);
+	/* the peer may be gone already: no SIGPIPE */
+	ssize_t w = send(cfd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
+
+	(void)w; /* it is closed either way */
+	close(cfd);
+}
+
+static gboolean on_accept(gint fd, GIOCondition cond, gpointer user_data);
+
+static gboolean on_accept_retry(gpointer user_data)
+{
+	MhpDaemon *d = user_data;
+
+	d->accept_retry_src = 0;
+	d->listen_src = g_unix_fd_add(d->listen_fd, G_IO_IN, on_accept, d);
+	return G_SOURCE_REMOVE;
+}
+
 static gboolean on_accept(gint fd, GIOCondition cond, gpointer user_data)
 {
 	MhpDaemon *d = user_data;
@@ -312,16 +402,26 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer user_data)
 	int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	Client *c;
 
+	if (cfd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+		/* the connection stays pending, so the socket stays readable: wait, do not spin */
+		if (!d->accept_starved)
+			g_warning("cannot accept a client: %s; retrying every %d ms", g_strerror(errno), ACCEPT_RETRY_MS);
+		d->accept_starved = TRUE;
+		d->listen_src = 0;
+		d->accept_retry_src = g_timeout_add(ACCEPT_RETRY_MS, on_accept_retry, d);
+		return G_SOURCE_REMOVE;
+	}
 	if (cfd < 0)
 		return G_SOURCE_CONTINUE;
+	d->accept_starved = FALSE;
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != geteuid()) {
-		char msg[160];
-		int n = g_snprintf(msg, sizeof(msg),
-				   "{\"id\":null,\"error\":{\"errno\":13,\"msg\":\"permission denied: uid %u may not use "
-				   "this daemon\"}}\n", len == sizeof(cred) ? cred.uid : (uid_t)-1);
-		ssize_t w = write(cfd, msg, (size_t)n);
-		(void)w; /* it is closed either way */
-		close(cfd);
+		g_autofree char *text = g_strdup_printf("permission denied: uid %u may not use this daemon",
+							len == sizeof(cred) ? cred.uid : (uid_t)-1);
+		refuse(cfd, EACCES, text);
+		return G_SOURCE_CONTINUE;
+	}
+	if (d->n_clients >= CLIENTS_MAX) {
+		refuse(cfd, EUSERS, "too many clients (" G_STRINGIFY(CLIENTS_MAX) "); try again later");
 		return G_SOURCE_CONTINUE;
 	}
 	c = g_new0(Client, 1);
@@ -329,10 +429,40 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer user_data)
 	c->sock = mhp_json_sock_new(NULL, CLIENT_MAX_MSG, CLIENT_MAX_DEPTH, on_client_message, on_client_closed, c);
 	mhp_json_sock_adopt(c->sock, cfd, NULL);
 	g_ptr_array_add(d->clients, c);
+	d->n_clients++;
 	return G_SOURCE_CONTINUE;
 }
 
 /* ---- socket, lifecycle ---- */
+
+/*
+ * Hold the results root for our lifetime: a second daemon on it would
+ * interrupt our runs and kill their QEMUs. The lock goes with the process.
+ */
+static int lock_root(const char *root, GError **error)
+{
+	g_autofree char *path = g_build_filename(root, LOCK_FILE, NULL);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0) {
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "cannot open '%s': %s", path, g_strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		close(fd);
+		if (e == EWOULDBLOCK)
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
+				    "another mhpstressd holds the results root '%s' (lock '%s'); it was left untouched",
+				    root, path);
+		else
+			g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot lock '%s': %s", path,
+				    g_strerror(e));
+		return -1;
+	}
+	return fd;
+}
 
 static int listen_unix(const char *path, GError **error)
 {
@@ -381,13 +511,21 @@ MhpDaemon *mhp_daemon_new(GMainLoop *loop, const MhpDaemonConfig *cfg, GError **
 	d->max_runs = cfg->max_runs ? cfg->max_runs : 2;
 	d->runs = g_ptr_array_new_with_free_func(run_free);
 	d->clients = g_ptr_array_new();
+	d->listen_fd = -1;
+	d->lock_fd = -1;
 	if (g_mkdir_with_parents(d->results_root, 0755) < 0) {
 		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "cannot create '%s': %s", d->results_root,
 			    g_strerror(errno));
 		mhp_daemon_free(d);
 		return NULL;
 	}
+	d->lock_fd = lock_root(d->results_root, error);
+	if (d->lock_fd < 0) {
+		mhp_daemon_free(d);
+		return NULL;
+	}
 	recover_runs(d->results_root, d->runs, &run_hooks, d, &d->seq);
+	prune_runs(d);
 	d->listen_fd = cfg->listen_fd >= 0 ? cfg->listen_fd : listen_unix(d->socket_path, error);
 	if (d->listen_fd < 0) {
 		mhp_daemon_free(d);
@@ -429,16 +567,25 @@ void mhp_daemon_free(MhpDaemon *d)
 		return;
 	if (d->listen_src)
 		g_source_remove(d->listen_src);
+	if (d->accept_retry_src)
+		g_source_remove(d->accept_retry_src);
 	if (d->shutdown_timer)
 		g_source_remove(d->shutdown_timer);
-	while (d->clients->len)
-		client_drop(g_ptr_array_index(d->clients, 0));
+	while (d->clients->len) {
+		Client *c = g_ptr_array_index(d->clients, 0);
+
+		client_drop(c);
+		g_source_remove(c->reap_src);
+		client_reap(c);
+	}
 	g_ptr_array_unref(d->clients);
 	g_ptr_array_unref(d->runs);
 	if (d->listen_fd >= 0) {
 		close(d->listen_fd);
 		g_unlink(d->socket_path);
 	}
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
 	g_main_loop_unref(d->loop);
 	g_free(d->socket_path);
 	g_free(d->results_root);

@@ -3,7 +3,9 @@
  * recover.c - the runs earlier daemons left: read their state.json back,
  * and end the ones a dead daemon left unfinished as interrupted.
  */
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -52,7 +54,36 @@ static gint64 int_member(struct json_object *o, const char *key)
 {
 	struct json_object *v;
 
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_int)
+		? json_object_get_int64(v) : 0;
+}
+
+/* The process @pid_key names is alive and is the one recorded: same start time as @start_key. */
+static gboolean recorded_alive(struct json_object *o, const char *pid_key, const char *start_key)
+{
+	gint64 pid = int_member(o, pid_key), start = int_member(o, start_key);
+
+	return pid > 0 && pid <= G_MAXINT && start > 0 && run_proc_start_time((int)pid) == (guint64)start;
+}
+
+/*
+ * What a dead run left running may be killed: its QEMU is the one recorded
+ * (state.json's qemu_pid and qemu_start, once the run noted them) rather
+ * than a process that reused the pid. Without a record the backend's own
+ * check decides (backend-qemu.c: the command line).
+ */
+static gboolean may_stop_leftovers(const char *rdir, struct json_object *o)
+{
+	g_autofree char *pidfile = g_build_filename(rdir, "qemu.pid", NULL);
+	g_autofree char *text = NULL;
+
+	if (int_member(o, "qemu_start") <= 0 || !g_file_get_contents(pidfile, &text, NULL, NULL))
+		return TRUE;
+	if (strtol(text, NULL, 10) != int_member(o, "qemu_pid") || !recorded_alive(o, "qemu_pid", "qemu_start")) {
+		g_message("%s: pid %ld is not the QEMU this run started, not killing it", rdir, strtol(text, NULL, 10));
+		return FALSE;
+	}
+	return TRUE;
 }
 
 /* One run directory's state.json as a Run; NULL when there is none to read. */
@@ -71,8 +102,16 @@ static Run *recover_one(const char *root, const char *name, const RunHooks *hook
 	o = json_tokener_parse(text);
 	if (!o)
 		return NULL;
-	r = run_new(name, rdir, hooks, hooks_data);
 	state = mhp_run_state_from_string(str_member(o, "state"));
+	if ((state < 0 || mhp_run_state_is_active(state)) && int_member(o, "daemon_pid") != getpid() &&
+	    recorded_alive(o, "daemon_pid", "daemon_start")) {
+		/* not dead: another daemon runs it (one without the root's lock); not ours to end */
+		g_warning("%s: its daemon (pid %" G_GINT64_FORMAT ") is alive, leaving the run alone", rdir,
+			  int_member(o, "daemon_pid"));
+		json_object_put(o);
+		return NULL;
+	}
+	r = run_new(name, rdir, hooks, hooks_data);
 	scenario = str_member(o, "scenario");
 	r->scenario_name = g_strdup(scenario ? scenario : "?");
 	r->started = int_member(o, "started");
@@ -82,10 +121,9 @@ static Run *recover_one(const char *root, const char *name, const RunHooks *hook
 	/* state.json before the registry has no backend: those were QEMU runs */
 	backend = str_member(o, "backend");
 	r->opts.backend = mhp_backend_class_find(backend ? backend : "qemu");
-	json_object_put(o);
 	if (state < 0 || mhp_run_state_is_active(state)) {
 		/* unfinished, or we cannot tell: what it left running must go */
-		if (r->opts.backend && r->opts.backend->recover)
+		if (r->opts.backend && r->opts.backend->recover && may_stop_leftovers(rdir, o))
 			r->opts.backend->recover(rdir);
 		write_interrupted_summary(rdir);
 		g_free(r->message);
@@ -94,6 +132,7 @@ static Run *recover_one(const char *root, const char *name, const RunHooks *hook
 	} else {
 		r->state = state;
 	}
+	json_object_put(o);
 	g_strlcpy(r->progress_state, mhp_run_state_to_string(r->state), sizeof(r->progress_state));
 	return r;
 }

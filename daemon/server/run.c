@@ -3,6 +3,8 @@
  * run.c - one daemon run: its state and state.json, its engine, and the
  * progress events its followers get. The state table is in run.h.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -49,7 +51,6 @@ gboolean mhp_run_state_is_active(MhpRunState s)
 
 typedef struct {
 	gconstpointer owner;
-	MhpJsonSock *sock;
 	struct json_object *id;
 } Follow;
 
@@ -72,6 +73,11 @@ static void run_write_state(Run *r)
 	if (r->opts.backend)
 		json_object_object_add(o, "backend", json_object_new_string(r->opts.backend->name));
 	json_object_object_add(o, "daemon_pid", json_object_new_int(getpid()));
+	json_object_object_add(o, "daemon_start", json_object_new_uint64(run_proc_start_time(getpid())));
+	if (r->qemu_pid > 0) {
+		json_object_object_add(o, "qemu_pid", json_object_new_int(r->qemu_pid));
+		json_object_object_add(o, "qemu_start", json_object_new_uint64(r->qemu_start));
+	}
 	json_object_object_add(o, "started", json_object_new_int64(r->started));
 	json_object_object_add(o, "ended", json_object_new_int64(r->ended));
 	if (r->message)
@@ -120,7 +126,7 @@ struct json_object *run_json(const Run *r)
 	return o;
 }
 
-static void notify_followers(Run *r, const char *event, struct json_object *extra)
+static void notify_followers(Run *r, const char *event, struct json_object *extra, gboolean droppable)
 {
 	for (guint i = 0; i < r->followers->len; i++) {
 		Follow *f = g_ptr_array_index(r->followers, i);
@@ -132,7 +138,7 @@ static void notify_followers(Run *r, const char *event, struct json_object *extr
 			json_object_object_foreach(extra, k, v)
 				json_object_object_add(m, k, json_object_get(v));
 		}
-		mhp_json_sock_send(f->sock, m, NULL); /* a client that left: on_client_closed drops it */
+		r->hooks->send(f->owner, m, droppable, r->hooks_data);
 		json_object_put(m);
 	}
 }
@@ -143,17 +149,16 @@ static void notify_finished(Run *r)
 	struct json_object *extra = json_object_new_object();
 
 	json_object_object_add(extra, "exit_code", json_object_new_int(r->exit_code));
-	notify_followers(r, "finished", extra);
+	notify_followers(r, "finished", extra, FALSE);
 	json_object_put(extra);
 	g_ptr_array_set_size(r->followers, 0);
 }
 
-void run_follow(Run *r, gconstpointer owner, MhpJsonSock *sock, struct json_object *id)
+void run_follow(Run *r, gconstpointer owner, struct json_object *id)
 {
 	Follow *f = g_new0(Follow, 1);
 
 	f->owner = owner;
-	f->sock = sock;
 	f->id = json_object_get(id);
 	g_ptr_array_add(r->followers, f);
 	if (!run_active(r))
@@ -167,6 +172,56 @@ void run_drop_follower(Run *r, gconstpointer owner)
 			g_ptr_array_remove_index(r->followers, j);
 }
 
+guint64 run_proc_start_time(int pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+	g_autofree char *text = NULL;
+	const char *p;
+	guint64 start = 0;
+
+	if (pid <= 0 || !g_file_get_contents(path, &text, NULL, NULL))
+		return 0;
+	/* "PID (COMM) S ..."; COMM may hold anything: read after its last ')' */
+	p = strrchr(text, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %" G_GUINT64_FORMAT,
+			 &start) != 1)
+		return 0;
+	return start;
+}
+
+/*
+ * Once the backend has written its QEMU's pid, record it in state.json
+ * with the process's start time: recovery then kills that process only,
+ * never one that reused the pid.
+ */
+static void note_qemu(Run *r)
+{
+	g_autofree char *path = g_build_filename(r->dir, "qemu.pid", NULL);
+	g_autofree char *text = NULL;
+	long pid;
+
+	if (!r->opts.backend || !r->opts.backend->recover || !g_file_get_contents(path, &text, NULL, NULL))
+		return;
+	pid = strtol(text, NULL, 10);
+	if (pid <= 1 || pid > G_MAXINT)
+		return;
+	r->qemu_start = run_proc_start_time((int)pid);
+	if (!r->qemu_start)
+		return;
+	r->qemu_pid = (int)pid;
+	run_write_state(r);
+}
+
+char *run_make_id(const char *scenario_name, const char *stamp, guint64 seq)
+{
+	g_autofree char *stem = g_strndup(scenario_name, MIN(strcspn(scenario_name, "."), RUN_ID_MAX_STEM));
+
+	g_strcanon(stem, G_CSET_A_2_Z G_CSET_a_2_z G_CSET_DIGITS "_-", '_');
+	if (stem[0] == '-')
+		stem[0] = '_';
+	return g_strdup_printf("%s-%s-%" G_GUINT64_FORMAT, *stem ? stem : "run", stamp, seq);
+}
+
 /* The one place that reads the engine's progress state and phase. */
 static void on_engine_progress(MhpEngine *e, const MhpProgress *p, gpointer user_data)
 {
@@ -175,7 +230,9 @@ static void on_engine_progress(MhpEngine *e, const MhpProgress *p, gpointer user
 	r->progress = *p;
 	g_strlcpy(r->progress_state, mhp_engine_state_to_string(p->state), sizeof(r->progress_state));
 	g_strlcpy(r->progress_phase, mhp_phase_to_string(p->phase), sizeof(r->progress_phase));
-	notify_followers(r, "progress", NULL);
+	if (!r->qemu_pid)
+		note_qemu(r);
+	notify_followers(r, "progress", NULL, TRUE);
 }
 
 static gboolean free_engine_idle(gpointer p)

@@ -25,7 +25,6 @@
 #include <json-c/json.h>
 
 #include "cycle.h"
-#include "json-sock.h"
 
 typedef enum {
 	MHP_RUN_STATE_QUEUED,
@@ -51,6 +50,8 @@ typedef struct Run Run;
 typedef struct {
 	/* the engine has finished and the run ended: a place is free */
 	void (*ended)(Run *r, gpointer user_data);
+	/* an event for the follower @owner; a @droppable one (progress) may be skipped */
+	void (*send)(gconstpointer owner, struct json_object *msg, gboolean droppable, gpointer user_data);
 } RunHooks;
 
 struct Run {
@@ -66,6 +67,8 @@ struct Run {
 	char progress_state[16], progress_phase[32];
 	gint64 started, ended;
 	gint64 mono_start;      /* for live elapsed time */
+	int qemu_pid;           /* the backend's qemu.pid, once seen; 0 before */
+	guint64 qemu_start;     /* its start time (/proc/PID/stat field 22) */
 	int exit_code;
 	GPtrArray *followers;   /* Follow*, private to run.c */
 	gboolean stop_requested;
@@ -118,14 +121,35 @@ gboolean run_stop(Run *r);
 /**
  * run_follow() - send @owner progress events until the run ends.
  * @r: the run
- * @owner: the client, for run_drop_follower()
- * @sock: where the events go
+ * @owner: the client, handed to the send hook and to run_drop_follower()
  * @id: the follow request's id, echoed in every event
  *
  * A run that has ended gets its "finished" event at once.
  */
-void run_follow(Run *r, gconstpointer owner, MhpJsonSock *sock, struct json_object *id);
+void run_follow(Run *r, gconstpointer owner, struct json_object *id);
 /* @owner went away: stop sending it events. */
 void run_drop_follower(Run *r, gconstpointer owner);
+
+/**
+ * run_make_id() - a new run's id: SCENARIO-STAMP-SEQ.
+ * @scenario_name: the scenario's file name; its stem before the first '.',
+ *   cut to RUN_ID_MAX_STEM characters and with anything outside
+ *   [A-Za-z0-9_-] (and a leading '-') made '_', starts the id; "run" when empty
+ * @stamp: the start time, YYYYmmdd-HHMMSS
+ * @seq: the daemon's run counter
+ *
+ * Return: an id mhp_ctl_valid_run_id() accepts, whatever the name.
+ */
+char *run_make_id(const char *scenario_name, const char *stamp, guint64 seq);
+#define RUN_ID_MAX_STEM 64
+
+/**
+ * run_proc_start_time() - when process @pid started, in clock ticks after
+ * boot (/proc/PID/stat field 22): with the pid, it names one process.
+ * @pid: the process
+ *
+ * Return: the start time, or 0 when there is no such process.
+ */
+guint64 run_proc_start_time(int pid);
 
 #endif
