@@ -6,8 +6,8 @@
  *                   with EAGAIN on purpose)
  *   vmalloc-churn   fork/exit storms: every thread stack is a vmalloc area
  *                   (VMAP_STACK); needs no module
- *   ptdump          continuous reads of kernel_page_tables (and
- *                   efi_page_tables when present)
+ *   ptdump          continuous reads of kernel_page_tables by `readers`
+ *                   processes (and of efi_page_tables when `efi` asks)
  *   memory-pressure anonymous and page-cache fill, so offline has to migrate
  *   command         a user's argv, run in a loop
  *
@@ -67,6 +67,8 @@ struct stressor {
 	unsigned rate_hz; /* 0: as fast as it goes */
 	uint64_t bytes;   /* memory-pressure */
 	unsigned threads, mask, repeat; /* vmalloc-module */
+	unsigned readers; /* ptdump */
+	bool efi;         /* ptdump: efi_page_tables too */
 	char *argv[STRESSOR_MAX_ARGV + 1];
 	struct counters *c; /* shared with the child */
 	bool paused;
@@ -174,7 +176,11 @@ static void run_ptdump(struct agent *a, struct stressor *s, struct timespec *nex
 
 	path_join(a, kpt, sizeof(kpt), "/sys/kernel/debug/kernel_page_tables");
 	path_join(a, efi, sizeof(efi), "/sys/kernel/debug/efi_page_tables");
-	have_efi = access(efi, R_OK) == 0;
+	have_efi = s->efi && access(efi, R_OK) == 0;
+	/* readers - 1 more walkers, in this process group: stop and pause reach them */
+	for (unsigned i = 1; i < s->readers; i++)
+		if (fork() == 0)
+			break;
 	for (;;) {
 		count(s, read_all(kpt));
 		if (have_efi)
@@ -280,6 +286,7 @@ static struct json_object *stressor_json(struct stressor *s)
 
 	json_object_object_add(o, "kind", json_object_new_string(kind_names[s->kind]));
 	json_object_object_add(o, "running", json_object_new_boolean(s->pid > 0));
+	json_object_object_add(o, "pid", json_object_new_int(s->pid)); /* the group: pgid */
 	json_object_object_add(o, "paused", json_object_new_boolean(s->paused));
 	json_object_object_add(o, "ops", json_object_new_int64((int64_t)atomic_load(&s->c->ops)));
 	json_object_object_add(o, "errors", json_object_new_int64((int64_t)atomic_load(&s->c->errors)));
@@ -346,6 +353,8 @@ void cmd_stressor_start(struct agent *a, struct json_object *id, struct json_obj
 		{ "mask", json_type_int, false },
 		{ "repeat", json_type_int, false },
 		{ "argv", json_type_array, false },
+		{ "readers", json_type_int, false },
+		{ "efi", json_type_boolean, false },
 		{ NULL },
 	};
 	struct json_object *v;
@@ -426,6 +435,12 @@ void cmd_stressor_start(struct agent *a, struct json_object *id, struct json_obj
 		return;
 	}
 	s->repeat = (unsigned)n;
+	if (args_get_uint(args, "readers", 64, 1, &n) < 0 || !n) {
+		channel_reply_error(a, id, ERANGE, "'readers' must be 1 to 64");
+		return;
+	}
+	s->readers = (unsigned)n;
+	s->efi = json_object_object_get_ex(args, "efi", &v) && json_object_get_boolean(v);
 	if (s->kind == STRESSOR_COMMAND) {
 		size_t len;
 		if (!json_object_object_get_ex(args, "argv", &v) || !(len = json_object_array_length(v)) ||

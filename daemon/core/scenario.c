@@ -115,6 +115,8 @@ static const KeySpec stressor_keys[] = {
 	{ "threads", T_UINT, T(threads), 1, 64, NULL, "vmalloc-module: nr_threads" },
 	{ "mask", T_UINT, T(mask), 1, 0xffff, NULL, "vmalloc-module: run_test_mask" },
 	{ "repeat", T_UINT, T(repeat), 1, 1000, NULL, "vmalloc-module: test_repeat_count" },
+	{ "readers", T_UINT, T(readers), 1, 64, NULL, "ptdump: walker processes" },
+	{ "efi", T_BOOL, T(efi), 0, 0, NULL, "ptdump: read efi_page_tables too" },
 	{ "argv", T_STRV, T(argv), 0, 0, NULL, "command: the program and its arguments, ';'-separated" },
 	{ NULL },
 };
@@ -319,6 +321,7 @@ static gboolean load_stressor(const MhpScenarioIndex *ix, GKeyFile *kf, const ch
 	t->threads = 2;
 	t->mask = 7;
 	t->repeat = 1;
+	t->readers = 1;
 	g_ptr_array_add(s->stressors, t);
 	if (s->stressors->len > MAX_STRESSORS)
 		return FAIL(LIMIT, g, NULL, "more than %d stressors", MAX_STRESSORS);

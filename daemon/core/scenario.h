@@ -82,6 +82,8 @@ typedef struct {
 	guint rate;        /* Hz; 0: as fast as it goes */
 	guint64 bytes;     /* memory-pressure */
 	guint threads, mask, repeat; /* vmalloc-module */
+	guint readers;     /* ptdump: walker processes */
+	gboolean efi;      /* ptdump: efi_page_tables too */
 	char **argv;       /* command */
 } MhpStressor;
 

@@ -37,6 +37,10 @@ void stressors_phase(MhpEngine *e, MhpStressorPhase phase, gboolean start)
 			json_object_object_add(a, "threads", json_object_new_int((int)t->threads));
 			json_object_object_add(a, "mask", json_object_new_int((int)t->mask));
 			json_object_object_add(a, "repeat", json_object_new_int((int)t->repeat));
+			if (t->kind == MHP_STRESSOR_PTDUMP) {
+				json_object_object_add(a, "readers", json_object_new_int((int)t->readers));
+				json_object_object_add(a, "efi", json_object_new_boolean(t->efi));
+			}
 			if (t->argv) {
 				struct json_object *argv = json_object_new_array();
 				for (guint k = 0; t->argv[k]; k++)

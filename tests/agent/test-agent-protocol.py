@@ -314,13 +314,28 @@ def main():
     stopped_ops = a.call('stressors')['ok']['pt']['ops']
     m = a.call('stressor-start', name='pt', kind='ptdump', rate_hz=10)
     ok('ok' in m and m['ok']['ops'] >= stopped_ops > 0, 'a restarted stressor keeps counting from where it was', m)
+    m = a.call('stressor-start', name='pt4', kind='ptdump', readers=4, rate_hz=20)
+    time.sleep(0.3)
+    group = m.get('ok', {}).get('pid', 0)
+    walkers = []
+    for d in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            if int(open('/proc/%s/stat' % d).read().rsplit(')', 1)[1].split()[2]) == group:
+                walkers.append(d)
+        except (OSError, ValueError, IndexError):
+            pass
+    ok(group > 0 and len(walkers) == 4, 'a ptdump stressor with readers = 4 is four walkers in its group',
+       (m, walkers))
     m = a.call('stressor-stop')
-    ok('ok' in m and set(m['ok']) == {'pt', 'churn', 'cmd'}, 'stressor-stop all', m)
+    ok('ok' in m and set(m['ok']) == {'pt', 'churn', 'cmd', 'pt4'}, 'stressor-stop all', m)
     for args, want, what in [({'name': 'x', 'kind': 'fork-bomb'}, 22, 'an unknown kind'),
                              ({'name': 'x', 'kind': 'command'}, 22, 'a command without argv'),
                              ({'name': 'x', 'kind': 'command', 'argv': ['true']}, 22, 'a relative argv[0]'),
                              ({'name': 'x', 'kind': 'ptdump', 'cpu': 4096}, 22, 'an offline cpu'),
                              ({'name': 'x', 'kind': 'ptdump', 'rate_hz': -1}, 34, 'a negative rate'),
+                             ({'name': 'x', 'kind': 'ptdump', 'readers': 0}, 34, 'zero readers'),
+                             ({'name': 'x', 'kind': 'ptdump', 'readers': 65}, 34, '65 readers'),
+                             ({'name': 'x', 'kind': 'ptdump', 'efi': 1}, 22, 'efi as a number'),
                              ({'name': '', 'kind': 'ptdump'}, 22, 'an empty name')]:
         ok(err_of(a.call('stressor-start', **args)) == want, 'stressor-start rejects ' + what)
     ok(err_of(a.call('stressor-stop', name='nope')) == 2, 'stressor-stop of an unknown name')
