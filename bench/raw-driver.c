@@ -4,8 +4,15 @@
  * cycle as 'mhpstress run', done by hand with blocking sockets: a plain
  * QMP socket and the agent, no engine, no results files.
  *
- * usage: raw-driver KERNEL INITRD CYCLES SIZE_MB
+ * usage: raw-driver KERNEL INITRD CYCLES SIZE_MB [RACE_SECONDS]
  * Prints one line of JSON: {"cycles_ms":[...], "p50_ms":X}.
+ *
+ * With RACE_SECONDS, it is the minimal race loop for bench/race-detect: one
+ * kernel_page_tables reader in the guest (the agent's ptdump stressor, as
+ * `while :; do cat kernel_page_tables; done` would be), cycles without
+ * snapshots or block listings, and after each cycle a look at the console
+ * for an oops. It stops at the first oops, a dead guest or RACE_SECONDS and
+ * prints {"caught":B, "detect_s":T, "cycles":N, "p50_ms":X, "why":S}.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,8 +43,16 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+static int race;             /* race mode: a failure is a result */
+static double race_t0;
+static int race_cycles;
+static char console_path[256];
+static void race_result(int caught, const char *why);
+
 static void die(const char *what)
 {
+	if (race)
+		race_result(1, what); /* the guest stopped answering: it is gone */
 	fprintf(stderr, "raw-driver: %s\n", what);
 	exit(2);
 }
@@ -183,25 +198,65 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static double *race_ms;
+
+/* An oops on the console since the last look? */
+static int console_oops(void)
+{
+	static long off;
+	char buf[1 << 16];
+	FILE *f = fopen(console_path, "r");
+	int found = 0;
+
+	if (!f)
+		return 0;
+	fseek(f, off, SEEK_SET);
+	while (fgets(buf, sizeof(buf), f))
+		if (strstr(buf, "Unable to handle kernel") || strstr(buf, "Internal error:") || strstr(buf, "Kernel panic"))
+			found = 1;
+	off = ftell(f);
+	fclose(f);
+	return found;
+}
+
+static void race_result(int caught, const char *why)
+{
+	double p50 = 0;
+
+	if (race_cycles) {
+		qsort(race_ms, (size_t)race_cycles, sizeof(double), cmp);
+		p50 = race_ms[(race_cycles - 1) / 2];
+	}
+	caught = caught && (console_oops() || !strcmp(why, "oops"));
+	printf("{\"caught\":%s,\"detect_s\":%.1f,\"cycles\":%d,\"p50_ms\":%.1f,\"why\":\"%s\"}\n",
+	       caught ? "true" : "false", (now_ms() - race_t0) / 1e3, race_cycles, p50, why);
+	fflush(stdout);
+	_exit(0);
+}
+
 int main(int argc, char **argv)
 {
-	char dir[] = "/tmp/mhp-raw-XXXXXX", path[256], arg[512], mem[64], appendarg[] = "console=ttyAMA0 panic=-1";
+	char dir[] = "/tmp/mhp-raw-XXXXXX", path[256], arg[512], mem[64];
+	/* race mode: as ptdump-race.ini, movablecore keeps the zonelist race away */
+	const char *appendarg = argc == 6 ? "console=ttyAMA0 panic=-1 movablecore=256M" : "console=ttyAMA0 panic=-1";
 	int cycles, size_mb;
 	pid_t pid;
 
-	if (argc != 5)
-		die("usage: raw-driver KERNEL INITRD CYCLES SIZE_MB");
+	if (argc != 5 && argc != 6)
+		die("usage: raw-driver KERNEL INITRD CYCLES SIZE_MB [RACE_SECONDS]");
 	cycles = atoi(argv[3]);
 	size_mb = atoi(argv[4]);
 	if (!mkdtemp(dir))
 		die("mkdtemp");
+	snprintf(console_path, sizeof(console_path), "%s/console.log", dir);
 	pid = fork();
 	if (pid == 0) {
-		char qmparg[300], agentarg[300];
+		char qmparg[300], agentarg[300], conarg[320];
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		snprintf(qmparg, sizeof(qmparg), "unix:%s/qmp.sock,server=on,wait=off", dir);
 		snprintf(agentarg, sizeof(agentarg), "socket,id=agent0,path=%s/agent.sock,server=on,wait=off", dir);
 		snprintf(mem, sizeof(mem), "1024M,slots=8,maxmem=8192M");
+		snprintf(conarg, sizeof(conarg), "file,id=con0,path=%s", console_path);
 		int devnull = open("/dev/null", 1);
 		dup2(devnull, 1);
 		dup2(devnull, 2);
@@ -209,7 +264,7 @@ int main(int argc, char **argv)
 		       "-accel", "tcg", "-smp", "2", "-m", mem, "-nodefaults", "-display", "none",
 		       "-bios", "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd", "-kernel", argv[1], "-initrd", argv[2],
 		       "-append", appendarg, "-no-reboot", "-sandbox", "on", "-S", "-qmp", qmparg,
-		       "-chardev", "null,id=con0", "-serial", "chardev:con0",
+		       "-chardev", conarg, "-serial", "chardev:con0",
 		       "-device", "virtio-serial-pci,id=vser0", "-chardev", agentarg,
 		       "-device", "virtserialport,bus=vser0.0,chardev=agent0,name=org.mhpstress.agent.0",
 		       "-device", "pvpanic-pci", (char *)NULL);
@@ -229,6 +284,50 @@ int main(int argc, char **argv)
 	json_object_put(qmp_cmd("cont", NULL));
 	json_object_put(agent_cmd("hello", NULL));
 	json_object_put(agent_cmd("snapshot", "{\"ptdump\":\"none\"}"));
+	if (argc == 6) {
+		double limit = atof(argv[5]) * 1e3;
+
+		race = 1;
+		race_ms = calloc(1000000, sizeof(double));
+		json_object_put(agent_cmd("stressor-start", "{\"name\":\"pt\",\"kind\":\"ptdump\",\"rate_hz\":0}"));
+		race_t0 = now_ms();
+		for (int i = 0; race_cycles < 1000000; i++) {
+			double t0 = now_ms();
+			snprintf(arg, sizeof(arg), "{\"qom-type\":\"memory-backend-ram\",\"id\":\"mem%d\",\"size\":%lld}", i,
+				 (long long)size_mb << 20);
+			json_object_put(qmp_cmd("object-add", arg));
+			snprintf(arg, sizeof(arg), "{\"driver\":\"pc-dimm\",\"id\":\"dimm%d\",\"memdev\":\"mem%d\",\"slot\":0}", i, i);
+			json_object_put(qmp_cmd("device_add", arg));
+			wait_event("ACPI_DEVICE_OST", 1, 0, 1);
+			long long addr = 0x80000000ll, first = addr >> 27, n = (long long)size_mb >> 7;
+			char blocks[256] = "[";
+			for (long long b = 0; b < n; b++)
+				snprintf(blocks + strlen(blocks), sizeof(blocks) - strlen(blocks), "%s%lld", b ? "," : "", first + b);
+			strcat(blocks, "]");
+			snprintf(arg, sizeof(arg), "{\"phys_start\":%lld,\"size\":%lld}", addr, (long long)size_mb << 20);
+			json_object_put(agent_cmd("wait-blocks", arg));
+			snprintf(arg, sizeof(arg), "{\"blocks\":%s,\"zone\":\"online_movable\"}", blocks);
+			json_object_put(agent_cmd("online", arg));
+			snprintf(arg, sizeof(arg), "{\"blocks\":%s}", blocks);
+			json_object_put(agent_cmd("offline", arg));
+			snprintf(arg, sizeof(arg), "{\"id\":\"dimm%d\"}", i);
+			json_object_put(qmp_cmd("device_del", arg));
+			wait_event("ACPI_DEVICE_OST", 3, 0x84, 1);
+			wait_event("DEVICE_DELETED", -1, -1, 0);
+			wait_event("ACPI_DEVICE_OST", 3, 0, 0);
+			snprintf(arg, sizeof(arg), "{\"id\":\"mem%d\"}", i);
+			json_object_put(qmp_cmd("object-del", arg));
+			snprintf(arg, sizeof(arg), "{\"phys_start\":%lld,\"size\":%lld,\"present\":false}", addr,
+				 (long long)size_mb << 20);
+			json_object_put(agent_cmd("wait-blocks", arg));
+			race_ms[race_cycles++] = now_ms() - t0;
+			if (console_oops())
+				race_result(1, "oops");
+			if (now_ms() - race_t0 > limit)
+				race_result(0, "time limit");
+		}
+		race_result(0, "cycle limit");
+	}
 
 	double *t = calloc((size_t)cycles, sizeof(double));
 	printf("{\"cycles_ms\":[");
