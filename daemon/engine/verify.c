@@ -304,12 +304,15 @@ static void trend_point(MhpEngine *e, Dimm *d, struct json_object *ok, guint64 o
  * plugged, and against what this DIMM's plug added (the differential). */
 void verify_removed(MhpEngine *e, Dimm *d, struct json_object *ok)
 {
-	const char *failed = NULL;
+	const char *failed = NULL, *diff_failed = NULL;
 	guint64 others = plugged_sum(e, d, FALSE);
 	struct json_object *checks, *before = previous_snapshot(e, plugged_set(e, NULL));
 
 	checks = mhp_acct_check_removed(e->baseline, ok, others, plugged_sum(e, d, TRUE), &e->bands, &failed);
-	mhp_acct_check_returned(checks, before, ok, &d->rise, &e->diff, e->page_size, &e->bands, &failed);
+	mhp_acct_check_returned(checks, before, ok, &d->rise, &e->diff, e->page_size, &e->bands, &diff_failed);
+	/* the differential says more than a band: it names this DIMM's tables */
+	if (diff_failed && (!failed || g_str_has_suffix(failed, "-band")))
+		failed = diff_failed;
 	remember_snapshot(e, ok);
 	diff_remember(e, ok, plugged_set(e, d));
 
