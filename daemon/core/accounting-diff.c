@@ -65,7 +65,8 @@ void mhp_acct_rise(struct json_object *before, struct json_object *after, guint6
 /*
  * The finding needs a plug that adds at least 16 table pages: fewer (6.12's
  * block-mapped linear map adds one per 512M) cannot be told from user page
- * tables. Counted: the rise is within a quarter of the tables. Not counted:
+ * tables. Counted: the rise is within half the tables of them (user page
+ * tables move it by tens of pages: 21 in the 6.12 capture). Not counted:
  * the rise is under a quarter of them. Between: wait for the next plug.
  */
 gboolean mhp_acct_diff_plugged(MhpAcctDiff *st, const MhpAcctRise *rise)
@@ -84,7 +85,7 @@ gboolean mhp_acct_diff_plugged(MhpAcctDiff *st, const MhpAcctRise *rise)
 	}
 	if (st->counts != MHP_ACCT_COUNTS_UNKNOWN || rise->tables < 16)
 		return FALSE;
-	if (ABS(r - rise->tables) * 4 <= rise->tables)
+	if (ABS(r - rise->tables) * 2 <= rise->tables)
 		st->counts = MHP_ACCT_COUNTS_YES;
 	else if (r * 4 < rise->tables)
 		st->counts = MHP_ACCT_COUNTS_NO;
