@@ -103,7 +103,7 @@ const char *mhp_acct_counts_to_string(MhpAcctCounts c);
 MhpAcctCounts mhp_acct_counts_from_string(const char *s);
 
 /* The differential's band never goes below this many pages (docs/accounting.md). */
-#define MHP_ACCT_RETURNED_FLOOR 24
+#define MHP_ACCT_RETURNED_FLOOR 32
 /* Plugs whose noise the band is made from. */
 #define MHP_ACCT_NOISE_PLUGS 16
 

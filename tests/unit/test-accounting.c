@@ -284,7 +284,7 @@ static struct json_object *returned(struct json_object *p, struct json_object *a
 /*
  * The differential on the real 7.3 capture: 512M rose nr_page_table_pages
  * by 255 against 257 ptdump table pages (counted), and the removal gave
- * back 243 (residual 12, under the 24-page floor). A mutant kernel that
+ * back 243 (residual 12, under the 32-page floor). A mutant kernel that
  * keeps 65 or 257 table pages counted fails at once.
  */
 static void test_returned(void)
