@@ -34,8 +34,18 @@ guint64 mhp_acct_vmemmap_bytes(guint64 size, guint page_size, guint struct_page_
 	return (bytes + granule - 1) / granule * granule;
 }
 
-static void add_check(struct json_object *arr, const char *name, gboolean pass, gint64 value, gint64 expected,
-		      gint64 band, const char **failed)
+/**
+ * mhp_acct_add_check() - add a check's result to a checks array.
+ * @arr: the array
+ * @name: the check's name, with static storage (*@failed outlives the array)
+ * @pass: its verdict
+ * @value: what was measured
+ * @expected: what it should be
+ * @band: how far @value may be from @expected, or -1 (exact)
+ * @failed: set to @name if it failed and is the first to
+ */
+void mhp_acct_add_check(struct json_object *arr, const char *name, gboolean pass, gint64 value, gint64 expected,
+			gint64 band, const char **failed)
 {
 	struct json_object *c = json_object_new_object();
 
@@ -50,7 +60,13 @@ static void add_check(struct json_object *arr, const char *name, gboolean pass, 
 		*failed = name;
 }
 
-static void add_skipped(struct json_object *arr, const char *name, const char *why)
+/**
+ * mhp_acct_add_skipped() - add a check that could not be made (pass: null).
+ * @arr: the array
+ * @name: the check
+ * @why: the reason, as the record shows it
+ */
+void mhp_acct_add_skipped(struct json_object *arr, const char *name, const char *why)
 {
 	struct json_object *c = json_object_new_object();
 
@@ -66,10 +82,10 @@ static void check_memtotal(struct json_object *arr, struct json_object *base, st
 	gint64 b, v;
 
 	if (mhp_acct_get_i64(base, "meminfo", "MemTotal", &b) && mhp_acct_get_i64(snap, "meminfo", "MemTotal", &v))
-		add_check(arr, "memtotal-exact", v == b + (gint64)(plugged / 1024), v, b + (gint64)(plugged / 1024), -1,
+		mhp_acct_add_check(arr, "memtotal-exact", v == b + (gint64)(plugged / 1024), v, b + (gint64)(plugged / 1024), -1,
 			  failed);
 	else
-		add_skipped(arr, "memtotal-exact", "no MemTotal");
+		mhp_acct_add_skipped(arr, "memtotal-exact", "no MemTotal");
 }
 
 /* A section grew by exactly @delta bytes over the baseline. */
@@ -79,12 +95,12 @@ static void check_section_grew(struct json_object *arr, const char *check, const
 	struct json_object *sb = mhp_acct_section(base, name), *sn = mhp_acct_section(snap, name);
 
 	if (!sb || !sn) {
-		add_skipped(arr, check, "no ptdump in the snapshots");
+		mhp_acct_add_skipped(arr, check, "no ptdump in the snapshots");
 		return;
 	}
 	gint64 want = mhp_acct_sec_i64(sb, "mapped_bytes") + (gint64)delta, got = mhp_acct_sec_i64(sn, "mapped_bytes");
 
-	add_check(arr, check, got == want, got, want, -1, failed);
+	mhp_acct_add_check(arr, check, got == want, got, want, -1, failed);
 }
 
 /*
@@ -102,17 +118,17 @@ static void check_section_restored(struct json_object *arr, const char *const ch
 	const char *tables = check[1], *attrs = check[2];
 
 	if (!sb || !sn) {
-		add_skipped(arr, check[0], "no ptdump in the snapshots");
+		mhp_acct_add_skipped(arr, check[0], "no ptdump in the snapshots");
 		return;
 	}
-	add_check(arr, check[0], strcmp(mhp_acct_ranges(sb), mhp_acct_ranges(sn)) == 0,
+	mhp_acct_add_check(arr, check[0], strcmp(mhp_acct_ranges(sb), mhp_acct_ranges(sn)) == 0,
 		  mhp_acct_sec_i64(sn, "mapped_bytes"), mhp_acct_sec_i64(sb, "mapped_bytes"), -1, failed);
 	gint64 tb = mhp_acct_sec_i64(sb, "table_pages"), tn = mhp_acct_sec_i64(sn, "table_pages");
-	add_check(arr, tables, tb == tn, tn, tb, -1, failed);
+	mhp_acct_add_check(arr, tables, tb == tn, tn, tb, -1, failed);
 	if (stressed)
-		add_skipped(arr, attrs, "stressors change attributes (module loads)");
+		mhp_acct_add_skipped(arr, attrs, "stressors change attributes (module loads)");
 	else
-		add_check(arr, attrs, strcmp(mhp_acct_sec_str(sb, "digest"), mhp_acct_sec_str(sn, "digest")) == 0,
+		mhp_acct_add_check(arr, attrs, strcmp(mhp_acct_sec_str(sb, "digest"), mhp_acct_sec_str(sn, "digest")) == 0,
 			  mhp_acct_sec_i64(sn, "lines"), mhp_acct_sec_i64(sb, "lines"), -1, failed);
 }
 
@@ -122,10 +138,10 @@ static void check_band(struct json_object *arr, const char *check, struct json_o
 	gint64 b, v;
 
 	if (!mhp_acct_get_i64(base, group, key, &b) || !mhp_acct_get_i64(snap, group, key, &v)) {
-		add_skipped(arr, check, "not in the snapshots");
+		mhp_acct_add_skipped(arr, check, "not in the snapshots");
 		return;
 	}
-	add_check(arr, check, (guint64)ABS(v - b) <= band, v, b, (gint64)band, failed);
+	mhp_acct_add_check(arr, check, (guint64)ABS(v - b) <= band, v, b, (gint64)band, failed);
 }
 
 struct json_object *mhp_acct_check_plugged(struct json_object *base, struct json_object *snap, guint64 plugged_bytes,
@@ -160,9 +176,9 @@ struct json_object *mhp_acct_check_removed(struct json_object *base, struct json
 	check_section_restored(arr, linear, SECTION_LINEAR, base, snap, bands->stressed, ret_failed);
 	check_section_restored(arr, vmemmap, SECTION_VMEMMAP, base, snap, bands->stressed, ret_failed);
 	if (bands->stressed) {
-		add_skipped(arr, "page-tables-band", "stressors allocate page tables by design");
-		add_skipped(arr, "nr-page-table-pages-band", "stressors allocate page tables by design");
-		add_skipped(arr, "memfree-band", "stressors allocate memory by design");
+		mhp_acct_add_skipped(arr, "page-tables-band", "stressors allocate page tables by design");
+		mhp_acct_add_skipped(arr, "nr-page-table-pages-band", "stressors allocate page tables by design");
+		mhp_acct_add_skipped(arr, "memfree-band", "stressors allocate memory by design");
 		return arr;
 	}
 	check_band(arr, "page-tables-band", base, snap, "meminfo", "PageTables", bands->page_tables_kb, ret_failed);
@@ -172,10 +188,10 @@ struct json_object *mhp_acct_check_removed(struct json_object *base, struct json
 		gint64 b, v;
 
 		if (mhp_acct_free_kb(base, &b) && mhp_acct_free_kb(snap, &v))
-			add_check(arr, "memfree-band", (guint64)ABS(v - b) <= bands->memfree_kb, v, b,
+			mhp_acct_add_check(arr, "memfree-band", (guint64)ABS(v - b) <= bands->memfree_kb, v, b,
 				  (gint64)bands->memfree_kb, ret_failed);
 		else
-			add_skipped(arr, "memfree-band", "no MemFree");
+			mhp_acct_add_skipped(arr, "memfree-band", "no MemFree");
 	}
 	return arr;
 }
@@ -260,24 +276,71 @@ void mhp_trends_add(MhpTrends *t, const char *name, const char *unit, double x, 
 	g_array_append_val(s->y, y);
 }
 
-void mhp_trends_add_snapshot(MhpTrends *t, double x, struct json_object *snap)
+static const char *const series_names[_MHP_ACCT_SERIES_MAX] = {
+	[MHP_ACCT_PAGE_TABLES] = "PageTables",
+	[MHP_ACCT_VMALLOC_USED] = "VmallocUsed",
+	[MHP_ACCT_PERCPU] = "Percpu",
+	[MHP_ACCT_KERNEL_STACK] = "KernelStack",
+	[MHP_ACCT_MEM_FREE] = "MemFree",
+	[MHP_ACCT_PCP_KB] = "pcp_kb",
+	[MHP_ACCT_NR_PAGE_TABLE_PAGES] = "nr_page_table_pages",
+	[MHP_ACCT_KERNEL_TABLE_PAGES] = "kernel_table_pages",
+};
+
+const char *mhp_acct_series_to_string(MhpAcctSeries s)
 {
-	static const char *const kb[] = { "PageTables", "VmallocUsed", "Percpu", "KernelStack" };
+	return s >= 0 && s < _MHP_ACCT_SERIES_MAX ? series_names[s] : NULL;
+}
+
+MhpAcctSeries mhp_acct_series_from_string(const char *s)
+{
+	for (int i = 0; s && i < _MHP_ACCT_SERIES_MAX; i++)
+		if (strcmp(series_names[i], s) == 0)
+			return (MhpAcctSeries)i;
+	return _MHP_ACCT_SERIES_INVALID;
+}
+
+static void value_set(MhpAcctValues *v, MhpAcctSeries s, gint64 n)
+{
+	v->v[s] = (double)n;
+	v->have |= 1u << s;
+}
+
+void mhp_acct_values(struct json_object *snap, MhpAcctValues *ret)
+{
+	static const MhpAcctSeries kb[] = { MHP_ACCT_PAGE_TABLES, MHP_ACCT_VMALLOC_USED, MHP_ACCT_PERCPU,
+					    MHP_ACCT_KERNEL_STACK };
 	struct json_object *pt, *tot, *v;
 	gint64 n;
 
+	*ret = (MhpAcctValues){ 0 };
 	for (gsize i = 0; i < G_N_ELEMENTS(kb); i++)
-		if (mhp_acct_get_i64(snap, "meminfo", kb[i], &n))
-			mhp_trends_add(t, kb[i], "kB", x, (double)n);
+		if (mhp_acct_get_i64(snap, "meminfo", series_names[kb[i]], &n))
+			value_set(ret, kb[i], n);
 	if (mhp_acct_free_kb(snap, &n))
-		mhp_trends_add(t, "MemFree", "kB", x, (double)n);
-	if (json_object_object_get_ex(snap, "pcp_kb", &v) && json_object_is_type(v, json_type_int))
-		mhp_trends_add(t, "pcp_kb", "kB", x, (double)json_object_get_int64(v));
+		value_set(ret, MHP_ACCT_MEM_FREE, n);
+	if (snap && json_object_object_get_ex(snap, "pcp_kb", &v) && json_object_is_type(v, json_type_int))
+		value_set(ret, MHP_ACCT_PCP_KB, json_object_get_int64(v));
 	if (mhp_acct_get_i64(snap, "vmstat", "nr_page_table_pages", &n))
-		mhp_trends_add(t, "nr_page_table_pages", "pages", x, (double)n);
-	if (json_object_object_get_ex(snap, "ptdump", &pt) && json_object_object_get_ex(pt, "total", &tot) &&
+		value_set(ret, MHP_ACCT_NR_PAGE_TABLE_PAGES, n);
+	if (snap && json_object_object_get_ex(snap, "ptdump", &pt) && json_object_object_get_ex(pt, "total", &tot) &&
 	    json_object_object_get_ex(tot, "table_pages", &v) && json_object_is_type(v, json_type_int))
-		mhp_trends_add(t, "kernel_table_pages", "pages", x, (double)json_object_get_int64(v));
+		value_set(ret, MHP_ACCT_KERNEL_TABLE_PAGES, json_object_get_int64(v));
+}
+
+void mhp_trends_add_values(MhpTrends *t, double x, const MhpAcctValues *v)
+{
+	for (int s = 0; s < _MHP_ACCT_SERIES_MAX; s++)
+		if (v->have & (1u << s))
+			mhp_trends_add(t, series_names[s], s >= MHP_ACCT_NR_PAGE_TABLE_PAGES ? "pages" : "kB", x, v->v[s]);
+}
+
+void mhp_trends_add_snapshot(MhpTrends *t, double x, struct json_object *snap)
+{
+	MhpAcctValues v;
+
+	mhp_acct_values(snap, &v);
+	mhp_trends_add_values(t, x, &v);
 }
 
 struct json_object *mhp_trends_to_json(MhpTrends *t, guint *ret_leaks)

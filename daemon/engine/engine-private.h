@@ -75,6 +75,7 @@ typedef struct Dimm {
 	char *detail;
 	int failure_errno;
 	gboolean cleanup; /* removing after a failure */
+	MhpAcctRise rise; /* what its plug added to the counters (verify.c) */
 } Dimm;
 
 typedef enum {
@@ -136,6 +137,9 @@ struct MhpEngine {
 	gboolean measuring;           /* the re-baseline snapshot is in flight */
 	MhpTrends *trends;
 	MhpAcctBands bands;
+	MhpAcctDiff diff;             /* verify.c: the differential's finding and noise */
+	struct json_object *diff_snap;/* verify.c: its last snapshot, with what was plugged then */
+	guint64 diff_plugged;
 	struct json_object *hello;
 	Dimm *slots;            /* [guest.slots] */
 	GQueue plugged;         /* Dimm*, oldest first */

@@ -406,6 +406,7 @@ void mhp_engine_free(MhpEngine *e)
 	}
 	g_queue_clear_full(&e->console_tail, g_free);
 	json_object_put(e->last_snapshot);
+	json_object_put(e->diff_snap);
 	mhp_backend_free(e->backend);
 	mhp_agent_link_free(e->agent);
 	for (guint i = 0; i < e->s->guest.slots; i++)

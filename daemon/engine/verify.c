@@ -202,13 +202,70 @@ void verify_online_blocks(Dimm *d, struct json_object *ok)
 			    d->nblocks);
 }
 
+/* Which DIMMs are plugged but @except: a sum only equal for equal sets. */
+static guint64 plugged_set(MhpEngine *e, Dimm *except)
+{
+	guint64 n = 0;
+
+	for (GList *l = e->plugged.head; l; l = l->next) {
+		Dimm *x = l->data;
+		if (x != except && x->nblocks)
+			n += x->cycle * 1000003u + (guint64)x->slot + 1;
+	}
+	return n;
+}
+
+/* The snapshot taken before this one, if only the plug or removal being
+ * verified happened since: @set is what was plugged then. NULL otherwise
+ * (a skipped snapshot, a re-baseline). */
+static struct json_object *previous_snapshot(MhpEngine *e, guint64 set)
+{
+	struct json_object *prev = e->last_snapshot;
+
+	if (prev && prev == e->diff_snap && e->diff_plugged == set)
+		return prev;
+	if (prev && prev == e->baseline && set == 0)
+		return prev;
+	return NULL;
+}
+
+static void diff_remember(MhpEngine *e, struct json_object *snap, guint64 set)
+{
+	json_object_put(e->diff_snap);
+	e->diff_snap = json_object_get(snap);
+	e->diff_plugged = set;
+}
+
+/* What this DIMM's plug added, and what the run learns from it. */
+static void measure_rise(MhpEngine *e, Dimm *d, struct json_object *ok)
+{
+	struct json_object *prev = previous_snapshot(e, plugged_set(e, d));
+
+	if (!prev)
+		return;
+	mhp_acct_rise(prev, ok, d->spec.size, e->page_size, &d->rise);
+	json_object_object_add(d->data, "rise", mhp_acct_rise_to_json(&d->rise));
+	if (mhp_acct_diff_plugged(&e->diff, &d->rise)) {
+		struct json_object *f = json_object_new_object();
+
+		json_object_object_add(f, "hotplug_page_tables", json_object_new_string(mhp_acct_counts_to_string(e->diff.counts)));
+		json_object_object_add(f, "rise", json_object_new_int64(e->diff.counts_rise));
+		json_object_object_add(f, "tables", json_object_new_int64(e->diff.counts_tables));
+		json_object_object_add(f, "tables_from", json_object_new_string(d->rise.from_ptdump ? "ptdump" : "geometry"));
+		json_object_object_add(d->data, "table_accounting", json_object_get(f));
+		engine_event(e, "table-accounting", f);
+	}
+}
+
 /* The snapshot after online against the baseline plus what is plugged. */
 void verify_plugged(MhpEngine *e, Dimm *d, struct json_object *ok)
 {
 	const char *failed = NULL;
 	struct json_object *checks;
 
+	measure_rise(e, d, ok);
 	remember_snapshot(e, ok);
+	diff_remember(e, ok, plugged_set(e, NULL));
 	checks = mhp_acct_check_plugged(e->baseline, ok, plugged_sum(e, NULL, FALSE), plugged_sum(e, NULL, TRUE), &e->bands,
 					&failed);
 
@@ -218,21 +275,50 @@ void verify_plugged(MhpEngine *e, Dimm *d, struct json_object *ok)
 		checks_failed(d, checks, failed);
 }
 
+/*
+ * Every post-removal value feeds the trends, failed cycles too, once the
+ * memory is gone (MemTotal is the baseline's plus the others'): minus what
+ * the DIMMs still plugged added at their plugs. A series some other DIMM
+ * has no rise for is left out of this point.
+ */
+static void trend_point(MhpEngine *e, Dimm *d, struct json_object *ok, guint64 others)
+{
+	MhpAcctValues v;
+
+	if (e->rebaseline || memtotal_kb(ok) != memtotal_kb(e->baseline) + others / 1024)
+		return;
+	mhp_acct_values(ok, &v);
+	for (GList *l = e->plugged.head; l; l = l->next) {
+		Dimm *x = l->data;
+
+		if (x == d || !x->nblocks)
+			continue;
+		v.have &= x->rise.valid ? x->rise.delta.have : 0;
+		for (int s = 0; s < _MHP_ACCT_SERIES_MAX; s++)
+			v.v[s] -= x->rise.delta.v[s];
+	}
+	mhp_trends_add_values(e->trends, (double)d->cycle, &v);
+}
+
 /* The snapshot after a removal against the baseline plus what is still
- * plugged; a quiet guest's snapshot feeds the trends. */
+ * plugged, and against what this DIMM's plug added (the differential). */
 void verify_removed(MhpEngine *e, Dimm *d, struct json_object *ok)
 {
-	const char *failed = NULL;
+	const char *failed = NULL, *diff_failed = NULL;
 	guint64 others = plugged_sum(e, d, FALSE);
-	struct json_object *checks;
+	struct json_object *checks, *before = previous_snapshot(e, plugged_set(e, NULL));
 
-	remember_snapshot(e, ok);
 	checks = mhp_acct_check_removed(e->baseline, ok, others, plugged_sum(e, d, TRUE), &e->bands, &failed);
+	mhp_acct_check_returned(checks, before, ok, &d->rise, &e->diff, e->page_size, &e->bands, &diff_failed);
+	/* the differential says more than a band: it names this DIMM's tables */
+	if (diff_failed && (!failed || g_str_has_suffix(failed, "-band")))
+		failed = diff_failed;
+	remember_snapshot(e, ok);
+	diff_remember(e, ok, plugged_set(e, d));
 
 	json_object_object_add(d->data, "removed", snapshot_brief(ok));
 	json_object_object_add(d->data, "checks_removed", checks);
 	if (failed)
 		checks_failed(d, checks, failed);
-	else if (!others && !e->rebaseline)
-		mhp_trends_add_snapshot(e->trends, (double)d->cycle, ok); /* a quiet guest */
+	trend_point(e, d, ok, others);
 }

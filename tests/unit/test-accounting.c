@@ -260,6 +260,130 @@ static void test_trends(void)
 	json_object_put(o);
 }
 
+/* Add @kb to PageTables and @pages to nr_page_table_pages of @snap. */
+static void add_counters(struct json_object *snap, gint64 kb, gint64 pages)
+{
+	struct json_object *mi = json_object_object_get(snap, "meminfo"), *vm = json_object_object_get(snap, "vmstat");
+
+	json_object_object_add(mi, "PageTables",
+			       json_object_new_int64(json_object_get_int64(json_object_object_get(mi, "PageTables")) + kb));
+	json_object_object_add(vm, "nr_page_table_pages",
+			       json_object_new_int64(json_object_get_int64(json_object_object_get(vm, "nr_page_table_pages")) + pages));
+}
+
+static struct json_object *returned(struct json_object *p, struct json_object *a, const MhpAcctRise *rise,
+				    const MhpAcctDiff *st, const MhpAcctBands *bands, const char **failed)
+{
+	struct json_object *c = json_object_new_array();
+
+	*failed = NULL;
+	mhp_acct_check_returned(c, p, a, rise, st, 4096, bands, failed);
+	return c;
+}
+
+/*
+ * The differential on the real 7.3 capture: 512M rose nr_page_table_pages
+ * by 255 against 257 ptdump table pages (counted), and the removal gave
+ * back 243 (residual 12, under the 32-page floor). A mutant kernel that
+ * keeps 65 or 257 table pages counted fails at once.
+ */
+static void test_returned(void)
+{
+	MhpAcctBands bands;
+	MhpAcctDiff st = { 0 };
+	MhpAcctRise rise;
+	struct json_object *b = snapshot("guest-7.3-512M", "before", TRUE);
+	struct json_object *p = snapshot("guest-7.3-512M", "plugged", TRUE);
+	struct json_object *a = snapshot("guest-7.3-512M", "after", TRUE), *c, *o, *v;
+	const char *failed;
+
+	mhp_acct_bands_default(&bands);
+	mhp_acct_rise(b, p, 512u << 20, 4096, &rise);
+	tap_ok(rise.valid && rise.from_ptdump && rise.tables == 257 && rise.noise == -2,
+	       "7.3 512M plug: +257 table pages from the ptdump, noise %" G_GINT64_FORMAT, rise.noise);
+	c = returned(p, a, &rise, &st, &bands, &failed);
+	v = json_object_object_get(check_named(c, "nr_page_table_pages-returned"), "skipped");
+	tap_ok(!failed && v && strstr(json_object_get_string(v), "not known yet"), "before the finding: skipped");
+	json_object_put(c);
+	gboolean found = mhp_acct_diff_plugged(&st, &rise);
+	tap_ok(found && st.counts == MHP_ACCT_COUNTS_YES, "7.3 counts hot-added page tables: rise 255 against 257 (%s)",
+	       mhp_acct_counts_to_string(st.counts));
+	TAP_EQ_U64(mhp_acct_diff_band(&st), MHP_ACCT_RETURNED_FLOOR, "band: the floor (noise 2 pages)");
+	tap_ok(!mhp_acct_diff_plugged(&st, &rise), "the finding is made once");
+	o = mhp_acct_rise_to_json(&rise);
+	TAP_EQ_U64(json_object_get_int64(json_object_object_get(o, "nr_page_table_pages")), 255, "rise JSON: 255 pages");
+	json_object_put(o);
+
+	c = returned(p, a, &rise, &st, &bands, &failed);
+	tap_ok(!failed && passed(c, "pagetables-returned") && passed(c, "nr_page_table_pages-returned"),
+	       "7.3 clean removal: both returned (%s)", failed ? failed : "-");
+	json_object_put(c);
+
+	static const struct { gint64 pages; gboolean fails; const char *what; } cases[] = {
+		{ 3, FALSE, "3 pages of user page-table noise pass" },
+		{ -10, FALSE, "10 pages fewer pass" },
+		{ 65, TRUE, "65 leaked pages (one 128M DIMM's tables) fail" },
+		{ 257, TRUE, "257 leaked pages (512M) fail" },
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct json_object *a2 = NULL;
+
+		json_object_deep_copy(a, &a2, NULL);
+		add_counters(a2, cases[i].pages * 4, cases[i].pages);
+		c = returned(p, a2, &rise, &st, &bands, &failed);
+		tap_ok(cases[i].fails ? failed && strcmp(failed, "pagetables-returned") == 0 &&
+						!passed(c, "nr_page_table_pages-returned")
+				      : !failed, "%s (%s)", cases[i].what, failed ? failed : "-");
+		json_object_put(c);
+		/* and the baseline band alone lets 65 through: the differential is why cycle 1 fails */
+		if (cases[i].pages == 65) {
+			c = mhp_acct_check_removed(b, a2, 0, 0, &bands, &failed);
+			tap_ok(!failed, "the baseline band alone passes 65 leaked pages (%s)", failed ? failed : "-");
+			json_object_put(c);
+		}
+		json_object_put(a2);
+	}
+
+	/* the band grows with measured noise */
+	MhpAcctRise noisy = rise;
+	noisy.noise = 40;
+	mhp_acct_diff_plugged(&st, &noisy);
+	TAP_EQ_U64(mhp_acct_diff_band(&st), 80, "a plug with 40 pages of noise: band 80");
+	bands.stressed = TRUE;
+	c = returned(p, a, &rise, &st, &bands, &failed);
+	tap_ok(!failed && check_named(c, "pagetables-returned") &&
+	       json_object_object_get_ex(check_named(c, "pagetables-returned"), "skipped", NULL), "stressed: skipped");
+	json_object_put(c);
+
+	/* 6.12 does not count: the 512M plug added 1 table page (block-mapped), the finding waits */
+	MhpAcctDiff st6 = { 0 };
+	struct json_object *b6 = snapshot("guest-6.12-512M", "before", TRUE);
+	struct json_object *p6 = snapshot("guest-6.12-512M", "plugged", TRUE);
+	mhp_acct_rise(b6, p6, 512u << 20, 4096, &rise);
+	tap_ok(rise.valid && rise.tables == 1 && !mhp_acct_diff_plugged(&st6, &rise) && st6.counts == MHP_ACCT_COUNTS_UNKNOWN,
+	       "6.12 512M: 1 table page is too few to tell (rise %" G_GINT64_FORMAT ")",
+	       (gint64)rise.delta.v[MHP_ACCT_NR_PAGE_TABLE_PAGES]);
+	/* without ptdump, geometry: a 6.12-like rise of 21 against 257 is not counted */
+	json_object_object_del(b6, "ptdump");
+	mhp_acct_rise(b6, p6, 512u << 20, 4096, &rise);
+	found = mhp_acct_diff_plugged(&st6, &rise);
+	tap_ok(!rise.from_ptdump && rise.tables == 257 && found && st6.counts == MHP_ACCT_COUNTS_NO,
+	       "6.12 without ptdump: 21 against a geometry of 257: %s",
+	       mhp_acct_counts_to_string(st6.counts));
+	c = returned(p6, p6, &rise, &st6, &bands, &failed);
+	v = json_object_object_get(check_named(c, "nr_page_table_pages-returned"), "skipped");
+	tap_ok(!failed && v && strstr(json_object_get_string(v), "does not count"), "not counted: the differential is skipped");
+	json_object_put(c);
+	tap_ok(mhp_acct_counts_from_string("not-counted") == MHP_ACCT_COUNTS_NO &&
+	       mhp_acct_series_from_string("kernel_table_pages") == MHP_ACCT_KERNEL_TABLE_PAGES &&
+	       mhp_acct_series_from_string("x") == _MHP_ACCT_SERIES_INVALID, "name tables");
+	json_object_put(b6);
+	json_object_put(p6);
+	json_object_put(b);
+	json_object_put(p);
+	json_object_put(a);
+}
+
 int main(int argc, char **argv)
 {
 	fixtures = argv[1];
@@ -267,5 +391,6 @@ int main(int argc, char **argv)
 	test_malformed();
 	test_failed_name_lives();
 	test_trends();
+	test_returned();
 	return tap_done();
 }

@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <glib.h>
+#include <math.h>
 #include <glib/gstdio.h>
 #include <json-c/json.h>
 #include <string.h>
@@ -243,6 +244,13 @@ typedef struct {
 	gboolean saw_rebaseline; /* progress reported phase rebaseline */
 	gint64 leak_kb;          /* PageTables grows this much per quiet snapshot after a removal */
 	guint quiet_snaps;
+	/* table_model: page-table counters follow what is online (size / 2M + 1 per
+	 * DIMM, 7.3's PTE-mapped linear map), when tables_counted; leak_tables:
+	 * a removal leaves them counted (free_hotplug_pgtable_page() without
+	 * pagetable_dtor()) */
+	gboolean table_model, tables_counted, leak_tables;
+	gint64 leaked_tables;
+	guint model_snaps;
 	gboolean heartbeats;
 	gboolean hung; /* the agent answers nothing, sends nothing */
 	gint64 stop_after_us; /* mhp_engine_stop() after this much fake time (0: never) */
@@ -378,6 +386,8 @@ static void device_remove(const char *id)
 		return;
 	for (guint64 b = block_of(d->addr); b < block_of(d->addr + d->size); b++)
 		T.blk_state[b] = 0;
+	if (T.leak_tables)
+		T.leaked_tables += (gint64)(d->size >> 21) + 1;
 	g_array_remove_index(T.devices, (guint)(d - &g_array_index(T.devices, Device, 0)));
 }
 
@@ -714,11 +724,46 @@ static guint64 online_bytes(void)
 	return n;
 }
 
+static void set_int(struct json_object *o, const char *group, const char *key, gint64 v)
+{
+	json_object_object_add(jobj(o, group), key, json_object_new_int64(v));
+}
+
+/* T.table_model: the 7.3 baseline capture with MemTotal, PageTables,
+ * nr_page_table_pages and the ptdump's table pages following the DIMMs
+ * online, a few pages of user page-table noise, and what leaked. */
+static struct json_object *model_snapshot(guint64 online)
+{
+	struct json_object *s = NULL, *pt = json_object_new_object(), *tot = json_object_new_object();
+	gint64 tables = 0, noise = (gint64)(T.model_snaps++ * 5 % 7) - 3;
+	gint64 nr = jint(jobj(snap_before, "vmstat"), "nr_page_table_pages", 0);
+
+	for (guint i = 0; i < T.devices->len; i++) {
+		const Device *d = &g_array_index(T.devices, Device, i);
+		if (T.blk_state[block_of(d->addr)] == 2)
+			tables += (gint64)(d->size >> 21) + 1;
+	}
+	nr += (T.tables_counted ? tables : 0) + T.leaked_tables + noise;
+	json_object_deep_copy(snap_before, &s, NULL);
+	set_int(s, "meminfo", "MemTotal", memtotal_before_kb + (gint64)(online / 1024));
+	set_int(s, "meminfo", "PageTables", nr * 4);
+	set_int(s, "vmstat", "nr_page_table_pages", nr);
+	json_object_object_add(tot, "table_pages",
+			       json_object_new_int64(jint(jobj(jobj(snap_before, "ptdump"), "total"), "table_pages", 0) + tables));
+	json_object_object_add(pt, "sections", json_object_new_array());
+	json_object_object_add(pt, "total", tot);
+	json_object_object_add(s, "ptdump", pt);
+	return s;
+}
+
 /* The guest's snapshot: the real captures, MemTotal following what is online. */
 static struct json_object *snapshot_now(void)
 {
 	guint64 online = online_bytes();
 	struct json_object *s = NULL, *mi;
+
+	if (T.table_model)
+		return model_snapshot(online);
 
 	if (!online && T.had_online && T.leak_kb) {
 		json_object_deep_copy(snap_after, &s, NULL);
@@ -2119,6 +2164,102 @@ static void test_coverage(void)
 	g_string_free(missing, TRUE);
 }
 
+/* The differential's check in a cycle's checks_removed, or NULL. */
+static struct json_object *removed_check(guint i, const char *name)
+{
+	struct json_object *arr = jobj(jobj(cyc(i), "verify"), "checks_removed");
+
+	for (size_t k = 0; arr && k < json_object_array_length(arr); k++)
+		if (strcmp(jstr(json_object_array_get_idx(arr, k), "name"), name) == 0)
+			return json_object_array_get_idx(arr, k);
+	return NULL;
+}
+
+static double trend_slope(const char *name)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(jobj(jobj(T.summary, "trends"), name), "slope", &v) ? json_object_get_double(v) : 0;
+}
+
+/*
+ * Issue 11, mutant (b): hot-removed table pages freed without
+ * pagetable_dtor() stay counted, 65 pages per 128M DIMM, 257 per 512M.
+ * The differential fails cycle 1; the trends see the leak's slope, failed
+ * cycles and concurrent removals included; a kernel that does not count
+ * hot-added tables (6.12) passes with no differential.
+ */
+static void test_table_leak(void)
+{
+	static const struct { const char *size; gint64 pages; } sizes[] = { { "128M", 65 }, { "512M", 257 } };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(sizes); i++) {
+		g_autofree char *name = g_strdup_printf("table-leak-%s", sizes[i].size);
+		g_autofree char *ini = g_strdup_printf("[scenario]\ncycles = 1\n" GUEST "[dimm]\nsizes = %s\n", sizes[i].size);
+		g_autofree char *want = NULL;
+
+		t_setup(name, ini);
+		T.table_model = T.tables_counted = T.leak_tables = TRUE;
+		t_run();
+		is_str(verdict(0), "accounting-mismatch", "leaked tables fail cycle 1");
+		tap_ok(strstr(jstr(cyc(0), "detail"), "'pagetables-returned'") != NULL, "detail names the check: %s",
+		       jstr(cyc(0), "detail"));
+		struct json_object *c = removed_check(0, "nr_page_table_pages-returned");
+		gint64 kept = jint(c, "expected", 0) - jint(c, "value", 0);
+		tap_ok(kept >= sizes[i].pages - 6 && kept <= sizes[i].pages + 6,
+		       "nr_page_table_pages fell %" G_GINT64_FORMAT " pages fewer than it rose (user noise: 3 per snapshot)",
+		       kept);
+		is_str(jstr(event("table-accounting"), "hotplug_page_tables"), "counted", "the finding, in events.jsonl");
+		is_str(jstr(jobj(jobj(cyc(0), "verify"), "table_accounting"), "hotplug_page_tables"), "counted",
+		       "and in the cycle that made it");
+		t_teardown();
+	}
+
+	t_setup("table-leak-trend", "[scenario]\ncycles = 12\non-failure = continue\n" GUEST "[dimm]\nsizes = 128M\n");
+	T.table_model = T.tables_counted = T.leak_tables = TRUE;
+	t_run();
+	TAP_EQ_U64(jint(T.summary, "failed_cycles", -1), 12, "every cycle of twelve fails");
+	is_str(jstr(jobj(jobj(T.summary, "trends"), "nr_page_table_pages"), "verdict"), "leak", "trends.nr_page_table_pages");
+	tap_ok(fabs(trend_slope("nr_page_table_pages") - 65) < 6.5, "slope %.2f pages per cycle, 65 leaked",
+	       trend_slope("nr_page_table_pages"));
+	tap_ok(fabs(trend_slope("PageTables") - 260) < 26, "PageTables slope %.2f kB per cycle, 260 leaked",
+	       trend_slope("PageTables"));
+	t_teardown();
+
+	t_setup("table-leak-concurrent", "[scenario]\ncycles = 12\non-failure = continue\npattern = random\n" GUEST
+		"[dimm]\nsizes = 128M; 512M\nconcurrent = 3\n");
+	T.table_model = T.tables_counted = T.leak_tables = TRUE;
+	t_run();
+	TAP_EQ_U64(jint(T.summary, "failed_cycles", -1), 12, "concurrent: every cycle fails");
+	for (guint i = 0; i < T.cycles->len; i++)
+		if (!strstr(jstr(cyc(i), "detail"), "-returned'"))
+			tap_ok(FALSE, "cycle %u: %s", i + 1, jstr(cyc(i), "detail"));
+	TAP_EQ_U64(jint(jobj(jobj(T.summary, "trends"), "nr_page_table_pages"), "n", 0), 12,
+		   "concurrent: every removal is a trend point");
+	is_str(jstr(jobj(jobj(T.summary, "trends"), "nr_page_table_pages"), "verdict"), "leak", "concurrent: a leak");
+	t_teardown();
+
+	t_setup("table-counted-clean", "[scenario]\ncycles = 12\npattern = random\n" GUEST "[dimm]\nsizes = 128M; 256M; 512M; 1G\nconcurrent = 3\n");
+	T.table_model = T.tables_counted = TRUE;
+	t_run();
+	TAP_EQ_U64(jint(T.summary, "failed_cycles", -1), 0, "a clean counting kernel, concurrent: no failure");
+	guint applied = 0;
+	for (guint i = 0; i < T.cycles->len; i++)
+		applied += json_object_get_boolean(jobj(removed_check(i, "nr_page_table_pages-returned"), "pass"));
+	TAP_EQ_U64(applied, 12, "the differential was applied and passed in every cycle, three DIMMs at once");
+	is_str(jstr(jobj(jobj(T.summary, "trends"), "nr_page_table_pages"), "verdict"), "ok", "trend ok");
+	t_teardown();
+
+	t_setup("table-not-counted", "[scenario]\ncycles = 3\n" GUEST "[dimm]\nsizes = 128M\n");
+	T.table_model = TRUE;
+	t_run();
+	TAP_EQ_U64(jint(T.summary, "failed_cycles", -1), 0, "6.12-like: every cycle passes");
+	is_str(jstr(event("table-accounting"), "hotplug_page_tables"), "not-counted", "the finding: not counted");
+	tap_ok(strstr(jstr(removed_check(2, "nr_page_table_pages-returned"), "skipped"), "does not count") != NULL,
+	       "no differential: %s", jstr(removed_check(2, "nr_page_table_pages-returned"), "skipped"));
+	t_teardown();
+}
+
 static void load_fixtures(void)
 {
 	static const char *const when[] = { "before", "plugged", "after" };
@@ -2198,6 +2339,7 @@ int main(int argc, char **argv)
 	test_stressors();
 	test_agent_restart();
 	test_json_sock();
+	test_table_leak();
 	test_coverage();
 	json_object_put(snap_before);
 	json_object_put(snap_plugged);
