@@ -25,6 +25,15 @@ struct MhpResults {
 	guint64 events_lost;
 	GError *events_error; /* the first lost event's */
 	gsize largest;        /* the longest line written, newline included */
+	/* segments and the cap */
+	guint64 segment_max, events_max;
+	guint64 open_bytes;   /* the open events.jsonl's */
+	guint64 closed_bytes; /* the closed segments', as they are on disk */
+	guint segments;
+	guint64 events_dropped;
+	/* the last elided messages, whole: their events.jsonl lines (char *, newline included) */
+	GQueue held;
+	gsize held_bytes;
 };
 
 /* Return: FALSE, with @error "cannot @what '@path': strerror(@err)". */
@@ -124,6 +133,9 @@ MhpResults *mhp_results_open(const char *dir, GError **error)
 
 	r->dir_fd = r->cycles_fd = r->events_fd = -1;
 	r->dir = g_strdup(dir);
+	r->segment_max = MHP_RESULTS_EVENTS_SEGMENT;
+	r->events_max = MHP_RESULTS_EVENTS_MAX;
+	g_queue_init(&r->held);
 	if (!g_file_test(dir, G_FILE_TEST_EXISTS) && !mhp_results_dir_create(dir, error))
 		return NULL;
 	r->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -158,6 +170,7 @@ void mhp_results_close(MhpResults *r)
 	if (r->dir_fd >= 0)
 		close(r->dir_fd);
 	g_clear_error(&r->events_error);
+	g_queue_clear_full(&r->held, g_free);
 	g_free(r->dir);
 	g_free(r);
 }
@@ -213,30 +226,28 @@ gboolean mhp_results_write_json(MhpResults *r, const char *name, struct json_obj
 }
 
 /*
- * @obj as one line, whole or not at all: after a short write or an error
- * the file is cut back to where it ended, so the next line never follows
- * half of this one, and space freed later never completes it.
+ * @len bytes of @line (a whole line, newline included), whole or not at
+ * all: after a short write or an error the file is cut back to where it
+ * ended, so the next line never follows half of this one, and space freed
+ * later never completes it.
  */
-static gboolean append_line(MhpResults *r, int fd, const char *name, struct json_object *obj, gboolean sync,
+static gboolean append_text(MhpResults *r, int fd, const char *name, const char *line, gsize len, gboolean sync,
 			    GError **error)
 {
 	g_autofree char *path = g_build_filename(r->dir, name, NULL);
-	size_t n;
-	const char *text = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
-	g_autofree char *line = g_malloc(n + 1);
 	struct stat st;
 	int err;
 
-	memcpy(line, text, n);
-	line[n] = '\n';
+	if (fd < 0)
+		return fail_errno(error, EBADF, "write", path); /* a segment that could not be reopened */
 	if (fstat(fd, &st) < 0)
 		return fail_errno(error, errno, "write", path);
-	err = write_all(fd, line, n + 1);
+	err = write_all(fd, line, len);
 	/* EINVAL: a file system without fdatasync; the line is written */
 	if (!err && sync && fdatasync(fd) < 0 && errno != EINVAL)
 		err = errno;
 	if (!err) {
-		r->largest = MAX(r->largest, n + 1);
+		r->largest = MAX(r->largest, len);
 		return TRUE;
 	}
 	if (ftruncate(fd, st.st_size) < 0) {
@@ -250,32 +261,263 @@ static gboolean append_line(MhpResults *r, int fd, const char *name, struct json
 	return fail_errno(error, err, "write", path);
 }
 
+/* @obj's compact JSON and a newline (and a NUL, not counted). */
+static char *line_of(struct json_object *obj, gsize *ret_len)
+{
+	size_t n;
+	const char *text = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	char *line = g_malloc(n + 2);
+
+	memcpy(line, text, n);
+	line[n] = '\n';
+	line[n + 1] = '\0';
+	*ret_len = n + 1;
+	return line;
+}
+
+static gboolean append_line(MhpResults *r, int fd, const char *name, struct json_object *obj, gboolean sync,
+			    GError **error)
+{
+	gsize len;
+	g_autofree char *line = line_of(obj, &len);
+
+	return append_text(r, fd, name, line, len, sync, error);
+}
+
 gboolean mhp_results_append_cycle(MhpResults *r, struct json_object *obj, GError **error)
 {
+	/* the cycle's events are on disk before it: a lost one is counted, not fatal */
+	if (r->events_fd >= 0)
+		(void)fdatasync(r->events_fd);
 	return append_line(r, r->cycles_fd, MHP_RESULTS_CYCLES, obj, TRUE, error);
+}
+
+/* ---- events.jsonl: segments, the cap, elided messages ---- */
+
+static void event_error(MhpResults *r, GError *err)
+{
+	if (!r->events_error)
+		r->events_error = err;
+	else
+		g_error_free(err);
+}
+
+static void event_lost(MhpResults *r, GError *err)
+{
+	r->events_lost++;
+	event_error(r, err);
+}
+
+/* @plain.gz from the closed segment @plain: compressed in memory, then tmp + fsync + rename. */
+static gboolean compress_segment(MhpResults *r, const char *plain, guint64 *ret_size, GError **error)
+{
+	g_autofree char *path = g_build_filename(r->dir, plain, NULL);
+	g_autofree char *gz = g_strconcat(plain, ".gz", NULL);
+	g_autofree char *data = NULL;
+	gsize len = 0;
+	g_autoptr(GZlibCompressor) z = g_zlib_compressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP, 6);
+	g_autoptr(GOutputStream) mem = g_memory_output_stream_new_resizable();
+	g_autoptr(GOutputStream) out = g_converter_output_stream_new(mem, G_CONVERTER(z));
+	GMemoryOutputStream *m = G_MEMORY_OUTPUT_STREAM(mem);
+
+	if (!g_file_get_contents(path, &data, &len, error) ||
+	    !g_output_stream_write_all(out, data, len, NULL, NULL, error) || !g_output_stream_close(out, NULL, error))
+		return FALSE;
+	if (!write_file_at(r->dir_fd, r->dir, gz, g_memory_output_stream_get_data(m),
+			   g_memory_output_stream_get_data_size(m), error))
+		return FALSE;
+	*ret_size = g_memory_output_stream_get_data_size(m);
+	if (unlinkat(r->dir_fd, plain, 0) < 0)
+		return fail_errno(error, errno, "remove", path);
+	return TRUE;
+}
+
+/*
+ * The open events.jsonl is full: it becomes events.NNNN.jsonl, compressed
+ * to events.NNNN.jsonl.gz, and a new events.jsonl is opened. Nothing
+ * written is lost on the way: the plain segment goes only once its
+ * compressed copy is on disk, and when compressing fails it stays.
+ */
+static void close_segment(MhpResults *r)
+{
+	g_autofree char *plain = g_strdup_printf("events.%04u.jsonl", r->segments + 1);
+	GError *err = NULL;
+	guint64 size = 0;
+
+	if (renameat(r->dir_fd, MHP_RESULTS_EVENTS, r->dir_fd, plain) < 0) {
+		g_autofree char *path = mhp_results_path(r, MHP_RESULTS_EVENTS);
+
+		fail_errno(&err, errno, "rename", path);
+		event_error(r, err); /* the open segment goes on growing */
+		return;
+	}
+	close(r->events_fd);
+	r->segments++;
+	r->events_fd = open_new(r, MHP_RESULTS_EVENTS, &err);
+	if (r->events_fd < 0)
+		event_error(r, g_steal_pointer(&err)); /* what follows is lost, and counted */
+	if (compress_segment(r, plain, &size, &err))
+		r->closed_bytes += size;
+	else {
+		r->closed_bytes += r->open_bytes;
+		event_error(r, err);
+	}
+	r->open_bytes = 0;
+}
+
+/* An events line, or its loss, counted; the cap and the segments applied. */
+static gboolean append_event_text(MhpResults *r, const char *line, gsize len)
+{
+	GError *err = NULL;
+
+	if (r->closed_bytes + r->open_bytes + len > r->events_max) {
+		r->events_dropped++;
+		return FALSE;
+	}
+	if (!append_text(r, r->events_fd, MHP_RESULTS_EVENTS, line, len, FALSE, &err)) {
+		event_lost(r, err);
+		return FALSE;
+	}
+	r->events++;
+	r->open_bytes += len;
+	if (r->open_bytes >= r->segment_max)
+		close_segment(r);
+	return TRUE;
+}
+
+/* {"ts_ns", "source", "replay" (a held message written late), "msg"} */
+static char *event_line(gint64 ts_ns, const char *source, gboolean replay, struct json_object *msg, gsize *ret_len)
+{
+	struct json_object *e = json_object_new_object();
+	char *line;
+
+	json_object_object_add(e, "ts_ns", json_object_new_int64(ts_ns));
+	json_object_object_add(e, "source", json_object_new_string(source));
+	if (replay)
+		json_object_object_add(e, "replay", json_object_new_boolean(TRUE));
+	json_object_object_add(e, "msg", json_object_get(msg));
+	line = line_of(e, ret_len);
+	json_object_put(e);
+	return line;
 }
 
 gboolean mhp_results_append_event(MhpResults *r, const char *source, struct json_object *msg)
 {
-	struct json_object *e = json_object_new_object();
-	GError *err = NULL;
-	gboolean okv;
+	gsize len;
+	g_autofree char *line = event_line(g_get_monotonic_time() * 1000, source, FALSE, msg, &len);
 
-	json_object_object_add(e, "ts_ns", json_object_new_int64(g_get_monotonic_time() * 1000));
-	json_object_object_add(e, "source", json_object_new_string(source));
-	json_object_object_add(e, "msg", json_object_get(msg));
-	okv = append_line(r, r->events_fd, MHP_RESULTS_EVENTS, e, FALSE, &err);
-	json_object_put(e);
-	if (okv) {
-		r->events++;
-	} else {
-		r->events_lost++;
-		if (!r->events_error)
-			r->events_error = err;
-		else
-			g_error_free(err);
+	return append_event_text(r, line, len);
+}
+
+struct json_object *mhp_results_elide(struct json_object *msg, const char *text, gsize len)
+{
+	static const char *const copied[] = { "id", "cmd", "execute" };
+	static const char *const bodies[] = { "ok", "return", "args" };
+	struct json_object *o = json_object_new_object(), *el = json_object_new_object();
+	struct json_object *keys = json_object_new_array(), *from = msg, *v;
+	g_autofree char *sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)text, len);
+
+	for (guint i = 0; i < G_N_ELEMENTS(copied); i++)
+		if (json_object_object_get_ex(msg, copied[i], &v) &&
+		    (json_object_is_type(v, json_type_int) ||
+		     (json_object_is_type(v, json_type_string) && json_object_get_string_len(v) <= 64)))
+			json_object_object_add(o, copied[i], json_object_get(v));
+	for (guint i = 0; i < G_N_ELEMENTS(bodies); i++)
+		if (json_object_object_get_ex(msg, bodies[i], &v) && json_object_is_type(v, json_type_object)) {
+			from = v;
+			break;
+		}
+	if (json_object_is_type(from, json_type_object)) {
+		json_object_object_foreach(from, k, val) {
+			if (json_object_array_length(keys) >= 16)
+				break;
+			json_object_array_add(keys, json_object_new_string_len(k, (int)MIN(strlen(k), 64)));
+			(void)val;
+		}
 	}
-	return okv;
+	sum[16] = '\0';
+	json_object_object_add(el, "bytes", json_object_new_int64((int64_t)len));
+	json_object_object_add(el, "sha256", json_object_new_string(sum));
+	json_object_object_add(el, "keys", keys);
+	json_object_object_add(o, "elided", el);
+	return o;
+}
+
+/* Hold @msg's whole line for mhp_results_flush_held(): the last few, within the bytes allowed. */
+static void hold(MhpResults *r, gint64 ts_ns, const char *source, struct json_object *msg)
+{
+	gsize len;
+	char *line = event_line(ts_ns, source, TRUE, msg, &len);
+
+	if (len > MHP_RESULTS_HELD_BYTES) {
+		g_free(line);
+		return;
+	}
+	g_queue_push_tail(&r->held, line);
+	r->held_bytes += len;
+	while (r->held.length > MHP_RESULTS_HELD || r->held_bytes > MHP_RESULTS_HELD_BYTES) {
+		char *old = g_queue_pop_head(&r->held);
+
+		r->held_bytes -= strlen(old);
+		g_free(old);
+	}
+}
+
+gboolean mhp_results_append_message(MhpResults *r, const char *source, struct json_object *msg)
+{
+	gint64 ts_ns = g_get_monotonic_time() * 1000;
+	struct json_object *stand;
+	const char *text;
+	g_autofree char *line = NULL;
+	size_t n;
+	gsize len;
+
+	if (json_object_object_get_ex(msg, "event", NULL))
+		return mhp_results_append_event(r, source, msg);
+	text = json_object_to_json_string_length(msg, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	if (n <= MHP_RESULTS_ELIDE_BYTES)
+		return mhp_results_append_event(r, source, msg);
+	stand = mhp_results_elide(msg, text, n);
+	hold(r, ts_ns, source, msg);
+	line = event_line(ts_ns, source, FALSE, stand, &len);
+	json_object_put(stand);
+	return append_event_text(r, line, len);
+}
+
+guint mhp_results_flush_held(MhpResults *r)
+{
+	guint n = 0;
+	char *line;
+
+	while ((line = g_queue_pop_head(&r->held))) {
+		gsize len = strlen(line);
+
+		r->held_bytes -= len;
+		n += append_event_text(r, line, len);
+		g_free(line);
+	}
+	return n;
+}
+
+void mhp_results_set_events_limits(MhpResults *r, guint64 segment, guint64 max)
+{
+	r->segment_max = segment;
+	r->events_max = max;
+}
+
+guint mhp_results_events_segments(MhpResults *r)
+{
+	return r->segments;
+}
+
+guint64 mhp_results_events_bytes(MhpResults *r)
+{
+	return r->closed_bytes + r->open_bytes;
+}
+
+guint64 mhp_results_events_dropped(MhpResults *r)
+{
+	return r->events_dropped;
 }
 
 guint64 mhp_results_events_written(MhpResults *r)
@@ -395,6 +637,8 @@ gboolean mhp_summary_write(const char *dir, const MhpSummary *s, GError **error)
 	json_object_object_add(o, "latency_ms", lat);
 	if (s->events_lost)
 		json_object_object_add(o, "events_lost", json_object_new_uint64(s->events_lost));
+	if (s->events_dropped)
+		json_object_object_add(o, "events_dropped", json_object_new_uint64(s->events_dropped));
 	if (!s->partial) {
 		json_object_object_add(o, "trends", borrowed_or_empty(s->trends));
 		json_object_object_add(o, "stressors", borrowed_or_empty(s->stressors));

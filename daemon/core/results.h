@@ -100,6 +100,78 @@ gboolean mhp_results_append_cycle(MhpResults *r, struct json_object *obj, GError
  * Return: TRUE when the whole line is written.
  */
 gboolean mhp_results_append_event(MhpResults *r, const char *source, struct json_object *msg);
+
+/*
+ * What events.jsonl keeps of a protocol message (docs/results-format.md,
+ * "Elided messages"): an event (an "event" key) always whole; a reply or
+ * request whose compact JSON is longer than MHP_RESULTS_ELIDE_BYTES (an
+ * agent snapshot, a big QMP return) as a stand-in
+ * {"id", "elided": {"bytes", "sha256", "keys"}}, while the last
+ * MHP_RESULTS_HELD such messages (MHP_RESULTS_HELD_BYTES in all) are held
+ * whole in memory until mhp_results_flush_held() writes them.
+ */
+#define MHP_RESULTS_ELIDE_BYTES 1024
+#define MHP_RESULTS_HELD 4
+#define MHP_RESULTS_HELD_BYTES (8u << 20)
+
+/**
+ * mhp_results_append_message() - append a protocol message to events.jsonl, or its stand-in.
+ * @r: the results
+ * @source: "qmp-in", "qmp-out", "agent-in", "agent-out", "libvirt"
+ * @msg: borrowed
+ *
+ * Return: TRUE when its line (whole or stand-in) is written.
+ */
+gboolean mhp_results_append_message(MhpResults *r, const char *source, struct json_object *msg);
+
+/**
+ * mhp_results_elide() - the stand-in events.jsonl has for @msg.
+ * @msg: borrowed
+ * @text: @msg's compact JSON text, as events.jsonl would have it
+ * @len: its length
+ *
+ * Return: a new object: @msg's "id" (an integer), "cmd" or "execute" (a
+ * short string), and "elided": {"bytes": @len, "sha256": the first 16 hex
+ * digits of the SHA-256 of @text, "keys": the first 16 keys of its "ok",
+ * "return" or "args" object (else of @msg)}.
+ */
+struct json_object *mhp_results_elide(struct json_object *msg, const char *text, gsize len);
+
+/**
+ * mhp_results_flush_held() - write the held whole messages to events.jsonl.
+ * @r: the results
+ *
+ * Called when a cycle fails: its evidence keeps every message that was
+ * elided around it. Each is written as it would have been, with its own
+ * ts_ns and "replay": true, oldest first, and no longer held.
+ *
+ * Return: how many were written.
+ */
+guint mhp_results_flush_held(MhpResults *r);
+
+/*
+ * Segments and the cap (docs/results-format.md, "Segments"). When the
+ * open events.jsonl reaches the segment size after a line, it is closed,
+ * renamed events.NNNN.jsonl (NNNN from 0001) and compressed to
+ * events.NNNN.jsonl.gz (gzip, tmp + fsync + rename, then the plain copy
+ * is removed), and a new events.jsonl is opened. A line that would take
+ * the events' bytes on disk (closed segments compressed + the open one)
+ * over the cap is dropped and counted (mhp_results_events_dropped()).
+ */
+#define MHP_RESULTS_EVENTS_SEGMENT (8u << 20)
+#define MHP_RESULTS_EVENTS_MAX (256ull << 20)
+
+/**
+ * mhp_results_set_events_limits() - change the segment size and the cap (tests).
+ * @r: the results
+ * @segment: close the open segment once it holds this many bytes
+ * @max: the events' bytes on disk, at most
+ */
+void mhp_results_set_events_limits(MhpResults *r, guint64 segment, guint64 max);
+/* Closed segments so far; the events' bytes on disk; lines dropped by the cap. */
+guint mhp_results_events_segments(MhpResults *r);
+guint64 mhp_results_events_bytes(MhpResults *r);
+guint64 mhp_results_events_dropped(MhpResults *r);
 guint64 mhp_results_events_written(MhpResults *r);
 /* Events that could not be written, and the first such error (NULL: none). */
 guint64 mhp_results_events_lost(MhpResults *r);
@@ -167,6 +239,7 @@ typedef struct {
 	gint64 elapsed_ms;
 	gboolean stopped;
 	guint64 events_lost;              /* events.jsonl lines not written; 0 left out */
+	guint64 events_dropped;           /* events lines over the cap; 0 left out */
 } MhpSummary;
 
 /**

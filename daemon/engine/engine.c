@@ -231,6 +231,7 @@ static gboolean write_summary(MhpEngine *e, int exit_code, const char *message, 
 		.elapsed_ms = (engine_now(e) - e->t0) / 1000,
 		.stopped = e->stopping,
 		.events_lost = mhp_results_events_lost(e->results),
+		.events_dropped = mhp_results_events_dropped(e->results),
 	};
 
 	memcpy(sum.failures, e->failures, sizeof(sum.failures));

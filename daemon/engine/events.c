@@ -131,7 +131,8 @@ static void backend_log(MhpBackend *b, const char *source, struct json_object *m
 {
 	MhpEngine *e = user_data;
 
-	mhp_results_append_event(e->results, source, msg);
+	/* events whole; a big return as a stand-in (docs/results-format.md) */
+	mhp_results_append_message(e->results, source, msg);
 }
 
 /* The console is the one witness left when the agent is dead (a panic). */
@@ -262,7 +263,10 @@ static void agent_log(MhpAgentLink *l, gboolean incoming, struct json_object *ms
 
 	if (incoming && is_kmsg(msg))
 		return; /* agent_event logs it, once read and within the rate */
-	mhp_results_append_event(e->results, incoming ? "agent-in" : "agent-out", msg);
+	/* a snapshot reply goes as a stand-in: cycles.jsonl has what was
+	 * checked, snapshots/ the kept ones, and a failed cycle the whole
+	 * replies (write_cycle() flushes the held ones) */
+	mhp_results_append_message(e->results, incoming ? "agent-in" : "agent-out", msg);
 }
 
 static void agent_lost(MhpAgentLink *l, const GError *error, gpointer user_data)

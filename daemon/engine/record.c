@@ -256,6 +256,9 @@ gboolean write_cycle(MhpEngine *e, Dimm *d)
 	json_object_object_add(o, "cycle_ms", json_object_new_double(cycle_ms));
 	json_object_object_add(o, "phases", phases_to_json(d));
 	json_object_object_add(o, "verify", json_object_get(d->data));
+	/* a failed cycle's evidence: the whole messages events.jsonl elided around it */
+	if (cls != MHP_FAIL_NONE)
+		mhp_results_flush_held(e->results);
 	if (!mhp_results_append_cycle(e->results, o, &err))
 		results_failed(e, err);
 	json_object_put(o);

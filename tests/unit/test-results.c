@@ -6,11 +6,17 @@
  * test bails out: it fails, it does not skip. On it, cycles.jsonl and
  * events.jsonl are filled until a write fails, and every line left must be
  * whole; space is freed and the next line must follow the last whole one.
+ *
+ * Off the tmpfs: events.jsonl's segments (compressed, readable with
+ * GZlibDecompressor and gzip -dc, lines whole and in order across them),
+ * its byte cap and drop counter, and the stand-ins of big messages.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -263,6 +269,303 @@ static void test_dirs(void)
 	}
 }
 
+/* ---- events.jsonl: segments, cap, stand-ins ---- */
+
+/* @path gunzip'ed in-process, appended to @out. */
+static gboolean gunzip_into(const char *path, GString *out)
+{
+	g_autofree char *data = NULL;
+	gsize len = 0;
+	g_autoptr(GZlibDecompressor) z = g_zlib_decompressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+	g_autoptr(GInputStream) mem = NULL;
+	g_autoptr(GInputStream) in = NULL;
+	char buf[65536];
+	gssize n;
+
+	if (!g_file_get_contents(path, &data, &len, NULL))
+		return FALSE;
+	mem = g_memory_input_stream_new_from_data(data, (gssize)len, NULL);
+	in = g_converter_input_stream_new(mem, G_CONVERTER(z));
+	while ((n = g_input_stream_read(in, buf, sizeof(buf), NULL, NULL)) > 0)
+		g_string_append_len(out, buf, n);
+	return n == 0;
+}
+
+/* The "cycle" numbers of @text's event lines, in order; -1 for a line that is not whole. */
+static GArray *cycles_of(const char *text)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(int));
+
+	for (guint i = 0; lines[i] && *lines[i]; i++) {
+		struct json_object *o = json_tokener_parse(lines[i]), *m, *c;
+		int v = -1;
+
+		if (o && json_object_object_get_ex(o, "msg", &m) && json_object_object_get_ex(m, "cycle", &c))
+			v = atoi(json_object_get_string(c));
+		g_array_append_val(a, v);
+		json_object_put(o);
+	}
+	return a;
+}
+
+/* An events.jsonl line of record(): what one append adds. */
+static gsize event_len(void)
+{
+	static guint k;
+	g_autofree char *dir = g_strdup_printf("%s/event-len-%u", base, k++);
+	g_autoptr(MhpResults) r = mhp_results_open(dir, NULL);
+	struct json_object *o = record(1);
+	gsize n = 0;
+
+	if (r && mhp_results_append_event(r, "engine", o))
+		n = (gsize)mhp_results_events_bytes(r);
+	json_object_put(o);
+	if (!n) {
+		printf("Bail out! cannot measure an events line in %s\n", dir);
+		exit(1);
+	}
+	return n;
+}
+
+static guint64 file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) < 0 ? 0 : (guint64)st.st_size;
+}
+
+static void test_segments(void)
+{
+	g_autofree char *dir = g_build_filename(base, "segments", NULL);
+	g_autofree char *open_seg = g_build_filename(dir, MHP_RESULTS_EVENTS, NULL);
+	g_autoptr(MhpResults) r = NULL;
+	g_autoptr(GError) err = NULL;
+	g_autoptr(GString) all = g_string_new(NULL), viagzip = g_string_new(NULL);
+	g_autoptr(GArray) got = NULL;
+	g_autofree char *tail = NULL;
+	guint64 on_disk = 0;
+	gboolean ok_gz = TRUE, ok_gzip = TRUE, in_order = TRUE, no_plain = TRUE;
+	guint segs;
+
+	r = mhp_results_open(dir, &err);
+	tap_ok(r != NULL, "a results directory for segments (%s)", err ? err->message : "ok");
+	if (!r)
+		return;
+	mhp_results_set_events_limits(r, 16 * 1024, G_MAXUINT64);
+	for (guint i = 1; i <= 200; i++) {
+		struct json_object *o = record(i);
+
+		mhp_results_append_event(r, "engine", o);
+		json_object_put(o);
+	}
+	segs = mhp_results_events_segments(r);
+	/* 200 lines of 1.5 KiB, 11 to a 16 KiB segment */
+	tap_ok(segs == 18, "200 lines of %zu bytes in 16 KiB segments close 18 of them (%u)", event_len(), segs);
+	for (guint k = 1; k <= segs; k++) {
+		g_autofree char *gz = g_strdup_printf("%s/events.%04u.jsonl.gz", dir, k);
+		g_autofree char *plain = g_strdup_printf("%s/events.%04u.jsonl", dir, k);
+		g_autofree char *out = NULL;
+		const char *argv[] = { "gzip", "-dc", gz, NULL };
+		int status = -1;
+
+		no_plain &= !g_file_test(plain, G_FILE_TEST_EXISTS);
+		on_disk += file_size(gz);
+		ok_gz &= mode_of(gz) == 0600 && gunzip_into(gz, all);
+		ok_gzip &= g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL, &status, NULL) &&
+			   g_spawn_check_wait_status(status, NULL);
+		if (out)
+			g_string_append(viagzip, out);
+	}
+	tap_ok(ok_gz && no_plain, "every closed segment is events.NNNN.jsonl.gz (0600), GZlibDecompressor reads it, no plain copy is left");
+	tap_ok(ok_gzip && g_str_equal(viagzip->str, all->str), "gzip -dc reads them to the same lines");
+	g_file_get_contents(open_seg, &tail, NULL, NULL);
+	on_disk += file_size(open_seg);
+	g_string_append(all, tail ? tail : "");
+	got = cycles_of(all->str);
+	for (guint i = 0; i < got->len; i++)
+		in_order &= g_array_index(got, int, i) == (int)i + 1;
+	tap_ok(got->len == 200 && in_order && mhp_results_events_written(r) == 200,
+	       "the segments then events.jsonl hold the 200 lines whole and in order (%u)", got->len);
+	tap_ok(mhp_results_events_bytes(r) == on_disk && on_disk < 200 * record_len() / 4,
+	       "the events' bytes count what is on disk, compressed: %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT ")",
+	       mhp_results_events_bytes(r), on_disk);
+}
+
+/* The default segment: a short run never rotates; one over 8 MiB does, once. */
+static void test_segment_default(void)
+{
+	g_autofree char *dir = g_build_filename(base, "segment-default", NULL);
+	g_autofree char *gz = g_build_filename(dir, "events.0001.jsonl.gz", NULL);
+	g_autoptr(MhpResults) r = mhp_results_open(dir, NULL);
+	gsize len = event_len();
+	guint lines = MHP_RESULTS_EVENTS_SEGMENT / len;
+	gint64 t0 = 0, worst = 0;
+
+	for (guint i = 1; r && i <= lines + 2; i++) {
+		struct json_object *o = record(i);
+		gint64 t = g_get_monotonic_time();
+
+		mhp_results_append_event(r, "engine", o);
+		json_object_put(o);
+		if (i == lines - 1)
+			tap_ok(mhp_results_events_segments(r) == 0, "%u lines (%.1f MiB) stay in events.jsonl", i,
+			       i * len / 1048576.0);
+		t0 = g_get_monotonic_time() - t;
+		worst = MAX(worst, t0);
+	}
+	tap_ok(r && mhp_results_events_segments(r) == 1 && g_file_test(gz, G_FILE_TEST_EXISTS),
+	       "past 8 MiB the first segment is closed and compressed");
+	printf("# the slowest append (the one that closed and compressed 8 MiB) took %.1f ms\n", worst / 1000.0);
+}
+
+static void test_cap(void)
+{
+	g_autofree char *dir = g_build_filename(base, "cap", NULL);
+	g_autofree char *events = g_build_filename(dir, MHP_RESULTS_EVENTS, NULL);
+	g_autofree char *summary = g_build_filename(dir, MHP_RESULTS_SUMMARY, NULL);
+	g_autoptr(MhpResults) r = mhp_results_open(dir, NULL);
+	gsize len = event_len();
+	MhpSummary s = { .verdict = MHP_VERDICT_PASS, .cycles = 1 };
+	struct json_object *sum, *v;
+	guint okn = 0;
+	gsize size = 0;
+	g_autofree char *last = NULL;
+
+	if (!r) {
+		tap_ok(FALSE, "a results directory for the cap");
+		return;
+	}
+	mhp_results_set_events_limits(r, MHP_RESULTS_EVENTS_SEGMENT, 10 * len + 100);
+	for (guint i = 1; i <= 25; i++) {
+		struct json_object *o = record(i);
+
+		okn += mhp_results_append_event(r, "engine", o);
+		json_object_put(o);
+	}
+	tap_ok(okn == 10 && mhp_results_events_dropped(r) == 15 && mhp_results_events_lost(r) == 0,
+	       "a cap of 10 lines' bytes: 10 written, 15 dropped and counted, none lost (%u, %" G_GUINT64_FORMAT ")", okn,
+	       mhp_results_events_dropped(r));
+	tap_ok(whole_lines(events, &size, &last) == 10, "events.jsonl holds the 10 whole lines");
+	tap_ok(size <= 10 * len + 100, "and stays under the cap (%zu bytes)", size);
+	s.events_dropped = mhp_results_events_dropped(r);
+	mhp_summary_write(dir, &s, NULL);
+	sum = json_object_from_file(summary);
+	tap_ok(sum && json_object_object_get_ex(sum, "events_dropped", &v) && json_object_get_int64(v) == 15 &&
+	       !json_object_object_get_ex(sum, "events_lost", NULL),
+	       "summary.json has events_dropped 15 (and no events_lost)");
+	json_object_put(sum);
+}
+
+/* A snapshot-like reply: {"id", "ok": {"meminfo": {...}, "ptdump": {...}}}, about @kib KiB. */
+static struct json_object *big_reply(int id, guint kib)
+{
+	struct json_object *m = json_object_new_object(), *ok = json_object_new_object(), *mi = json_object_new_object();
+
+	for (guint i = 0; i < kib * 1024 / 24; i++) {
+		g_autofree char *k = g_strdup_printf("Key%06u", i);
+		json_object_object_add(mi, k, json_object_new_int64(1000000 + i));
+	}
+	json_object_object_add(ok, "meminfo", mi);
+	json_object_object_add(ok, "ptdump", json_object_new_object());
+	json_object_object_add(m, "id", json_object_new_int(id));
+	json_object_object_add(m, "ok", ok);
+	return m;
+}
+
+static void put_json(gpointer o)
+{
+	json_object_put(o);
+}
+
+static GPtrArray *event_lines(const char *path)
+{
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	GPtrArray *a = g_ptr_array_new_with_free_func(put_json);
+
+	if (g_file_get_contents(path, &text, NULL, NULL)) {
+		lines = g_strsplit(text, "\n", -1);
+		for (guint i = 0; lines[i] && *lines[i]; i++)
+			g_ptr_array_add(a, json_tokener_parse(lines[i]));
+	}
+	return a;
+}
+
+static struct json_object *at(struct json_object *o, const char *a, const char *b)
+{
+	struct json_object *v = NULL;
+
+	if (json_object_object_get_ex(o, a, &v) && b)
+		json_object_object_get_ex(v, b, &v);
+	return v;
+}
+
+static void test_elision(void)
+{
+	g_autofree char *dir = g_build_filename(base, "elide", NULL);
+	g_autofree char *events = g_build_filename(dir, MHP_RESULTS_EVENTS, NULL);
+	g_autoptr(MhpResults) r = mhp_results_open(dir, NULL);
+	g_autoptr(GPtrArray) ev = NULL;
+	struct json_object *snap = big_reply(7, 8), *small = json_object_new_object(), *event = big_reply(0, 8);
+	struct json_object *stand, *replays[6];
+	g_autofree char *text = g_strdup(json_object_to_json_string_ext(snap, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	g_autofree char *sha = g_compute_checksum_for_string(G_CHECKSUM_SHA256, text, -1);
+	gboolean same = TRUE;
+	guint n;
+
+	if (!r) {
+		tap_ok(FALSE, "a results directory for stand-ins");
+		return;
+	}
+	json_object_object_add(small, "id", json_object_new_int(8));
+	json_object_object_add(small, "ok", json_object_new_object());
+	json_object_object_add(event, "event", json_object_new_string("kmsg"));
+	mhp_results_append_message(r, "agent-in", snap);
+	mhp_results_append_message(r, "agent-in", small);
+	mhp_results_append_message(r, "agent-in", event);
+	ev = event_lines(events);
+	stand = at(ev->len > 0 ? ev->pdata[0] : NULL, "msg", NULL);
+	sha[16] = '\0';
+	tap_ok(ev->len == 3 && json_object_get_int(at(stand, "id", NULL)) == 7 && !at(stand, "ok", NULL) &&
+	       json_object_get_int64(at(stand, "elided", "bytes")) == (int64_t)strlen(text) &&
+	       g_strcmp0(json_object_get_string(at(stand, "elided", "sha256")), sha) == 0,
+	       "an 8 KiB snapshot reply is a stand-in: its id, bytes (%zu) and SHA-256 prefix %s", strlen(text), sha);
+	tap_ok(g_strcmp0(json_object_to_json_string(at(stand, "elided", "keys")), "[ \"meminfo\", \"ptdump\" ]") == 0,
+	       "it names the reply's keys: %s", json_object_to_json_string(at(stand, "elided", "keys")));
+	tap_ok(ev->len == 3 && json_object_equal(at(ev->pdata[1], "msg", NULL), small) &&
+	       json_object_equal(at(ev->pdata[2], "msg", NULL), event),
+	       "a small reply and a big event are logged whole");
+	tap_ok(ev->len == 3 && strlen(json_object_to_json_string(ev->pdata[0])) < 256,
+	       "the stand-in's line is %zu bytes", ev->len ? strlen(json_object_to_json_string(ev->pdata[0])) : 0);
+
+	/* held: the last MHP_RESULTS_HELD whole, written on a failure */
+	for (int i = 0; i < 6; i++) {
+		replays[i] = big_reply(100 + i, 2);
+		mhp_results_append_message(r, "agent-out", replays[i]);
+	}
+	n = mhp_results_flush_held(r);
+	g_ptr_array_unref(ev);
+	ev = event_lines(events);
+	for (guint i = 0; i < MHP_RESULTS_HELD && ev->len == 3 + 6 + MHP_RESULTS_HELD; i++) {
+		struct json_object *l = ev->pdata[3 + 6 + i];
+
+		same &= json_object_equal(at(l, "msg", NULL), replays[6 - MHP_RESULTS_HELD + i]) &&
+			json_object_get_boolean(at(l, "replay", NULL)) &&
+			g_strcmp0(json_object_get_string(at(l, "source", NULL)), "agent-out") == 0 &&
+			json_object_get_int64(at(l, "ts_ns", NULL)) == json_object_get_int64(at(ev->pdata[3 + 2 + i], "ts_ns", NULL));
+	}
+	tap_ok(n == MHP_RESULTS_HELD && same,
+	       "a flush writes the last %d elided messages whole, oldest first, with their own ts_ns and \"replay\": true (%u)",
+	       MHP_RESULTS_HELD, n);
+	tap_ok(mhp_results_flush_held(r) == 0, "a second flush writes nothing");
+	for (int i = 0; i < 6; i++)
+		json_object_put(replays[i]);
+	json_object_put(snap);
+	json_object_put(small);
+	json_object_put(event);
+}
+
 int main(void)
 {
 	g_autoptr(GError) err = NULL;
@@ -284,6 +587,10 @@ int main(void)
 	if (umount2(fs, MNT_DETACH) < 0)
 		printf("# cannot unmount %s: %s\n", fs, g_strerror(errno));
 	test_dirs();
+	test_segments();
+	test_segment_default();
+	test_cap();
+	test_elision();
 	{
 		const char *argv[] = { "rm", "-rf", base, NULL };
 		g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
