@@ -19,11 +19,11 @@ from guestlib import Tap, require_guest  # noqa: E402
 TOP, BUILD = sys.argv[1], sys.argv[2]
 
 
-def calibrate(tap, root, mutant, limit):
+def calibrate(tap, root, mutant, scenario, limit):
     js = os.path.join(root, mutant + '.json')
     p = subprocess.run([os.path.join(TOP, 'tools', 'calibrate'), '--build-dir', BUILD, '--runs', '1',
                         '--limit', str(limit), '--mutant', mutant, '--results', os.path.join(root, mutant),
-                        '--json', js], capture_output=True, text=True, timeout=1800)
+                        '--json', js, os.path.join(TOP, 'scenarios', scenario)], capture_output=True, text=True, timeout=1800)
     if not os.path.exists(js):
         tap.bail('tools/calibrate --mutant %s wrote nothing (exit %d): %s' % (mutant, p.returncode, p.stderr[-2000:]))
     print('# ' + '\n# '.join(p.stdout.strip().splitlines()))
@@ -35,7 +35,7 @@ def main():
     require_guest(tap)
     root = tempfile.mkdtemp(prefix='mhp-calibration-')
 
-    p, c = calibrate(tap, root, 'ptdump-no-hotplug-lock', 120)
+    p, c = calibrate(tap, root, 'ptdump-no-hotplug-lock', 'ptdump-race.ini', 120)
     r = c['each'][0]
     tap.ok(c['scenario'] == 'ptdump-race' and r['caught'] and r['class'] == 'kernel-oops',
            'the ptdump lock mutant is caught as kernel-oops by ptdump-race.ini', r)
@@ -46,7 +46,7 @@ def main():
     tap.ok(os.path.isfile(os.path.join(ev, 'info.json')) and os.path.isfile(os.path.join(ev, 'console.txt')),
            'with evidence', sorted(os.listdir(ev)) if os.path.isdir(ev) else None)
 
-    p, c = calibrate(tap, root, 'hotplug-pgtable-no-dtor', 300)
+    p, c = calibrate(tap, root, 'hotplug-pgtable-no-dtor', 'pgtable-leak.ini', 300)
     r = c['each'][0]
     tap.ok(c['scenario'] == 'pgtable-leak' and r['caught'] and r['class'] == 'accounting-mismatch',
            'the pagetable_dtor mutant is an accounting-mismatch under pgtable-leak.ini', r)
