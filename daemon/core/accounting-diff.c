@@ -121,7 +121,13 @@ static void check_one(struct json_object *arr, const char *name, struct json_obj
 	}
 	gint64 fall = (gint64)(b.v[s] - a.v[s]), want = (gint64)rise->delta.v[s];
 
-	mhp_acct_add_check(arr, name, ABS(fall - want) <= band, fall, want, band, failed);
+	/*
+	 * One-sided: leaked tables make the fall short of the rise. A fall past
+	 * it is user page tables freed between the snapshots (measured on a
+	 * clean 7.3.4 under libvirt: 34 pages past a 32-page band); an
+	 * accounting underflow would still cross the baseline band.
+	 */
+	mhp_acct_add_check(arr, name, fall >= want - band, fall, want, band, failed);
 }
 
 void mhp_acct_check_returned(struct json_object *arr, struct json_object *before, struct json_object *after,
