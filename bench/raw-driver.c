@@ -234,9 +234,63 @@ static void race_result(int caught, const char *why)
 	_exit(0);
 }
 
+/*
+ * One hotplug cycle of DIMM @i; its time in ms. @verify adds what
+ * 'mhpstress run' checks (the DIMM's address from QEMU, a block listing and a
+ * snapshot after online and after removal); race mode leaves them out.
+ */
+static double one_cycle(int i, int size_mb, int verify)
+{
+	char arg[512], blocks[256] = "[";
+	double t0 = now_ms();
+	long long addr = 0x80000000ll; /* the first DIMM's, with nothing else plugged */
+
+	snprintf(arg, sizeof(arg), "{\"qom-type\":\"memory-backend-ram\",\"id\":\"mem%d\",\"size\":%lld}", i,
+		 (long long)size_mb << 20);
+	json_object_put(qmp_cmd("object-add", arg));
+	snprintf(arg, sizeof(arg), "{\"driver\":\"pc-dimm\",\"id\":\"dimm%d\",\"memdev\":\"mem%d\",\"slot\":0}", i, i);
+	json_object_put(qmp_cmd("device_add", arg));
+	wait_event("ACPI_DEVICE_OST", 1, 0, 1);
+	if (verify) {
+		struct json_object *r = qmp_cmd("query-memory-devices", NULL), *ret, *data, *a;
+		json_object_object_get_ex(r, "return", &ret);
+		json_object_object_get_ex(json_object_array_get_idx(ret, 0), "data", &data);
+		json_object_object_get_ex(data, "addr", &a);
+		addr = json_object_get_int64(a);
+		json_object_put(r);
+	}
+	long long first = addr >> 27, n = (long long)size_mb >> 7;
+	for (long long b = 0; b < n; b++)
+		snprintf(blocks + strlen(blocks), sizeof(blocks) - strlen(blocks), "%s%lld", b ? "," : "", first + b);
+	strcat(blocks, "]");
+	snprintf(arg, sizeof(arg), "{\"phys_start\":%lld,\"size\":%lld}", addr, (long long)size_mb << 20);
+	json_object_put(agent_cmd("wait-blocks", arg));
+	snprintf(arg, sizeof(arg), "{\"blocks\":%s,\"zone\":\"online_movable\"}", blocks);
+	json_object_put(agent_cmd("online", arg));
+	if (verify) {
+		json_object_put(agent_cmd("blocks", NULL));
+		json_object_put(agent_cmd("snapshot", "{\"ptdump\":\"none\"}"));
+	}
+	snprintf(arg, sizeof(arg), "{\"blocks\":%s}", blocks);
+	json_object_put(agent_cmd("offline", arg));
+	snprintf(arg, sizeof(arg), "{\"id\":\"dimm%d\"}", i);
+	json_object_put(qmp_cmd("device_del", arg));
+	wait_event("ACPI_DEVICE_OST", 3, 0x84, 1);
+	wait_event("DEVICE_DELETED", -1, -1, 0);
+	wait_event("ACPI_DEVICE_OST", 3, 0, 0);
+	snprintf(arg, sizeof(arg), "{\"id\":\"mem%d\"}", i);
+	json_object_put(qmp_cmd("object-del", arg));
+	snprintf(arg, sizeof(arg), "{\"phys_start\":%lld,\"size\":%lld,\"present\":false}", addr,
+		 (long long)size_mb << 20);
+	json_object_put(agent_cmd("wait-blocks", arg));
+	if (verify)
+		json_object_put(agent_cmd("snapshot", "{\"ptdump\":\"none\"}"));
+	return now_ms() - t0;
+}
+
 int main(int argc, char **argv)
 {
-	char dir[] = "/tmp/mhp-raw-XXXXXX", path[256], arg[512], mem[64];
+	char dir[] = "/tmp/mhp-raw-XXXXXX", path[256], mem[64];
 	/* race mode: as ptdump-race.ini, movablecore keeps the zonelist race away */
 	const char *appendarg = argc == 6 ? "console=ttyAMA0 panic=-1 movablecore=256M" : "console=ttyAMA0 panic=-1";
 	int cycles, size_mb;
@@ -291,36 +345,9 @@ int main(int argc, char **argv)
 		race_ms = calloc(1000000, sizeof(double));
 		json_object_put(agent_cmd("stressor-start", "{\"name\":\"pt\",\"kind\":\"ptdump\",\"rate_hz\":0}"));
 		race_t0 = now_ms();
-		for (int i = 0; race_cycles < 1000000; i++) {
-			double t0 = now_ms();
-			snprintf(arg, sizeof(arg), "{\"qom-type\":\"memory-backend-ram\",\"id\":\"mem%d\",\"size\":%lld}", i,
-				 (long long)size_mb << 20);
-			json_object_put(qmp_cmd("object-add", arg));
-			snprintf(arg, sizeof(arg), "{\"driver\":\"pc-dimm\",\"id\":\"dimm%d\",\"memdev\":\"mem%d\",\"slot\":0}", i, i);
-			json_object_put(qmp_cmd("device_add", arg));
-			wait_event("ACPI_DEVICE_OST", 1, 0, 1);
-			long long addr = 0x80000000ll, first = addr >> 27, n = (long long)size_mb >> 7;
-			char blocks[256] = "[";
-			for (long long b = 0; b < n; b++)
-				snprintf(blocks + strlen(blocks), sizeof(blocks) - strlen(blocks), "%s%lld", b ? "," : "", first + b);
-			strcat(blocks, "]");
-			snprintf(arg, sizeof(arg), "{\"phys_start\":%lld,\"size\":%lld}", addr, (long long)size_mb << 20);
-			json_object_put(agent_cmd("wait-blocks", arg));
-			snprintf(arg, sizeof(arg), "{\"blocks\":%s,\"zone\":\"online_movable\"}", blocks);
-			json_object_put(agent_cmd("online", arg));
-			snprintf(arg, sizeof(arg), "{\"blocks\":%s}", blocks);
-			json_object_put(agent_cmd("offline", arg));
-			snprintf(arg, sizeof(arg), "{\"id\":\"dimm%d\"}", i);
-			json_object_put(qmp_cmd("device_del", arg));
-			wait_event("ACPI_DEVICE_OST", 3, 0x84, 1);
-			wait_event("DEVICE_DELETED", -1, -1, 0);
-			wait_event("ACPI_DEVICE_OST", 3, 0, 0);
-			snprintf(arg, sizeof(arg), "{\"id\":\"mem%d\"}", i);
-			json_object_put(qmp_cmd("object-del", arg));
-			snprintf(arg, sizeof(arg), "{\"phys_start\":%lld,\"size\":%lld,\"present\":false}", addr,
-				 (long long)size_mb << 20);
-			json_object_put(agent_cmd("wait-blocks", arg));
-			race_ms[race_cycles++] = now_ms() - t0;
+		while (race_cycles < 1000000) {
+			race_ms[race_cycles] = one_cycle(race_cycles, size_mb, 0);
+			race_cycles++;
 			if (console_oops())
 				race_result(1, "oops");
 			if (now_ms() - race_t0 > limit)
@@ -332,43 +359,7 @@ int main(int argc, char **argv)
 	double *t = calloc((size_t)cycles, sizeof(double));
 	printf("{\"cycles_ms\":[");
 	for (int i = 0; i < cycles; i++) {
-		double t0 = now_ms();
-		snprintf(arg, sizeof(arg), "{\"qom-type\":\"memory-backend-ram\",\"id\":\"mem%d\",\"size\":%lld}", i,
-			 (long long)size_mb << 20);
-		json_object_put(qmp_cmd("object-add", arg));
-		snprintf(arg, sizeof(arg), "{\"driver\":\"pc-dimm\",\"id\":\"dimm%d\",\"memdev\":\"mem%d\",\"slot\":0}", i, i);
-		json_object_put(qmp_cmd("device_add", arg));
-		wait_event("ACPI_DEVICE_OST", 1, 0, 1);
-		struct json_object *r = qmp_cmd("query-memory-devices", NULL), *ret, *data, *a;
-		json_object_object_get_ex(r, "return", &ret);
-		json_object_object_get_ex(json_object_array_get_idx(ret, 0), "data", &data);
-		json_object_object_get_ex(data, "addr", &a);
-		long long addr = json_object_get_int64(a);
-		json_object_put(r);
-		long long first = addr >> 27, n = (long long)size_mb >> 7;
-		char blocks[256] = "[";
-		for (long long b = 0; b < n; b++)
-			snprintf(blocks + strlen(blocks), sizeof(blocks) - strlen(blocks), "%s%lld", b ? "," : "", first + b);
-		strcat(blocks, "]");
-		snprintf(arg, sizeof(arg), "{\"phys_start\":%lld,\"size\":%lld}", addr, (long long)size_mb << 20);
-		json_object_put(agent_cmd("wait-blocks", arg));
-		snprintf(arg, sizeof(arg), "{\"blocks\":%s,\"zone\":\"online_movable\"}", blocks);
-		json_object_put(agent_cmd("online", arg));
-		json_object_put(agent_cmd("blocks", NULL));
-		json_object_put(agent_cmd("snapshot", "{\"ptdump\":\"none\"}"));
-		snprintf(arg, sizeof(arg), "{\"blocks\":%s}", blocks);
-		json_object_put(agent_cmd("offline", arg));
-		snprintf(arg, sizeof(arg), "{\"id\":\"dimm%d\"}", i);
-		json_object_put(qmp_cmd("device_del", arg));
-		wait_event("ACPI_DEVICE_OST", 3, 0x84, 1);
-		wait_event("DEVICE_DELETED", -1, -1, 0);
-		wait_event("ACPI_DEVICE_OST", 3, 0, 0);
-		snprintf(arg, sizeof(arg), "{\"id\":\"mem%d\"}", i);
-		json_object_put(qmp_cmd("object-del", arg));
-		snprintf(arg, sizeof(arg), "{\"phys_start\":%lld,\"size\":%lld,\"present\":false}", addr, (long long)size_mb << 20);
-		json_object_put(agent_cmd("wait-blocks", arg));
-		json_object_put(agent_cmd("snapshot", "{\"ptdump\":\"none\"}"));
-		t[i] = now_ms() - t0;
+		t[i] = one_cycle(i, size_mb, 1);
 		printf("%s%.3f", i ? "," : "", t[i]);
 	}
 	qsort(t, (size_t)cycles, sizeof(double), cmp);
