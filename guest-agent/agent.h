@@ -54,6 +54,7 @@ struct waiter {
 	struct json_object *id;
 	uint64_t first, last; /* block indexes */
 	bool present;         /* wait for existence, or for removal */
+	bool report;          /* add MemTotal to the reply */
 	uint64_t started_ns;
 	uint64_t deadline_ns;
 };

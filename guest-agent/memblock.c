@@ -194,6 +194,7 @@ void cmd_blocks(struct agent *a, struct json_object *id, struct json_object *arg
 
 struct state_ctx {
 	char value[32];
+	bool report; /* add the blocks' states and MemTotal to the reply */
 	size_t n;
 	uint64_t idx[];
 };
@@ -224,6 +225,38 @@ static int state_child(struct agent *a, void *vctx, int fd)
 			return 1;
 	}
 	return 0;
+}
+
+/*
+ * A light verification in the reply itself, for the host's race mode: the
+ * MemTotal line of /proc/meminfo (the first 256 bytes: no full parse, no
+ * drop_caches) and, with @idx, each block's state and valid_zones, in the
+ * shapes of the snapshot and blocks replies.
+ */
+static void report_add(const struct agent *a, struct json_object *ok, const uint64_t *idx, size_t n)
+{
+	struct json_object *mi = json_object_new_object();
+	char head[256];
+	unsigned long long kb;
+
+	if (read_sys(a, head, sizeof(head), "/proc/meminfo") == 0 && sscanf(head, "MemTotal: %llu kB", &kb) == 1)
+		json_object_object_add(mi, "MemTotal", json_object_new_int64((int64_t)kb));
+	json_object_object_add(ok, "meminfo", mi);
+	if (!idx)
+		return;
+	struct json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *b = json_object_new_object();
+		char state[64] = "", zones[128] = "";
+
+		read_sys(a, state, sizeof(state), "/sys/devices/system/memory/memory%" PRIu64 "/state", idx[i]);
+		read_sys(a, zones, sizeof(zones), "/sys/devices/system/memory/memory%" PRIu64 "/valid_zones", idx[i]);
+		json_object_object_add(b, "index", json_object_new_int64((int64_t)idx[i]));
+		json_object_object_add(b, "state", json_object_new_string(state));
+		json_object_object_add(b, "valid_zones", json_object_new_string(zones));
+		json_object_array_add(arr, b);
+	}
+	json_object_object_add(ok, "blocks", arr);
 }
 
 static void state_done(struct agent *a, struct json_object *id, int err,
@@ -264,13 +297,15 @@ static void state_done(struct agent *a, struct json_object *id, int err,
 	json_object_object_add(ok, "results", arr);
 	json_object_object_add(ok, "failed", json_object_new_int((int)failed));
 	json_object_object_add(ok, "timed_out", json_object_new_boolean(err == -ETIMEDOUT));
+	if (c->report)
+		report_add(a, ok, c->idx, c->n);
 	channel_reply_ok(a, id, ok);
 }
 
 static void state_request(struct agent *a, struct json_object *id, struct json_object *args,
 			  const char *value, unsigned default_timeout_ms)
 {
-	struct json_object *blocks;
+	struct json_object *blocks, *rep;
 	struct state_ctx *c;
 	uint64_t timeout_ms;
 	size_t n;
@@ -292,6 +327,7 @@ static void state_request(struct agent *a, struct json_object *id, struct json_o
 		return;
 	}
 	snprintf(c->value, sizeof(c->value), "%s", value);
+	c->report = json_object_object_get_ex(args, "report", &rep) && json_object_get_boolean(rep);
 	c->n = n;
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *v = json_object_array_get_idx(blocks, i);
@@ -317,6 +353,7 @@ void cmd_online(struct agent *a, struct json_object *id, struct json_object *arg
 		{ "blocks", json_type_array, true },
 		{ "zone", json_type_string, false },
 		{ "timeout_ms", json_type_int, false },
+		{ "report", json_type_boolean, false },
 		{ NULL },
 	};
 	static const char *const zones[] = { "online", "online_movable", "online_kernel" };
@@ -343,6 +380,7 @@ void cmd_offline(struct agent *a, struct json_object *id, struct json_object *ar
 	static const struct arg_spec spec[] = {
 		{ "blocks", json_type_array, true },
 		{ "timeout_ms", json_type_int, false },
+		{ "report", json_type_boolean, false },
 		{ NULL },
 	};
 
@@ -372,6 +410,8 @@ static void waiter_reply(struct agent *a, struct waiter *w, uint64_t now, bool o
 		json_object_object_add(o, "first", json_object_new_int64((int64_t)w->first));
 		json_object_object_add(o, "last", json_object_new_int64((int64_t)w->last));
 		json_object_object_add(o, "elapsed_ns", json_object_new_int64((int64_t)(now - w->started_ns)));
+		if (w->report)
+			report_add(a, o, NULL, 0);
 		channel_reply_ok(a, w->id, o);
 	} else {
 		uint64_t missing;
@@ -409,6 +449,7 @@ void cmd_wait_blocks(struct agent *a, struct json_object *id, struct json_object
 		{ "size", json_type_int, true },
 		{ "timeout_ms", json_type_int, false },
 		{ "present", json_type_boolean, false },
+		{ "report", json_type_boolean, false },
 		{ NULL },
 	};
 	uint64_t start, size, timeout_ms, bs;
@@ -450,6 +491,7 @@ void cmd_wait_blocks(struct agent *a, struct json_object *id, struct json_object
 	w->first = start / bs;
 	w->last = (start + size) / bs - 1;
 	w->present = !json_object_object_get_ex(args, "present", &v) || json_object_get_boolean(v);
+	w->report = json_object_object_get_ex(args, "report", &v) && json_object_get_boolean(v);
 	w->started_ns = now_ns();
 	w->deadline_ns = w->started_ns + timeout_ms * 1000000ull;
 	w->next = a->waiters;

@@ -144,6 +144,16 @@ static void check_band(struct json_object *arr, const char *check, struct json_o
 	mhp_acct_add_check(arr, check, (guint64)ABS(v - b) <= band, v, b, (gint64)band, failed);
 }
 
+struct json_object *mhp_acct_check_light(struct json_object *base, struct json_object *reply, guint64 plugged_bytes,
+					 const char **ret_failed)
+{
+	struct json_object *arr = json_object_new_array();
+
+	*ret_failed = NULL;
+	check_memtotal(arr, base, reply, plugged_bytes, ret_failed);
+	return arr;
+}
+
 struct json_object *mhp_acct_check_plugged(struct json_object *base, struct json_object *snap, guint64 plugged_bytes,
 					   guint64 vmemmap_bytes, const MhpAcctBands *bands, const char **ret_failed)
 {

@@ -37,6 +37,21 @@ guint64 mhp_acct_vmemmap_bytes(guint64 size, guint page_size, guint struct_page_
 gboolean mhp_acct_snapshot_check(struct json_object *snap, GError **error);
 
 /**
+ * mhp_acct_check_light() - race mode's check after a plug or a removal.
+ * @base: the baseline snapshot
+ * @reply: the online or wait-blocks reply with "meminfo": {"MemTotal": kB}
+ * @plugged_bytes: memory plugged and online now
+ * @ret_failed: set to "memtotal-exact" if it failed, else NULL
+ *
+ * Only MemTotal, read without drop_caches, ptdump or pausing the stressors:
+ * the block states are checked from the same reply by the engine.
+ *
+ * Return: a JSON array with the one check.
+ */
+struct json_object *mhp_acct_check_light(struct json_object *base, struct json_object *reply, guint64 plugged_bytes,
+					 const char **ret_failed);
+
+/**
  * mhp_acct_check_plugged() - checks after a DIMM is online.
  * @base: the baseline snapshot
  * @snap: the snapshot now

@@ -28,6 +28,7 @@ static const char *const memdev_names[] = { "ram", "file", "memfd", NULL };
 static const char *const action_names[] = { "plug", "offline-boot", NULL };
 static const char *const hog_names[] = { "none", "unmovable", NULL };
 static const char *const ptdump_names[] = { "none", "summary", NULL };
+static const char *const level_names[] = { "full", "light", NULL };
 static const char *const inject_names[] = { "none", "warn", "panic", "hang", NULL };
 static const char *const stressor_kind_names[] = { "vmalloc-module", "vmalloc-churn", "ptdump", "memory-pressure",
 						   "command", NULL };
@@ -79,6 +80,8 @@ static const KeySpec dimm_keys[] = {
 
 static const KeySpec verify_keys[] = {
 	{ "ptdump", T_ENUM, S(verify.ptdump), 0, 0, ptdump_names, "ptdump in snapshots" },
+	{ "level", T_ENUM, S(verify.light), 0, 0, level_names, "full snapshots, or race mode's light checks" },
+	{ "full-every", T_UINT, S(verify.full_every), 0, 100000000, NULL, "with level = light: every Nth cycle full" },
 	{ "drop-caches", T_BOOL, S(verify.drop_caches), 0, 0, NULL, "drop caches before snapshots" },
 	{ "struct-page-size", T_UINT, S(verify.struct_page_size), 16, 1024, NULL, "bytes per struct page" },
 	{ "page-tables-band", T_SIZE, S(verify.page_tables_band), 0, 64 * GiB, NULL, "PageTables noise allowed" },

@@ -141,6 +141,8 @@ typedef struct {
 
 	struct {
 		gboolean ptdump;
+		gboolean light;     /* level = light: race mode (engine verify.c) */
+		guint full_every;   /* with light: every Nth cycle is verified fully */
 		gboolean drop_caches;
 		guint struct_page_size;
 		guint64 page_tables_band;   /* bytes */

@@ -222,6 +222,8 @@ void kernel_failure(MhpEngine *e, MhpFailClass cls, const char *detail);
 guint64 memtotal_kb(struct json_object *snap);
 gboolean agent_failed(Dimm *d, const GError *error, const char *what);
 gboolean protocol_failed(Dimm *d, const GError *error, const char *what);
+gboolean verify_is_light(MhpEngine *e, Dimm *d);
+void verify_light(MhpEngine *e, Dimm *d, struct json_object *ok, gboolean plugged);
 gboolean snapshot_failed(MhpEngine *e, Dimm *d, struct json_object *ok, const GError *error, const char *what);
 guint block_results(Dimm *d, struct json_object *ok, MhpFailClass cls, const char *verb);
 void verify_online_blocks(Dimm *d, struct json_object *ok);

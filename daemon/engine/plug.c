@@ -145,6 +145,11 @@ static void on_online(MhpAgentLink *l, struct json_object *ok, const GError *err
 		return;
 	}
 	phase_begin(e, d, MHP_PHASE_VERIFY_ONLINE);
+	if (verify_is_light(e, d)) {
+		verify_light(e, d, ok, TRUE);
+		verify_online_done(e, d);
+		return;
+	}
 	mhp_agent_link_call(e->agent, "blocks", NULL, (guint)e->s->timeouts.agent_ms, on_verify_blocks, ctx_new(e, d));
 }
 
@@ -171,6 +176,8 @@ static void on_blocks(MhpAgentLink *l, struct json_object *ok, const GError *err
 	phase_begin(e, d, MHP_PHASE_ONLINE);
 	a = blocks_args(d, e->s->timeouts.online_ms);
 	json_object_object_add(a, "zone", json_object_new_string(mhp_zone_state(d->zone)));
+	if (verify_is_light(e, d))
+		json_object_object_add(a, "report", json_object_new_boolean(TRUE));
 	mhp_agent_link_call(e->agent, "online", a, (guint)e->s->timeouts.online_ms + 5000, on_online, ctx_new(e, d));
 }
 

@@ -67,12 +67,20 @@ static void on_blocks_gone(MhpAgentLink *l, struct json_object *ok, const GError
 			agent_failed(d, error, "wait-blocks present=false");
 	}
 	phase_begin(e, d, MHP_PHASE_VERIFY_REMOVED);
+	if (verify_is_light(e, d)) {
+		if (!error)
+			verify_light(e, d, ok, FALSE);
+		phase_end(e, d, MHP_PHASE_VERIFY_REMOVED);
+		unplug_finished(e, d);
+		return;
+	}
 	mhp_agent_link_call(e->agent, "snapshot", snapshot_args(e), (guint)e->s->timeouts.agent_ms, on_verify_removed,
 			    ctx_new(e, d));
 }
 
 static void on_released(MhpBackend *b, const GError *error, gpointer user_data)
 {
+	struct json_object *a;
 	Dimm *d;
 	MhpEngine *e = ctx_take(user_data, &d);
 
@@ -86,7 +94,10 @@ static void on_released(MhpBackend *b, const GError *error, gpointer user_data)
 		return;
 	}
 	phase_begin(e, d, MHP_PHASE_BLOCKS_GONE);
-	mhp_agent_link_call(e->agent, "wait-blocks", wait_blocks_args(e, d, FALSE), (guint)e->s->timeouts.blocks_ms + 5000,
+	a = wait_blocks_args(e, d, FALSE);
+	if (verify_is_light(e, d))
+		json_object_object_add(a, "report", json_object_new_boolean(TRUE));
+	mhp_agent_link_call(e->agent, "wait-blocks", a, (guint)e->s->timeouts.blocks_ms + 5000,
 			    on_blocks_gone, ctx_new(e, d));
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine-private.h"
+#include "jsonget.h"
 
 static const char *zone_expected(MhpZone z)
 {
@@ -255,6 +256,46 @@ static void measure_rise(MhpEngine *e, Dimm *d, struct json_object *ok)
 		json_object_object_add(d->data, "table_accounting", json_object_get(f));
 		engine_event(e, "table-accounting", f);
 	}
+}
+
+/*
+ * Race mode ([verify] level = light): a cycle is checked from the online and
+ * wait-blocks replies alone, with no snapshot request, no drop_caches and no
+ * pause of the stressors. Cycle 1 (the table accounting is learned from it),
+ * cases and every full-every-th cycle are still verified fully.
+ */
+gboolean verify_is_light(MhpEngine *e, Dimm *d)
+{
+	const MhpScenario *s = e->s;
+
+	if (!s->verify.light || d->kase || d->cycle == 1)
+		return FALSE;
+	return !s->verify.full_every || d->cycle % s->verify.full_every != 0;
+}
+
+/* The light check of an online (@plugged) or wait-blocks reply: the blocks'
+ * states and zones, and MemTotal exact. There is no snapshot to difference
+ * against, so the next full cycle does not measure a rise from an older one. */
+void verify_light(MhpEngine *e, Dimm *d, struct json_object *ok, gboolean plugged)
+{
+	const char *what = plugged ? "online" : "wait-blocks present=false", *failed = NULL;
+	struct json_object *checks;
+
+	json_object_object_add(d->data, "level", json_object_new_string("light"));
+	json_object_put(e->diff_snap);
+	e->diff_snap = NULL;
+	if (!memtotal_kb(ok)) {
+		g_autoptr(GError) bad = g_error_new(MHP_JSON_ERROR, MHP_JSON_ERROR_MISSING,
+						    "%s reply: no positive integer 'meminfo'.'MemTotal'", what);
+		protocol_failed(d, bad, what);
+		return;
+	}
+	if (plugged)
+		verify_online_blocks(d, ok);
+	checks = mhp_acct_check_light(e->baseline, ok, plugged_sum(e, plugged ? NULL : d, FALSE), &failed);
+	json_object_object_add(d->data, plugged ? "checks_plugged" : "checks_removed", checks);
+	if (failed)
+		checks_failed(d, checks, failed);
 }
 
 /* The snapshot after online against the baseline plus what is plugged. */

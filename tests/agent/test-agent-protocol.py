@@ -201,6 +201,11 @@ def main():
     ok(open(mem + '/memory16/state').read() == 'online_movable', 'online: wrote the zone to state')
     r = a.call('online', blocks=[99])['ok']
     ok(r['failed'] == 1 and r['results'][0]['errno'] == 2, 'online: missing block gives ENOENT', r)
+    r = a.call('online', blocks=[17], zone='online_movable', report=True)['ok']
+    ok(r['failed'] == 0 and r['meminfo'] == {'MemTotal': 1010168} and len(r['blocks']) == 1 and
+       r['blocks'][0]['index'] == 17 and r['blocks'][0]['state'] == 'online_movable' and 'valid_zones' in r['blocks'][0],
+       'online report: MemTotal and the block states', r)
+    ok('meminfo' not in a.call('online', blocks=[17])['ok'], 'online: no report unless asked')
     r = a.call('offline', blocks=[16], timeout_ms=5000)['ok']
     ok(r['failed'] == 0 and open(mem + '/memory16/state').read().startswith('offline'), 'offline', r)
     for args, what in [({'blocks': [16], 'zone': 'online_dma'}, 'bad zone'),
@@ -233,6 +238,8 @@ def main():
     # wait-blocks
     m = a.call('wait-blocks', phys_start=0x80000000, size=512 << 20)
     ok('ok' in m and m['ok']['first'] == 16 and m['ok']['last'] == 19, 'wait-blocks: present range returns at once', m)
+    m = a.call('wait-blocks', phys_start=0x80000000, size=512 << 20, report=True)
+    ok(m['ok']['meminfo'] == {'MemTotal': 1010168}, 'wait-blocks report: MemTotal', m)
     m = a.call('wait-blocks', phys_start=0xa0000000, size=128 << 20, timeout_ms=200)
     ok(err_of(m) == 110, 'wait-blocks: missing block times out', m)
     a.next_id += 1

@@ -268,6 +268,7 @@ typedef struct {
 	GString *inbuf;
 	GHashTable *calls; /* cmd -> count */
 	guint hellos, connections;
+	guint reports; /* online and wait-blocks asked for a light report */
 	guint kmsg_logged; /* kmsg events in events.jsonl */
 	guint8 blk_state[MAX_BLOCKS]; /* 0 absent, 1 offline, 2 online */
 	const char *blk_zone[MAX_BLOCKS];
@@ -839,6 +840,46 @@ static struct json_object *set_blocks(struct json_object *args, guint8 state, co
 	return ok;
 }
 
+static struct json_object *blocks_json(void)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (guint i = 0; i < MAX_BLOCKS; i++) {
+		struct json_object *b;
+		if (!T.blk_state[i])
+			continue;
+		b = json_object_new_object();
+		json_object_object_add(b, "index", json_object_new_int64(i));
+		json_object_object_add(b, "phys_start", json_object_new_int64((int64_t)(i * BLOCK_SIZE)));
+		json_object_object_add(b, "state", json_object_new_string(T.blk_state[i] == 2 ? "online" : "offline"));
+		json_object_object_add(b, "valid_zones", json_object_new_string(T.blk_state[i] == 2 && T.blk_zone[i]
+										? T.blk_zone[i] : "Normal Movable"));
+		json_object_object_add(b, "node", json_object_new_int(0));
+		json_object_object_add(b, "boot", json_object_new_boolean(FALSE));
+		json_object_array_add(arr, b);
+	}
+	return arr;
+}
+
+/* "report": true on online and wait-blocks (race mode): MemTotal, and for
+ * online the blocks, as the agent adds them */
+static struct json_object *with_report(struct json_object *ok, struct json_object *args, gboolean blocks)
+{
+	struct json_object *snap, *mi, *v, *m = json_object_new_object();
+
+	if (!arg_int(args, "report", 0))
+		return ok;
+	T.reports++;
+	snap = snapshot_now();
+	if (json_object_object_get_ex(snap, "meminfo", &mi) && json_object_object_get_ex(mi, "MemTotal", &v))
+		json_object_object_add(m, "MemTotal", json_object_get(v));
+	json_object_put(snap);
+	json_object_object_add(ok, "meminfo", m);
+	if (blocks)
+		json_object_object_add(ok, "blocks", blocks_json());
+	return ok;
+}
+
 static void agent_request(gint64 id, const char *cmd, struct json_object *args)
 {
 	const Fault *f = fault_for(cmd);
@@ -880,24 +921,9 @@ static void agent_request(gint64 id, const char *cmd, struct json_object *args)
 	} else if (strcmp(cmd, "snapshot") == 0) {
 		agent_ok(id, snapshot_now());
 	} else if (strcmp(cmd, "blocks") == 0) {
-		struct json_object *arr = json_object_new_array();
-		for (guint i = 0; i < MAX_BLOCKS; i++) {
-			struct json_object *b;
-			if (!T.blk_state[i])
-				continue;
-			b = json_object_new_object();
-			json_object_object_add(b, "index", json_object_new_int64(i));
-			json_object_object_add(b, "phys_start", json_object_new_int64((int64_t)(i * BLOCK_SIZE)));
-			json_object_object_add(b, "state", json_object_new_string(T.blk_state[i] == 2 ? "online" : "offline"));
-			json_object_object_add(b, "valid_zones", json_object_new_string(T.blk_state[i] == 2 && T.blk_zone[i]
-											? T.blk_zone[i] : "Normal Movable"));
-			json_object_object_add(b, "node", json_object_new_int(0));
-			json_object_object_add(b, "boot", json_object_new_boolean(FALSE));
-			json_object_array_add(arr, b);
-		}
 		ok = json_object_new_object();
 		json_object_object_add(ok, "block_size", json_object_new_int64((int64_t)BLOCK_SIZE));
-		json_object_object_add(ok, "blocks", arr);
+		json_object_object_add(ok, "blocks", blocks_json());
 		agent_ok(id, ok);
 	} else if (strcmp(cmd, "wait-blocks") == 0) {
 		guint64 first = (guint64)arg_int(args, "phys_start", 0) / BLOCK_SIZE;
@@ -912,7 +938,7 @@ static void agent_request(gint64 id, const char *cmd, struct json_object *args)
 			json_object_object_add(ok, "first", json_object_new_int64((int64_t)first));
 			json_object_object_add(ok, "last", json_object_new_int64((int64_t)(first + n - 1)));
 			json_object_object_add(ok, "elapsed_ns", json_object_new_int64(1000));
-			agent_ok(id, ok);
+			agent_ok(id, with_report(ok, args, FALSE));
 		} else {
 			agent_error(id, ETIMEDOUT, present ? "blocks missing" : "blocks still present");
 		}
@@ -922,7 +948,7 @@ static void agent_request(gint64 id, const char *cmd, struct json_object *args)
 		if (json_object_object_get_ex(args, "zone", &v))
 			z = json_object_get_string(v);
 		zone = z && strcmp(z, "online_movable") == 0 ? "Movable" : "Normal";
-		agent_ok(id, set_blocks(args, 2, zone, f ? f->err : 0));
+		agent_ok(id, with_report(set_blocks(args, 2, zone, f ? f->err : 0), args, TRUE));
 	} else if (strcmp(cmd, "offline") == 0) {
 		agent_ok(id, set_blocks(args, 1, NULL, f ? f->err : 0));
 	} else if (strcmp(cmd, "dmesg") == 0) {
@@ -2140,6 +2166,53 @@ static void test_json_sock(void)
 }
 
 /* Issue 13: the cases above, together, reach every class and every phase. */
+/* Race mode: light cycles are checked from the online and wait-blocks
+ * replies, with no snapshot and no blocks request; cycle 1 and every
+ * full-every-th cycle are full. */
+static void test_light(void)
+{
+	struct json_object *chk;
+	guint64 first = DIMM_BASE / BLOCK_SIZE;
+	g_autofree char *no_memtotal = g_strdup_printf(
+		"{\"results\":[{\"block\":%" G_GUINT64_FORMAT ",\"errno\":0}],\"blocks\":[]}", first);
+
+	t_setup("light", "[scenario]\ncycles = 5\n" GUEST DIMM512 "[verify]\nlevel = light\nfull-every = 3\n");
+	t_run();
+	TAP_EQ_U64(T.cycles->len, 5, "five cycles written");
+	for (guint i = 0; i < 5; i++)
+		is_str(verdict(i), "pass", "a light run's cycle passes");
+	TAP_EQ_U64(calls("snapshot"), 6, "snapshots: the baseline, two in each of cycles 1 and 3, the end");
+	TAP_EQ_U64(calls("blocks"), 2, "a blocks listing only in the full cycles");
+	TAP_EQ_U64(T.reports, 6, "the online and wait-blocks of cycles 2, 4 and 5 asked for a report");
+	tap_ok(!jobj(jobj(cyc(0), "verify"), "level") && !jobj(jobj(cyc(2), "verify"), "level"),
+	       "cycles 1 and 3 are verified fully");
+	is_str(jstr(jobj(cyc(1), "verify"), "level"), "light", "cycle 2 is light");
+	chk = json_object_array_get_idx(jobj(jobj(cyc(1), "verify"), "checks_removed"), 0);
+	is_str(jstr(chk, "name"), "memtotal-exact", "a light removal checks MemTotal");
+	tap_ok(jobj(chk, "pass") && json_object_get_boolean(jobj(chk, "pass")), "and it passes");
+	TAP_EQ_U64(json_object_array_length(jobj(jobj(cyc(1), "verify"), "checks_plugged")), 1,
+		   "a light plug has the one check");
+	t_teardown();
+
+	t_setup("light-memtotal", "[scenario]\ncycles = 2\non-failure = continue\n" GUEST DIMM512
+		"[verify]\nlevel = light\n");
+	T.memtotal_skew_kb = 4096;
+	t_run();
+	is_str(verdict(1), "accounting-mismatch", "a light cycle's MemTotal 4 MiB off");
+	tap_ok(strstr(jstr(cyc(1), "detail"), "memtotal-exact") != NULL, "the detail names memtotal-exact: %s",
+	       jstr(cyc(1), "detail"));
+	t_teardown();
+
+	t_setup("light-protocol", "[scenario]\ncycles = 3\non-failure = continue\n" GUEST DIMM512
+		"[verify]\nlevel = light\n");
+	fault_reply("online", 2, no_memtotal);
+	t_run();
+	is_str(verdict(1), "agent-protocol", "a light online reply without MemTotal");
+	tap_ok(strstr(jstr(cyc(1), "detail"), "MemTotal") != NULL, "the detail names MemTotal: %s", jstr(cyc(1), "detail"));
+	is_str(verdict(2), "pass", "the next light cycle passes");
+	t_teardown();
+}
+
 static void test_coverage(void)
 {
 	GString *missing = g_string_new(NULL);
@@ -2340,6 +2413,7 @@ int main(int argc, char **argv)
 	test_agent_restart();
 	test_json_sock();
 	test_table_leak();
+	test_light();
 	test_coverage();
 	json_object_put(snap_before);
 	json_object_put(snap_plugged);
