@@ -386,35 +386,36 @@ typedef struct {
 	MhpDimmSpec d;
 	MhpBackendDoneFunc cb;
 	gpointer user_data;
+	guint pending;  /* plug: replies still to come */
+	GError *error;  /* plug: the first error */
 } Op;
 
 static void op_done(Op *op, const GError *error)
 {
 	op->cb(&op->q->base, error, op->user_data);
+	g_clear_error(&op->error);
 	g_free(op);
 }
 
-static void on_device_add(MhpQmp *qmp, struct json_object *ret, const GError *error, gpointer user_data)
+/*
+ * object-add and device_add go out back to back: QMP runs them in order, so
+ * the DIMM's memdev exists by the time device_add is read, and a plug costs
+ * one round trip instead of two. The plug is done when both replies are in;
+ * an object-add error is the one reported (device_add then fails for want
+ * of the memdev).
+ */
+static void plug_step(Op *op, const GError *error)
 {
-	op_done(user_data, error);
+	if (error && !op->error)
+		op->error = g_error_copy(error);
+	if (--op->pending)
+		return;
+	op_done(op, op->error);
 }
 
-static void on_object_add(MhpQmp *qmp, struct json_object *ret, const GError *error, gpointer user_data)
+static void on_plug_reply(MhpQmp *qmp, struct json_object *ret, const GError *error, gpointer user_data)
 {
-	Op *op = user_data;
-	struct json_object *a;
-
-	if (error) {
-		op_done(op, error);
-		return;
-	}
-	a = json_object_new_object();
-	json_object_object_add(a, "driver", json_object_new_string("pc-dimm"));
-	json_object_object_add(a, "id", json_object_new_string(op->d.id));
-	json_object_object_add(a, "memdev", json_object_new_string(op->d.memdev));
-	if (op->d.slot >= 0)
-		json_object_object_add(a, "slot", json_object_new_int(op->d.slot));
-	mhp_qmp_execute(qmp, "device_add", a, on_device_add, op);
+	plug_step(user_data, error);
 }
 
 static Op *op_new(BackendQemu *q, const MhpDimmSpec *d, MhpBackendDoneFunc cb, gpointer user_data)
@@ -432,8 +433,17 @@ static Op *op_new(BackendQemu *q, const MhpDimmSpec *d, MhpBackendDoneFunc cb, g
 static void qemu_plug(MhpBackend *b, const MhpDimmSpec *d, MhpBackendDoneFunc cb, gpointer user_data)
 {
 	BackendQemu *q = (BackendQemu *)b;
+	Op *op = op_new(q, d, cb, user_data);
+	struct json_object *a = json_object_new_object();
 
-	mhp_qmp_execute(q->qmp, "object-add", memdev_props(d), on_object_add, op_new(q, d, cb, user_data));
+	json_object_object_add(a, "driver", json_object_new_string("pc-dimm"));
+	json_object_object_add(a, "id", json_object_new_string(d->id));
+	json_object_object_add(a, "memdev", json_object_new_string(d->memdev));
+	if (d->slot >= 0)
+		json_object_object_add(a, "slot", json_object_new_int(d->slot));
+	op->pending = 2;
+	mhp_qmp_execute(q->qmp, "object-add", memdev_props(d), on_plug_reply, op);
+	mhp_qmp_execute(q->qmp, "device_add", a, on_plug_reply, op);
 }
 
 static void on_simple(MhpQmp *qmp, struct json_object *ret, const GError *error, gpointer user_data)
