@@ -67,6 +67,8 @@ struct stressor {
 	unsigned rate_hz; /* 0: as fast as it goes */
 	uint64_t bytes;   /* memory-pressure */
 	unsigned threads, mask, repeat; /* vmalloc-module */
+	unsigned loops, pages;          /* vmalloc-module: 0 leaves the module's default */
+	bool huge;                      /* vmalloc-module: use_huge */
 	unsigned readers; /* ptdump */
 	bool efi;         /* ptdump: efi_page_tables too */
 	char *argv[STRESSOR_MAX_ARGV + 1];
@@ -128,14 +130,19 @@ static int read_all(const char *path)
 
 static void run_vmalloc_module(struct agent *a, struct stressor *s, struct timespec *next)
 {
-	char path[512], params[160];
+	char path[512], params[256];
+	int n;
 	struct utsname u;
 
 	uname(&u);
 	if (path_join(a, path, sizeof(path), "/lib/modules/%s/kernel/lib/test_vmalloc.ko", u.release) < 0)
 		_exit(1);
-	snprintf(params, sizeof(params), "run_test_mask=%u nr_threads=%u test_repeat_count=%u", s->mask, s->threads,
-		 s->repeat);
+	n = snprintf(params, sizeof(params), "run_test_mask=%u nr_threads=%u test_repeat_count=%u use_huge=%d",
+		     s->mask, s->threads, s->repeat, s->huge);
+	if (s->loops)
+		n += snprintf(params + n, sizeof(params) - (size_t)n, " test_loop_count=%u", s->loops);
+	if (s->pages)
+		snprintf(params + n, sizeof(params) - (size_t)n, " nr_pages=%u", s->pages);
 	for (;;) {
 		int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
 
@@ -355,6 +362,9 @@ void cmd_stressor_start(struct agent *a, struct json_object *id, struct json_obj
 		{ "argv", json_type_array, false },
 		{ "readers", json_type_int, false },
 		{ "efi", json_type_boolean, false },
+		{ "loops", json_type_int, false },
+		{ "pages", json_type_int, false },
+		{ "huge", json_type_boolean, false },
 		{ NULL },
 	};
 	struct json_object *v;
@@ -441,6 +451,17 @@ void cmd_stressor_start(struct agent *a, struct json_object *id, struct json_obj
 	}
 	s->readers = (unsigned)n;
 	s->efi = json_object_object_get_ex(args, "efi", &v) && json_object_get_boolean(v);
+	if (args_get_uint(args, "loops", 10000000, 0, &n) < 0) {
+		channel_reply_error(a, id, ERANGE, "'loops' must be 0 to 10000000");
+		return;
+	}
+	s->loops = (unsigned)n;
+	if (args_get_uint(args, "pages", 262144, 0, &n) < 0) {
+		channel_reply_error(a, id, ERANGE, "'pages' must be 0 to 262144");
+		return;
+	}
+	s->pages = (unsigned)n;
+	s->huge = json_object_object_get_ex(args, "huge", &v) && json_object_get_boolean(v);
 	if (s->kind == STRESSOR_COMMAND) {
 		size_t len;
 		if (!json_object_object_get_ex(args, "argv", &v) || !(len = json_object_array_length(v)) ||

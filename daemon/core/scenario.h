@@ -82,6 +82,8 @@ typedef struct {
 	guint rate;        /* Hz; 0: as fast as it goes */
 	guint64 bytes;     /* memory-pressure */
 	guint threads, mask, repeat; /* vmalloc-module */
+	guint loops, pages;          /* vmalloc-module: test_loop_count, nr_pages (0: the module's) */
+	gboolean huge;               /* vmalloc-module: use_huge */
 	guint readers;     /* ptdump: walker processes */
 	gboolean efi;      /* ptdump: efi_page_tables too */
 	char **argv;       /* command */

@@ -37,6 +37,11 @@ void stressors_phase(MhpEngine *e, MhpStressorPhase phase, gboolean start)
 			json_object_object_add(a, "threads", json_object_new_int((int)t->threads));
 			json_object_object_add(a, "mask", json_object_new_int((int)t->mask));
 			json_object_object_add(a, "repeat", json_object_new_int((int)t->repeat));
+			if (t->kind == MHP_STRESSOR_VMALLOC_MODULE) {
+				json_object_object_add(a, "loops", json_object_new_int((int)t->loops));
+				json_object_object_add(a, "pages", json_object_new_int((int)t->pages));
+				json_object_object_add(a, "huge", json_object_new_boolean(t->huge));
+			}
 			if (t->kind == MHP_STRESSOR_PTDUMP) {
 				json_object_object_add(a, "readers", json_object_new_int((int)t->readers));
 				json_object_object_add(a, "efi", json_object_new_boolean(t->efi));

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 # test-race.py - scenarios/vmalloc-race.ini, shortened with --duration: the
-# hot-remove loop runs under test_vmalloc, fork storms, ptdump readers and
-# memory pressure; every stressor's counters rise and nothing is reported
-# (no false positive). The full 30 minutes is in docs/performance.md.
+# hot-remove loop runs in race mode (light verification, every 20th cycle
+# full) under test_vmalloc's huge mappings and a ptdump walker; both
+# stressors' counters rise and nothing is reported (no false positive).
+# tools/calibrate measures what it catches (docs/calibration.md).
 #
 # usage: test-race.py MHPSTRESS SCENARIO_DIR [DURATION]
 import json
@@ -17,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from guestlib import Tap, require_guest  # noqa: E402
 
 MHP, SCEN = sys.argv[1], sys.argv[2]
-DURATION = sys.argv[3] if len(sys.argv) > 3 else '240s'  # one test_vmalloc load takes about 2 minutes
+DURATION = sys.argv[3] if len(sys.argv) > 3 else '60s'  # a test_vmalloc load takes under a second
 
 
 def main():
@@ -36,7 +37,13 @@ def main():
     tap.ok(len(cycles) >= 5 and all(c['verdict'] == 'pass' for c in cycles), 'every cycle passed (%d)' % len(cycles),
            [(c['cycle'], c.get('detail')) for c in cycles if c['verdict'] != 'pass'])
     st = s['stressors']
-    tap.ok(set(st) == {'vmalloc', 'churn', 'ptdump', 'pressure'}, 'all four stressors are reported', sorted(st))
+    tap.ok(set(st) == {'vmalloc', 'ptdump'}, 'both stressors are reported', sorted(st))
+    light = [c for c in cycles if c['verify'].get('level') == 'light']
+    full = [c['cycle'] for c in cycles if c['verify'].get('level') != 'light']
+    tap.ok(full and full == [n for n in range(1, len(cycles) + 1) if n == 1 or n % 20 == 0] and
+           len(light) == len(cycles) - len(full), 'race mode: cycle 1 and every 20th are full, the rest light', full)
+    tap.ok(all(c['verify']['checks_removed'][0]['name'] == 'memtotal-exact' for c in light),
+           'a light cycle checks MemTotal after the removal')
     tap.ok(all(v['ops'] > 0 for v in st.values()), "every stressor's counter rose",
            {k: v['ops'] for k, v in st.items()})
     tap.ok(all(v['errors'] == 0 for v in st.values()), 'no stressor errors', {k: v['errors'] for k, v in st.items()})
