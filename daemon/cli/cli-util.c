@@ -3,13 +3,13 @@
  * cli-util.c - what the mhpstress verbs share: usage, exit words, the
  * guest to boot, and the run options that run and start both take.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <gio/gio.h>
 
 #include "cli.h"
+#include "jsonget.h"
 
 int cli_usage(FILE *f)
 {
@@ -124,18 +124,7 @@ gboolean cli_resolve_guest(char **kernel, char **initrd, const MhpScenario *s, G
 
 gboolean cli_parse_seed(const char *text, guint64 *ret)
 {
-	guint64 v;
-	char *end;
-
-	/* digits only: strtoull would take "-1", " 1" and "0x1" too */
-	if (!g_ascii_isdigit(text[0]))
-		return FALSE;
-	errno = 0;
-	v = g_ascii_strtoull(text, &end, 10);
-	if (errno || *end)
-		return FALSE;
-	*ret = v;
-	return TRUE;
+	return mhp_parse_u64(text, ret);
 }
 
 void cli_run_args_clear(CliRunArgs *a)

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "cycle.h"
+#include "jsonget.h"
 #include "results.h"
 
 typedef struct {
@@ -109,8 +110,17 @@ static gboolean load_replay(const char *dir, CliRunArgs *a, char **ret_name, cha
 	}
 	*ret_text = g_strdup(json_object_get_string(v));
 	*ret_name = g_strdup(json_object_object_get_ex(sc, "path", &v) ? json_object_get_string(v) : path);
-	if (!a->seed && json_object_object_get_ex(run, "seed", &v))
-		a->seed = g_strdup_printf("%" G_GUINT64_FORMAT, (guint64)json_object_get_uint64(v));
+	if (!a->seed && json_object_object_get_ex(run, "seed", NULL)) {
+		g_autoptr(GError) error = NULL;
+		guint64 seed;
+
+		if (!mhp_json_get_seed(run, path, "seed", &seed, &error)) {
+			fprintf(stderr, "mhpstress run: --replay: %s\n", error->message);
+			json_object_put(run);
+			return FALSE;
+		}
+		a->seed = g_strdup_printf("%" G_GUINT64_FORMAT, seed);
+	}
 	if (!a->kernel && json_object_object_get_ex(run, "kernel_image", &v))
 		a->kernel = g_strdup(json_object_get_string(v));
 	if (!a->initrd && json_object_object_get_ex(run, "initrd", &v))

@@ -13,6 +13,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "jsonget.h"
 #include "results.h"
 #include "strtable.h"
 
@@ -604,10 +605,10 @@ static void latency_add(struct json_object *lat, const char *name, const MhpLate
 		return;
 	p = json_object_new_object();
 	json_object_object_add(p, "n", json_object_new_int((int)l->n));
-	json_object_object_add(p, "p50", json_object_new_double(l->p50));
-	json_object_object_add(p, "p90", json_object_new_double(l->p90));
-	json_object_object_add(p, "p99", json_object_new_double(l->p99));
-	json_object_object_add(p, "max", json_object_new_double(l->max));
+	json_object_object_add(p, "p50", mhp_json_new_double(l->p50));
+	json_object_object_add(p, "p90", mhp_json_new_double(l->p90));
+	json_object_object_add(p, "p99", mhp_json_new_double(l->p99));
+	json_object_object_add(p, "max", mhp_json_new_double(l->max));
 	json_object_object_add(lat, name, p);
 }
 
@@ -643,7 +644,7 @@ gboolean mhp_summary_write(const char *dir, const MhpSummary *s, GError **error)
 		json_object_object_add(o, "trends", borrowed_or_empty(s->trends));
 		json_object_object_add(o, "stressors", borrowed_or_empty(s->stressors));
 		json_object_object_add(o, "evidence", json_object_new_boolean(s->evidence));
-		json_object_object_add(o, "seed", json_object_new_uint64(s->seed));
+		json_object_object_add(o, "seed", mhp_json_new_seed(s->seed));
 		json_object_object_add(o, "elapsed_ms", json_object_new_int64(s->elapsed_ms));
 		json_object_object_add(o, "stopped", json_object_new_boolean(s->stopped));
 	}
