@@ -28,7 +28,8 @@ int cli_usage(FILE *f)
 		"Runs SCENARIO's hotplug cycles on an arm64 guest under QEMU and writes\n"
 		"run.json, cycles.jsonl, events.jsonl, console.log and summary.json to the\n"
 		"results directory. Exit status: 0 every cycle passed, 1 failures found,\n"
-		"2 usage or environment error.\n"
+		"2 usage or environment error, 125 nothing could be tested (no guest to\n"
+		"boot, or it did not boot: git bisect run skips the commit).\n"
 		"\n"
 		"compare: A and B are snapshot files or results directories. One directory\n"
 		"compares its baseline with its end; two compare their ends. Exit 0 when\n"
@@ -38,7 +39,18 @@ int cli_usage(FILE *f)
 
 const char *cli_exit_word(int code)
 {
-	return code == CLI_EXIT_PASS ? "pass" : code == CLI_EXIT_FAILURES ? "FAILURES FOUND" : "error";
+	return code == CLI_EXIT_PASS ? "pass" : code == CLI_EXIT_FAILURES ? "FAILURES FOUND"
+	       : code == CLI_EXIT_UNTESTABLE ? "could not test" : "error";
+}
+
+static int exit_rank(int code)
+{
+	return code == CLI_EXIT_PASS ? 0 : code == CLI_EXIT_UNTESTABLE ? 1 : code == CLI_EXIT_FAILURES ? 2 : 3;
+}
+
+int cli_exit_worst(int a, int b)
+{
+	return exit_rank(a) >= exit_rank(b) ? a : b;
 }
 
 gboolean cli_option_parse(GOptionContext *oc, const char *verb, int *argc, char ***argv)

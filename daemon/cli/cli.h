@@ -12,13 +12,18 @@
 #include <glib.h>
 
 #include "backend.h"
+#include "cycle.h"
 #include "scenario.h"
 
-/* The exit status of every verb; run's is the engine's exit code as is. */
+/*
+ * The exit status of every verb; run's is the engine's MhpRunExit as is.
+ * docs/man/mhpstress.1.scd, EXIT STATUS, lists them for git bisect run.
+ */
 typedef enum {
-	CLI_EXIT_PASS = 0,     /* every cycle passed, the invariants hold, the request was done */
-	CLI_EXIT_FAILURES = 1, /* failures found */
-	CLI_EXIT_USAGE = 2,    /* usage or environment error */
+	CLI_EXIT_PASS = MHP_RUN_EXIT_PASS,         /* every cycle passed, the invariants hold, the request was done */
+	CLI_EXIT_FAILURES = MHP_RUN_EXIT_FAILURES, /* failures found */
+	CLI_EXIT_USAGE = MHP_RUN_EXIT_ERROR,       /* usage or environment error */
+	CLI_EXIT_UNTESTABLE = MHP_RUN_EXIT_UNTESTABLE, /* could not test: no guest to boot, or it did not boot */
 } CliExit;
 
 /* A verb: @argv[0] is its name; @userdata is main()'s CliGlobals. */
@@ -48,9 +53,21 @@ int cli_usage(FILE *f);
  * cli_exit_word() - an exit code as the closing line says it.
  * @code: an engine exit code
  *
- * Return: "pass", "FAILURES FOUND" or "error".
+ * Return: "pass", "FAILURES FOUND", "could not test" or "error".
  */
 const char *cli_exit_word(int code);
+
+/**
+ * cli_exit_worst() - the exit code of several runs (fleet targets).
+ * @a: an exit code
+ * @b: another
+ *
+ * From best to worst: pass, could not test, failures found, error. A
+ * target that found failures outweighs one that could not test.
+ *
+ * Return: the worse of @a and @b.
+ */
+int cli_exit_worst(int a, int b);
 
 /**
  * cli_make_absolute() - replace a path with its absolute form, in place.

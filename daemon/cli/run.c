@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <gio/gio.h>
 #include <glib-unix.h>
 #include <json-c/json.h>
 
@@ -133,19 +134,28 @@ static gboolean load_replay(const char *dir, CliRunArgs *a, char **ret_name, cha
 	return TRUE;
 }
 
-/* The files QEMU opens here; libvirt picks its own firmware, and a remote host has its own files. */
-static gboolean guest_files_exist(const CliRunArgs *a, const MhpScenario *s)
+/*
+ * The files QEMU opens here; libvirt picks its own firmware, and a remote
+ * host has its own files. A kernel or initrd that is not there or cannot
+ * be read is a commit that cannot be tested (CLI_EXIT_UNTESTABLE, for git
+ * bisect run); missing firmware is this host's problem (CLI_EXIT_USAGE).
+ *
+ * Return: CLI_EXIT_PASS when every file is readable, else the exit code.
+ */
+static int guest_files_check(const CliRunArgs *a, const MhpScenario *s)
 {
 	for (const char *const *f = (const char *const[]){ a->kernel, a->initrd, s->guest.firmware, NULL }; *f; f++) {
-		if (a->connect && (*f == s->guest.firmware || mhp_backend_uri_is_remote(a->connect)))
+		gboolean firmware = *f == s->guest.firmware;
+
+		if (a->connect && (firmware || mhp_backend_uri_is_remote(a->connect)))
 			continue;
-		if (!g_file_test(*f, G_FILE_TEST_IS_REGULAR)) {
-			fprintf(stderr, "mhpstress: '%s' does not exist%s\n", *f,
+		if (!g_file_test(*f, G_FILE_TEST_IS_REGULAR) || access(*f, R_OK) < 0) {
+			fprintf(stderr, "mhpstress: '%s' does not exist or cannot be read%s\n", *f,
 				strstr(*f, "QEMU_EFI") ? "; apt-get install qemu-efi-aarch64" : "");
-			return FALSE;
+			return firmware ? CLI_EXIT_USAGE : CLI_EXIT_UNTESTABLE;
 		}
 	}
-	return TRUE;
+	return CLI_EXIT_PASS;
 }
 
 /* Run the engine until it finishes; SIGINT/SIGTERM stop it, a second one aborts. */
@@ -194,6 +204,7 @@ int verb_run(int argc, char **argv, void *userdata)
 	};
 	MhpRunOptions opts = MHP_RUN_OPTIONS_INIT;
 	g_autoptr(MhpScenario) s = NULL;
+	int rc;
 
 	cli_run_args_add_entries(oc, &a);
 	g_option_context_add_main_entries(oc, entries, NULL);
@@ -226,12 +237,15 @@ int verb_run(int argc, char **argv, void *userdata)
 		fprintf(stderr, "mhpstress: %s\n", error->message);
 		return CLI_EXIT_USAGE;
 	}
+	/* no guest to boot (tools/build-kernel failed): this commit cannot be tested; bad options are usage */
 	if (!cli_resolve_guest(&a.kernel, &a.initrd, s, &error)) {
 		fprintf(stderr, "mhpstress: cannot get a guest: %s\n", error->message);
-		return CLI_EXIT_USAGE;
+		return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT) ? CLI_EXIT_USAGE
+										 : CLI_EXIT_UNTESTABLE;
 	}
-	if (!guest_files_exist(&a, s))
-		return CLI_EXIT_USAGE;
+	rc = guest_files_check(&a, s);
+	if (rc != CLI_EXIT_PASS)
+		return rc;
 	if (!results) {
 		g_autoptr(GDateTime) now = g_date_time_new_now_local();
 		g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");

@@ -50,6 +50,7 @@ static void on_baseline(MhpAgentLink *l, struct json_object *ok, const GError *e
 	save_snapshot(e, "baseline", ok);
 	stressors_phase(e, MHP_STRESSOR_ALWAYS, TRUE);
 	e->state = MHP_ENGINE_RUNNING;
+	e->booted = TRUE;
 	engine_event(e, "running", NULL);
 	schedule_step(e);
 }

@@ -1996,10 +1996,36 @@ static void test_boot(void)
 	fault("hello", 0, FAULT_MUTE, 0);
 	t_run();
 	TAP_EQ_U64(T.cycles->len, 0, "no cycle without an agent");
-	TAP_EQ_U64(T.exit_code, 2, "exit code 2: the run could not be done");
+	TAP_EQ_U64(T.exit_code, MHP_RUN_EXIT_UNTESTABLE, "exit code 125: the guest did not boot, nothing was tested");
 	is_str(jstr(T.summary, "verdict"), "error", "summary verdict error");
 	tap_ok(T.message && strstr(T.message, "did not answer within 10 s"), "the message names the boot timeout");
 	tap_ok(T.fake_us >= 10 * G_USEC_PER_SEC && T.fake_us < 20 * G_USEC_PER_SEC, "after [guest] boot-timeout");
+	t_teardown();
+
+	t_setup("boot-exit", "[scenario]\ncycles = 1\n" GUEST DIMM512);
+	fault("hello", 1, FAULT_EXIT, 0);
+	t_run();
+	TAP_EQ_U64(T.cycles->len, 0, "a VM that exits while booting runs no cycle");
+	TAP_EQ_U64(T.exit_code, MHP_RUN_EXIT_UNTESTABLE, "a VM that exits while booting: exit code 125");
+	t_teardown();
+
+	t_setup("baseline-fails", "[scenario]\ncycles = 1\n" GUEST DIMM512);
+	fault("snapshot", 1, FAULT_ERRNO, EIO);
+	t_run();
+	TAP_EQ_U64(T.exit_code, MHP_RUN_EXIT_UNTESTABLE, "no baseline snapshot: exit code 125");
+	tap_ok(T.message && strstr(T.message, "baseline snapshot"), "the message names the baseline");
+	t_teardown();
+
+	t_setup("reboot-fails", "[scenario]\ncycles = 2\non-failure = restart-guest\n[guest]\nslots = 4\nmaxmem = 4G\n"
+		"boot-timeout = 10s\n[dimm]\nsizes = 512M\nhold = 2s\n");
+	hook("hold", 0, HOOK_KMSG, "WARNING: CPU: 1 PID: 77 at mm/memory_hotplug.c:1234 offline_pages+0x1c/0x40");
+	for (guint n = 2; n < 10; n++) /* the restarted guest's agent never answers */
+		fault("hello", n, FAULT_MUTE, 0);
+	t_run();
+	TAP_EQ_U64(T.starts, 2, "the guest is restarted after the warning");
+	tap_ok(T.message && strstr(T.message, "did not answer within 10 s"), "and does not boot: %s", T.message);
+	TAP_EQ_U64(T.exit_code, MHP_RUN_EXIT_FAILURES,
+		   "a restarted guest that does not boot, after a tested cycle, is a failure, not 125");
 	t_teardown();
 
 	t_setup("block-size", "[scenario]\ncycles = 1\n" GUEST "[dimm]\nsizes = 384M\n");
