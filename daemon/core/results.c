@@ -661,21 +661,40 @@ gboolean mhp_summary_write(const char *dir, const MhpSummary *s, GError **error)
 	return okv;
 }
 
-void mhp_summary_from_cycles(const char *dir, MhpSummary *s)
+static void put_json(gpointer o)
+{
+	json_object_put(o);
+}
+
+GPtrArray *mhp_results_read_cycles(const char *dir)
 {
 	g_autofree char *path = g_build_filename(dir, MHP_RESULTS_CYCLES, NULL);
 	g_autofree char *text = NULL;
 	g_auto(GStrv) lines = NULL;
+	GPtrArray *cycles = g_ptr_array_new_with_free_func(put_json);
 
 	if (!g_file_get_contents(path, &text, NULL, NULL))
-		return;
+		return cycles;
 	lines = g_strsplit(text, "\n", -1);
 	for (guint i = 0; lines[i]; i++) {
-		struct json_object *c = json_tokener_parse(lines[i]), *v;
+		struct json_object *c = json_tokener_parse(lines[i]);
+
+		if (json_object_is_type(c, json_type_object))
+			g_ptr_array_add(cycles, c);
+		else
+			json_object_put(c);
+	}
+	return cycles;
+}
+
+void mhp_summary_from_cycles(const char *dir, MhpSummary *s)
+{
+	g_autoptr(GPtrArray) cycles = mhp_results_read_cycles(dir);
+
+	for (guint i = 0; i < cycles->len; i++) {
+		struct json_object *c = g_ptr_array_index(cycles, i), *v;
 		MhpFailClass cls;
 
-		if (!c)
-			continue;
 		s->cycles++;
 		if (json_object_object_get_ex(c, "verdict", &v) && json_object_is_type(v, json_type_string) &&
 		    (cls = mhp_fail_class_from_string(json_object_get_string(v))) != MHP_FAIL_NONE) {
@@ -683,6 +702,5 @@ void mhp_summary_from_cycles(const char *dir, MhpSummary *s)
 			if (cls >= 0)
 				s->failures[cls]++;
 		}
-		json_object_put(c);
 	}
 }

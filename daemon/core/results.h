@@ -243,6 +243,17 @@ typedef struct {
 } MhpSummary;
 
 /**
+ * mhp_results_read_cycles() - the records of @dir's cycles.jsonl.
+ * @dir: a results directory
+ *
+ * Lines that are not a JSON object (a killed writer's last) are skipped;
+ * a missing file has none.
+ *
+ * Return: a new array of the records, in the file's order; it owns them.
+ */
+GPtrArray *mhp_results_read_cycles(const char *dir);
+
+/**
  * mhp_summary_from_cycles() - count the cycles and failures in @dir's cycles.jsonl.
  * @dir: a results directory
  * @s: filled in (cycles, failed_cycles, failures); the rest is left as it is

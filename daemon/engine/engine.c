@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "engine-private.h"
+#include "results-ci.h"
 #include "strtable.h"
 
 static const char *const state_names[_MHP_ENGINE_STATE_MAX] = {
@@ -261,6 +262,15 @@ static MhpRunExit run_exit_code(MhpEngine *e, guint leaks)
 	return MHP_RUN_EXIT_PASS;
 }
 
+/* results.ktap or junit.xml: the run's verdict stands, the event says what is missing. */
+static void ci_files_failed(MhpEngine *e, const GError *err)
+{
+	struct json_object *f = json_object_new_object();
+
+	json_object_object_add(f, "error", json_object_new_string(err->message));
+	engine_event(e, "ci-files-error", f);
+}
+
 static void finish_run(MhpEngine *e)
 {
 	guint leaks = 0;
@@ -288,7 +298,8 @@ static void finish_run(MhpEngine *e)
 		code = MHP_RUN_EXIT_ERROR;
 		g_free(e->fatal_msg);
 		e->fatal_msg = msg;
-	}
+	} else if (!mhp_results_write_ci(mhp_results_dir(e->results), &err))
+		ci_files_failed(e, err);
 	json_object_put(trends);
 	emit_progress(e);
 	if (e->cb.finished)

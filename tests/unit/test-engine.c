@@ -1468,6 +1468,18 @@ static void test_pass(void)
 	       g_file_test(end, G_FILE_TEST_EXISTS), "snapshots baseline, plugged-1 and end are saved");
 	tap_ok(g_file_test(run, G_FILE_TEST_EXISTS), "run.json is written");
 	TAP_EQ_U64(n_events("running"), 1, "one 'running' event");
+	{
+		g_autofree char *ktap_path = g_build_filename(T.dir, "results", "results.ktap", NULL);
+		g_autofree char *junit_path = g_build_filename(T.dir, "results", "junit.xml", NULL);
+		g_autofree char *ktap = NULL, *junit = NULL;
+
+		g_file_get_contents(ktap_path, &ktap, NULL, NULL);
+		g_file_get_contents(junit_path, &junit, NULL, NULL);
+		tap_ok(ktap && g_str_has_prefix(ktap, "KTAP version 1\n") && strstr(ktap, "\n1..2\n") &&
+			       strstr(ktap, "\nok 1 cycle-1\n") && strstr(ktap, "\nok 2 cycle-2\n"),
+		       "results.ktap is written at the end: two tests, both ok");
+		tap_ok(junit && strstr(junit, "tests=\"2\" failures=\"0\""), "junit.xml is written: two testcases");
+	}
 	t_teardown();
 }
 
@@ -1997,6 +2009,15 @@ static void test_boot(void)
 	t_run();
 	TAP_EQ_U64(T.cycles->len, 0, "no cycle without an agent");
 	TAP_EQ_U64(T.exit_code, MHP_RUN_EXIT_UNTESTABLE, "exit code 125: the guest did not boot, nothing was tested");
+	{
+		g_autofree char *ktap_path = g_build_filename(T.dir, "results", "results.ktap", NULL);
+		g_autofree char *ktap = NULL;
+
+		g_file_get_contents(ktap_path, &ktap, NULL, NULL);
+		tap_ok(ktap && strstr(ktap, "\n1..1\n") &&
+			       strstr(ktap, "\nnot ok 1 cycle-1 # ERROR not run: the guest agent did not answer"),
+		       "results.ktap: the cycle that never ran is an ERROR naming why");
+	}
 	is_str(jstr(T.summary, "verdict"), "error", "summary verdict error");
 	tap_ok(T.message && strstr(T.message, "did not answer within 10 s"), "the message names the boot timeout");
 	tap_ok(T.fake_us >= 10 * G_USEC_PER_SEC && T.fake_us < 20 * G_USEC_PER_SEC, "after [guest] boot-timeout");
