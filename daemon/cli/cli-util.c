@@ -17,6 +17,8 @@ int cli_usage(FILE *f)
 		"usage: mhpstress run SCENARIO [--kernel IMAGE] [--initrd FILE] [--results DIR]\n"
 		"                 [--cycles N] [--duration T] [--seed S] [--gdb PORT]\n"
 		"                 [--backend qemu|libvirt] [--connect URI] [--domain NAME]\n"
+		"                 [--ktap] [-q|-v]\n"
+		"       mhpstress run --replay RESULTS_DIR [OPTION...]\n"
 		"       mhpstress fleet FLEET [--results DIR]\n"
 		"       mhpstress compare A [B] [--json]\n"
 		"       mhpstress snapshot --agent SOCKET --out FILE\n"

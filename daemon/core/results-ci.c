@@ -132,6 +132,16 @@ static char *cycle_name(struct json_object *rec, guint64 n)
 		    : g_strdup_printf("cycle-%" G_GUINT64_FORMAT, n);
 }
 
+/* The bytes of @s's first characters that fit in @max. */
+static int cut_len(const char *s, gsize max)
+{
+	const char *end = s;
+
+	while (*end && (gsize)(g_utf8_next_char(end) - s) <= max)
+		end = g_utf8_next_char(end);
+	return (int)(end - s);
+}
+
 /* Each line of @text as "# PREFIXline", at most MHP_CI_DETAIL_LINES of MHP_CI_DETAIL_LINE_BYTES. */
 static void ktap_diag(GString *out, const char *prefix, const char *text)
 {
@@ -140,18 +150,13 @@ static void ktap_diag(GString *out, const char *prefix, const char *text)
 	guint shown = 0;
 
 	for (guint i = 0; lines[i]; i++) {
-		const char *end = lines[i];
-
 		if (!*g_strstrip(lines[i]))
 			continue;
 		if (shown++ == MHP_CI_DETAIL_LINES) {
 			g_string_append_printf(out, "# %s(%u more lines)\n", prefix, g_strv_length(lines) - i);
 			break;
 		}
-		/* cut at a character boundary */
-		while (*end && g_utf8_next_char(end) - lines[i] <= MHP_CI_DETAIL_LINE_BYTES)
-			end = g_utf8_next_char(end);
-		g_string_append_printf(out, "# %s%.*s\n", prefix, (int)(end - lines[i]), lines[i]);
+		g_string_append_printf(out, "# %s%.*s\n", prefix, cut_len(lines[i], MHP_CI_DETAIL_LINE_BYTES), lines[i]);
 	}
 }
 
@@ -178,6 +183,40 @@ void mhp_ktap_cycle(GString *out, struct json_object *rec, guint64 n)
 		ktap_diag(out, "  ", str_of(rec, "detail"));
 	}
 	g_string_append_printf(out, "%s %" G_GUINT64_FORMAT " %s\n", pass ? "ok" : "not ok", n, name);
+}
+
+char *mhp_cycle_log_line(struct json_object *rec, guint64 n, guint64 planned)
+{
+	const char *verdict = str_of(rec, "verdict") ? str_of(rec, "verdict") : "no-verdict";
+	g_autofree char *kase = str_of(rec, "case") ? clean_text(str_of(rec, "case"), FALSE) : NULL;
+	g_autofree char *dimm = clean_text(str_of(rec, "dimm") ? str_of(rec, "dimm") : "?", FALSE);
+	g_autofree char *cls = clean_text(verdict, FALSE);
+	g_autofree char *detail = str_of(rec, "detail") && strcmp(verdict, "pass") ? clean_text(str_of(rec, "detail"), FALSE)
+										    : NULL;
+	GString *line = g_string_new(NULL);
+	struct json_object *v;
+
+	g_string_append_printf(line, "cycle %" G_GUINT64_FORMAT, n);
+	if (planned)
+		g_string_append_printf(line, "/%" G_GUINT64_FORMAT, planned);
+	if (kase)
+		g_string_append_printf(line, " %s (expects %s)", kase, str_of(rec, "expected") ? str_of(rec, "expected") : "?");
+	g_string_append_printf(line, ": %s", cls);
+	if (json_object_object_get_ex(rec, "cycle_ms", &v) &&
+	    (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
+		g_string_append_printf(line, " in %.0f ms", json_object_get_double(v));
+	g_string_append_printf(line, " (slot %" G_GINT64_FORMAT ", %s, %" G_GINT64_FORMAT " MiB, %s)",
+			       int_of(rec, "slot", -1), dimm, int_of(rec, "size", 0) >> 20,
+			       str_of(rec, "zone") ? str_of(rec, "zone") : "?");
+	if (detail) {
+		char *nl = strchr(g_strstrip(detail), '\n');
+
+		if (nl)
+			*nl = '\0';
+		g_string_append_printf(line, ": %.*s", cut_len(detail, MHP_CI_DETAIL_LINE_BYTES), detail);
+	}
+	g_strdelimit(line->str, "\n\t", ' ');
+	return g_string_free(line, FALSE);
 }
 
 /* Why the planned cycles after the last did not run, and whether that is an error. */

@@ -33,6 +33,21 @@
 void mhp_ktap_cycle(GString *out, struct json_object *rec, guint64 n);
 
 /**
+ * mhp_cycle_log_line() - one cycle as mhpstress run logs it off a terminal.
+ * @rec: the cycle's cycles.jsonl record (borrowed)
+ * @n: its number
+ * @planned: the cycles planned, 0 when the run is bounded by time
+ *
+ * "cycle 3/10: pass in 1234 ms (slot 0, dimm3, 512 MiB, movable)", with the
+ * [case] and what it expected, and for a failure the first line of its
+ * detail, cut at MHP_CI_DETAIL_LINE_BYTES. Text from the guest has its
+ * control characters replaced, so it cannot drive a terminal.
+ *
+ * Return: the line, without a newline.
+ */
+char *mhp_cycle_log_line(struct json_object *rec, guint64 n, guint64 planned);
+
+/**
  * mhp_ktap_tail() - the KTAP tests a finished run adds after its cycles.
  * @dir: the results directory (run.json and summary.json are read)
  * @done: how many cycle tests were given already

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <glib.h>
+#include <json-c/json.h>
 
 #include "backend.h"
 #include "clock.h"
@@ -80,6 +81,8 @@ typedef struct {
 	void (*progress)(MhpEngine *e, const MhpProgress *p, gpointer user_data);
 	/* @exit_code: an MhpRunExit */
 	void (*finished)(MhpEngine *e, int exit_code, const char *message, gpointer user_data);
+	/* a cycle ended; @record is its cycles.jsonl line, borrowed, written before */
+	void (*cycle)(MhpEngine *e, struct json_object *record, gpointer user_data);
 	/* the first failure's evidence is in @dir (info.json has the commands) */
 	void (*evidence)(MhpEngine *e, const char *dir, gpointer user_data);
 } MhpEngineCallbacks;

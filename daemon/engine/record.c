@@ -262,6 +262,8 @@ gboolean write_cycle(MhpEngine *e, Dimm *d)
 		mhp_results_flush_held(e->results);
 	if (!mhp_results_append_cycle(e->results, o, &err))
 		results_failed(e, err);
+	else if (e->cb.cycle)
+		e->cb.cycle(e, o, e->user_data);
 	json_object_put(o);
 
 	e->finished_cycles++;

@@ -282,6 +282,7 @@ typedef struct {
 	guint64 finished_cycles;
 	gboolean finished;
 	int exit_code;
+	GString *cycle_cb;  /* "N:VERDICT " per cycle callback */
 	char *message;
 	char *evidence;
 
@@ -1112,9 +1113,21 @@ static void on_evidence(MhpEngine *e, const char *dir, gpointer user_data)
 	T.evidence = g_strdup(dir);
 }
 
+static void on_cycle(MhpEngine *e, struct json_object *record, gpointer user_data)
+{
+	struct json_object *n, *v;
+
+	if (!T.cycle_cb)
+		T.cycle_cb = g_string_new(NULL);
+	g_string_append_printf(T.cycle_cb, "%s:%s ",
+			       json_object_object_get_ex(record, "cycle", &n) ? json_object_get_string(n) : "?",
+			       json_object_object_get_ex(record, "verdict", &v) ? json_object_get_string(v) : "?");
+}
+
 static const MhpEngineCallbacks engine_cb = {
 	.progress = on_progress,
 	.finished = on_finished,
+	.cycle = on_cycle,
 	.evidence = on_evidence,
 };
 
@@ -1308,6 +1321,8 @@ static void t_teardown(void)
 	g_free(T.phase);
 	g_free(T.message);
 	g_free(T.evidence);
+	if (T.cycle_cb)
+		g_string_free(g_steal_pointer(&T.cycle_cb), TRUE);
 	g_ptr_array_unref(T.cycles);
 	g_ptr_array_unref(T.events);
 	json_object_put(T.summary);
@@ -1468,6 +1483,7 @@ static void test_pass(void)
 	       g_file_test(end, G_FILE_TEST_EXISTS), "snapshots baseline, plugged-1 and end are saved");
 	tap_ok(g_file_test(run, G_FILE_TEST_EXISTS), "run.json is written");
 	TAP_EQ_U64(n_events("running"), 1, "one 'running' event");
+	is_str(T.cycle_cb ? T.cycle_cb->str : "", "1:pass 2:pass ", "the cycle callback gets each record as it is written");
 	{
 		g_autofree char *ktap_path = g_build_filename(T.dir, "results", "results.ktap", NULL);
 		g_autofree char *junit_path = g_build_filename(T.dir, "results", "junit.xml", NULL);

@@ -236,6 +236,29 @@ static void test_interrupted(void)
 	       "a legacy integer seed is read; the verdict is unknown");
 }
 
+/* mhpstress run's line per cycle off a terminal. */
+static void test_log_line(void)
+{
+	struct json_object *pass = json_tokener_parse("{\"cycle\":3,\"verdict\":\"pass\",\"slot\":0,\"dimm\":\"dimm3\","
+						      "\"size\":536870912,\"zone\":\"movable\",\"cycle_ms\":1234.4}");
+	struct json_object *fail = json_tokener_parse("{\"cycle\":4,\"verdict\":\"kernel-warning\",\"slot\":1,\"dimm\":\"dimm4\","
+						      "\"size\":134217728,\"zone\":\"normal\",\"cycle_ms\":5,"
+						      "\"detail\":\"  \\u001b[2JWARNING: at mm/x.c:1\\nsecond line\"}");
+	struct json_object *kase = json_tokener_parse("{\"verdict\":\"pass\",\"case\":\"busy\",\"expected\":\"offline-failed\","
+						      "\"slot\":2,\"dimm\":\"dimm5\",\"size\":134217728,\"zone\":\"movable\"}");
+	g_autofree char *a = mhp_cycle_log_line(pass, 3, 10), *b = mhp_cycle_log_line(fail, 4, 0);
+	g_autofree char *c = mhp_cycle_log_line(kase, 5, 10);
+
+	tap_ok(!strcmp(a, "cycle 3/10: pass in 1234 ms (slot 0, dimm3, 512 MiB, movable)"), "log line of a pass: %s", a);
+	tap_ok(!strcmp(b, "cycle 4: kernel-warning in 5 ms (slot 1, dimm4, 128 MiB, normal): ?[2JWARNING: at mm/x.c:1"),
+	       "log line of a failure, bounded by time: the detail's first line, its escape defused: %s", b);
+	tap_ok(!strcmp(c, "cycle 5/10 busy (expects offline-failed): pass (slot 2, dimm5, 128 MiB, movable)"),
+	       "log line of a [case]: %s", c);
+	json_object_put(pass);
+	json_object_put(fail);
+	json_object_put(kase);
+}
+
 static void test_unwritable(void)
 {
 	g_autoptr(GError) err = NULL;
@@ -266,6 +289,7 @@ int main(int argc, char **argv)
 	test_no_boot();
 	test_interrupted();
 	test_unwritable();
+	test_log_line();
 	{
 		const char *rm[] = { "rm", "-rf", base, NULL };
 		g_spawn_sync(NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
