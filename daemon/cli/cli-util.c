@@ -26,12 +26,15 @@ int cli_usage(FILE *f)
 		"                 [--cycles N] [--duration T] [--seed S] [--json]\n"
 		"                 [--backend qemu|libvirt] [--connect URI] [--domain NAME]\n"
 		"       mhpstress [--socket PATH] list|status RUN|stop RUN|follow RUN|results RUN [--json]\n"
+		"       mhpstress help [COMMAND] | --version\n"
 		"\n"
 		"Runs SCENARIO's hotplug cycles on an arm64 guest under QEMU and writes\n"
 		"run.json, cycles.jsonl, events.jsonl, console.log and summary.json to the\n"
 		"results directory. Exit status: 0 every cycle passed, 1 failures found,\n"
 		"2 usage or environment error, 125 nothing could be tested (no guest to\n"
 		"boot, or it did not boot: git bisect run skips the commit).\n"
+		"\n"
+		"--socket, --version and --help are taken anywhere on the line.\n"
 		"\n"
 		"compare: A and B are snapshot files or results directories. One directory\n"
 		"compares its baseline with its end; two compare their ends. Exit 0 when\n"
@@ -174,8 +177,11 @@ gboolean cli_run_args_check(CliRunArgs *a, const char *verb, gboolean gdb)
 {
 	g_autoptr(GError) error = NULL;
 
-	if (a->cycles < -1 || a->cycles == 0) {
-		fprintf(stderr, "mhpstress %s: --cycles must be at least 1\n", verb);
+	if (a->cycles == CLI_CYCLES_UNSET) {
+		a->cycles = -1;
+	} else if (a->cycles < 1) {
+		fprintf(stderr, "mhpstress %s: --cycles %" G_GINT64_FORMAT ": expected a whole number of at least 1\n",
+			verb, a->cycles);
 		return FALSE;
 	}
 	/* the registry decides: --backend libvirt without --connect means qemu:///system */

@@ -28,7 +28,7 @@ typedef enum {
 
 /* A verb: @argv[0] is its name; @userdata is main()'s CliGlobals. */
 typedef struct {
-	const char *socket; /* --socket PATH before the verb, or NULL */
+	char *socket; /* --socket PATH anywhere on the line, or NULL */
 } CliGlobals;
 
 int verb_run(int argc, char **argv, void *userdata);
@@ -106,7 +106,7 @@ gboolean cli_parse_seed(const char *text, guint64 *ret);
 typedef struct {
 	char *kernel;
 	char *initrd;
-	gint64 cycles;   /* -1: not given */
+	gint64 cycles;   /* -1: not given (CLI_CYCLES_UNSET until cli_run_args_check()) */
 	char *duration;  /* as given */
 	char *seed;      /* as given */
 	char *backend;
@@ -119,7 +119,9 @@ typedef struct {
 	const MhpBackendClass *backend_class;
 } CliRunArgs;
 
-#define CLI_RUN_ARGS_INIT { .cycles = -1, .duration_ms = -1 }
+/* --cycles not given: GOption leaves it; any value a user can type, -1 too, is checked. */
+#define CLI_CYCLES_UNSET G_MININT64
+#define CLI_RUN_ARGS_INIT { .cycles = CLI_CYCLES_UNSET, .duration_ms = -1 }
 
 void cli_run_args_clear(CliRunArgs *a);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CliRunArgs, cli_run_args_clear)
