@@ -165,7 +165,7 @@ void cli_run_args_add_entries(GOptionContext *oc, CliRunArgs *a)
 		{ "duration", 0, 0, G_OPTION_ARG_STRING, &a->duration, "run for this long (30s, 10m, 8h)", "T" },
 		{ "seed", 0, 0, G_OPTION_ARG_STRING, &a->seed, "random seed, 0 to 2^64-1", "S" },
 		{ "backend", 0, 0, G_OPTION_ARG_STRING, &a->backend, "qemu (default: mhpstress runs QEMU) or libvirt", "NAME" },
-		{ "connect", 'c', 0, G_OPTION_ARG_STRING, &a->connect, "libvirt URI (default qemu:///system)", "URI" },
+		{ "connect", 'c', 0, G_OPTION_ARG_STRING, &a->connect, "libvirt URI (default $LIBVIRT_DEFAULT_URI, else qemu:///system)", "URI" },
 		{ "domain", 0, 0, G_OPTION_ARG_STRING, &a->domain, "libvirt domain to boot (default: a transient one)", "NAME" },
 		{ NULL },
 	};
@@ -184,7 +184,7 @@ gboolean cli_run_args_check(CliRunArgs *a, const char *verb, gboolean gdb)
 			verb, a->cycles);
 		return FALSE;
 	}
-	/* the registry decides: --backend libvirt without --connect means qemu:///system */
+	/* the registry decides: --backend libvirt without --connect means $LIBVIRT_DEFAULT_URI or qemu:///system */
 	a->backend_class = mhp_backend_options_check(a->backend, &a->connect, &a->domain, &error);
 	if (!a->backend_class) {
 		fprintf(stderr, "mhpstress: %s\n", error->message);

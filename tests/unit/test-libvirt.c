@@ -145,6 +145,47 @@ static void test_shipped_fleet(const char *dir)
 	       e ? e->message : "");
 }
 
+/* --backend libvirt without --connect: $LIBVIRT_DEFAULT_URI, as virsh takes it, else qemu:///system. */
+static void test_default_uri(void)
+{
+	struct {
+		const char *env, *want, *error;
+	} t[] = {
+		{ NULL, "qemu:///system", NULL },
+		{ "", "qemu:///system", NULL },
+		{ "qemu:///session", "qemu:///session", NULL },
+		{ "test:///default", "test:///default", NULL },
+		{ "myhost", NULL, "LIBVIRT_DEFAULT_URI 'myhost': expected a libvirt URI" },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(t); i++) {
+		g_autofree char *connect = NULL, *domain = NULL;
+		g_autoptr(GError) e = NULL;
+		const MhpBackendClass *cls;
+
+		if (t[i].env)
+			g_setenv("LIBVIRT_DEFAULT_URI", t[i].env, TRUE);
+		else
+			g_unsetenv("LIBVIRT_DEFAULT_URI");
+		cls = mhp_backend_options_check("libvirt", &connect, &domain, &e);
+		if (t[i].want)
+			tap_ok(cls && !g_strcmp0(connect, t[i].want), "LIBVIRT_DEFAULT_URI=%s: --connect is %s (%s)",
+			       t[i].env ? t[i].env : "(unset)", t[i].want, connect ? connect : e->message);
+		else
+			tap_ok(!cls && e && strstr(e->message, t[i].error), "LIBVIRT_DEFAULT_URI=%s is refused: %s", t[i].env,
+			       e ? e->message : "(no error)");
+	}
+	{
+		g_autofree char *connect = g_strdup("qemu+ssh://h/system"), *domain = NULL;
+
+		g_setenv("LIBVIRT_DEFAULT_URI", "qemu:///session", TRUE);
+		tap_ok(mhp_backend_options_check("libvirt", &connect, &domain, NULL) &&
+			       !strcmp(connect, "qemu+ssh://h/system"),
+		       "--connect wins over LIBVIRT_DEFAULT_URI");
+		g_unsetenv("LIBVIRT_DEFAULT_URI");
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -156,5 +197,6 @@ int main(int argc, char **argv)
 	test_domain_xml_refuses();
 	test_dimm_xml();
 	test_fleet();
+	test_default_uri();
 	return tap_done();
 }
