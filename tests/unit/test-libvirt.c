@@ -122,16 +122,26 @@ static void test_fleet(void)
 	expect_error("[fleet]\nscenario = s.ini\n[target ../up]\n", "/x/f.ini:3: [target ../up]: a target name");
 	expect_error("[fleet]\nscenario = s.ini\n[hosts]\n", "/x/f.ini:3: unknown group [hosts]");
 	expect_error("[fleet]\nscenario s.ini\n", "/x/f.ini:2: 'scenario s.ini' is not 'key = value'");
-	expect_error("connect = x\n", "/x/f.ini:1: key 'connect' outside any group");
+	expect_error("connect = x\n", "/x/f.ini:1: key outside any [group]");
 	expect_error("[fleet]\nscenario = s.ini\n[target ..]\n", "/x/f.ini:3: [target ..]: a target name");
 	expect_error("[fleet]\nscenario = s.ini\nseed = -1\n", "/x/f.ini:3: [fleet] seed: '-1'");
 
+	/* comments as in scenarios (GKeyFile and the same line index): only at the start of a line */
 	g_autoptr(MhpFleet) g = mhp_fleet_load_data("/x/f.ini",
-						    "[fleet]  # the run\nscenario = s.ini   # relative\ncycles = 10 # n\n"
-						    "[target a] # one\nconnect = qemu:///system#frag\n", &e);
+						    "  # indented comment\n[fleet]\nscenario = s.ini\n# cycles = 99\ncycles = 10\n"
+						    "[target a]\nconnect = qemu:///system#frag\n", &e);
 	tap_ok(g && strcmp(g->scenario, "/x/s.ini") == 0 && g->cycles == 10 &&
 		       strcmp(((MhpFleetTarget *)g_ptr_array_index(g->targets, 0))->connect, "qemu:///system#frag") == 0,
-	       "a hash after whitespace starts a comment; one inside a value does not");
+	       "a '#' starts a comment at the start of a line; one inside a value is the value's");
+	expect_error("[fleet]\nscenario = s.ini\ncycles = 10 # n\n", "/x/f.ini:3: [fleet] cycles: '10 # n' is not a whole number");
+	expect_error("[fleet]  # the run\nscenario = s.ini\n", "/x/f.ini:1: bad group header '[fleet]  # the run'");
+	{
+		g_autoptr(GError) se = NULL;
+		g_autoptr(MhpScenario) s = mhp_scenario_load_data("/x/s.ini", "[scenario]\ncycles = 10 # n\n", &se);
+
+		tap_ok(!s && se && strstr(se->message, "/x/s.ini:2: [scenario] cycles"),
+		       "a scenario refuses the same trailing comment, naming the line: %s", se ? se->message : "");
+	}
 }
 
 static void test_shipped_fleet(const char *dir)
