@@ -20,7 +20,6 @@ typedef struct {
 	char *kernel;        /* run.json kernel_image, or NULL */
 	gint64 started;      /* Unix time, 0: unknown */
 	guint64 planned;     /* run.json cycles; 0: bounded by time or unknown */
-	GPtrArray *cycles;   /* cycles.jsonl records that parse */
 	MhpVerdict verdict;  /* summary.json's; _MHP_VERDICT_INVALID: none */
 	char *message;       /* summary.json's, or NULL */
 	gboolean stopped;
@@ -33,7 +32,6 @@ static void ci_run_clear(CiRun *r)
 	g_free(r->scenario);
 	g_free(r->seed);
 	g_free(r->kernel);
-	g_clear_pointer(&r->cycles, g_ptr_array_unref);
 	g_free(r->message);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CiRun, ci_run_clear)
@@ -66,14 +64,13 @@ static struct json_object *load_json(const char *dir, const char *name)
 	return o;
 }
 
-static void ci_run_load(const char *dir, gboolean with_cycles, CiRun *r)
+static void ci_run_load(const char *dir, CiRun *r)
 {
 	struct json_object *run = load_json(dir, MHP_RESULTS_RUN);
 	struct json_object *sum = load_json(dir, MHP_RESULTS_SUMMARY);
 	struct json_object *sc, *v;
 	guint64 seed;
 
-	r->cycles = with_cycles ? mhp_results_read_cycles(dir) : g_ptr_array_new();
 	r->verdict = _MHP_VERDICT_INVALID;
 	if (run) {
 		if (json_object_object_get_ex(run, "scenario", &sc) && str_of(sc, "name"))
@@ -260,24 +257,21 @@ guint64 mhp_ktap_tail(const char *dir, guint64 done, GString *out)
 {
 	g_auto(CiRun) r = { 0 };
 
-	ci_run_load(dir, FALSE, &r);
+	ci_run_load(dir, &r);
 	return ktap_tail(&r, done, out);
 }
 
-static char *ktap_text(const CiRun *r)
+/* @body: the cycles' tests; @n: how many */
+static char *ktap_text(const CiRun *r, GString *body, guint64 n)
 {
-	GString *body = g_string_new(NULL), *out = g_string_new("KTAP version 1\n");
-	guint64 n = r->cycles->len;
+	GString *out = g_string_new("KTAP version 1\n");
 	g_autofree char *scenario = clean_text(r->scenario, FALSE);
 
 	g_strdelimit(scenario, "\n\t", ' ');
-	for (guint i = 0; i < r->cycles->len; i++)
-		mhp_ktap_cycle(body, g_ptr_array_index(r->cycles, i), (guint64)i + 1);
-	n += ktap_tail(r, r->cycles->len, body);
+	n += ktap_tail(r, n, body);
 	/* the plan follows the version line (ktap.rst), so the body is built first */
 	g_string_append_printf(out, "1..%" G_GUINT64_FORMAT "\n# mhpstress %s: scenario %s, seed %s\n%s", n,
 			       MHP_VERSION, scenario, r->seed ? r->seed : "?", body->str);
-	g_string_free(body, TRUE);
 	return g_string_free(out, FALSE);
 }
 
@@ -322,24 +316,17 @@ static void junit_cycle(GString *out, const char *suite, struct json_object *rec
 	}
 }
 
-static char *junit_text(const CiRun *r)
+/* @cases: the cycles' testcases; @n: how many; @failures: how many failed */
+static char *junit_text(const CiRun *r, const char *suite, GString *cases, guint64 n, guint64 failures)
 {
-	GString *cases = g_string_new(NULL), *out = g_string_new("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-	g_autofree char *suite_raw = g_strdup_printf("mhpstress.%s", r->scenario);
-	g_autofree char *suite = xml(suite_raw), *seed = xml(r->seed ? r->seed : "?");
+	GString *out = g_string_new("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	g_autofree char *seed = xml(r->seed ? r->seed : "?");
 	g_autofree char *kernel = xml(r->kernel ? r->kernel : "?");
-	guint64 failures = 0, n = r->cycles->len, unrun;
+	guint64 unrun = unrun_count(r, n);
 	gboolean error;
 	g_autofree char *why = unrun_reason(r, &error), *xwhy = xml(why);
 	char secs[G_ASCII_DTOSTR_BUF_SIZE];
 
-	for (guint i = 0; i < r->cycles->len; i++) {
-		struct json_object *rec = g_ptr_array_index(r->cycles, i);
-
-		failures += g_strcmp0(str_of(rec, "verdict"), "pass") != 0;
-		junit_cycle(cases, suite, rec, (guint64)i + 1);
-	}
-	unrun = unrun_count(r, n);
 	for (guint64 i = n + 1; i <= n + unrun; i++)
 		g_string_append_printf(cases, "  <testcase classname=\"%s\" name=\"cycle-%" G_GUINT64_FORMAT
 				       "\" time=\"0\">\n    <%s message=\"%s\"%s/>\n  </testcase>\n", suite, i,
@@ -366,7 +353,6 @@ static char *junit_text(const CiRun *r)
 		g_string_append_printf(out, "  <system-err>%s</system-err>\n", xmsg);
 	}
 	g_string_append(out, "</testsuite>\n");
-	g_string_free(cases, TRUE);
 	return g_string_free(out, FALSE);
 }
 
@@ -377,13 +363,37 @@ static gboolean write_text(const char *dir, const char *name, const char *text, 
 	return g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
 }
 
+/* Both files' parts for the cycles, built in one pass over cycles.jsonl. */
+typedef struct {
+	GString *ktap;
+	GString *junit;
+	const char *suite; /* escaped */
+	guint64 failures;
+} CiBodies;
+
+static void ci_cycle(struct json_object *rec, guint64 n, gpointer user_data)
+{
+	CiBodies *b = user_data;
+
+	mhp_ktap_cycle(b->ktap, rec, n);
+	junit_cycle(b->junit, b->suite, rec, n);
+	b->failures += g_strcmp0(str_of(rec, "verdict"), "pass") != 0;
+}
+
 gboolean mhp_results_write_ci(const char *dir, GError **error)
 {
 	g_auto(CiRun) r = { 0 };
-	g_autofree char *ktap = NULL, *junit = NULL;
+	g_autofree char *ktap = NULL, *junit = NULL, *suite_raw = NULL, *suite = NULL;
+	g_autoptr(GString) ktap_body = g_string_new(NULL), junit_cases = g_string_new(NULL);
+	CiBodies b = { .ktap = ktap_body, .junit = junit_cases };
+	guint64 n;
 
-	ci_run_load(dir, TRUE, &r);
-	ktap = ktap_text(&r);
-	junit = junit_text(&r);
+	ci_run_load(dir, &r);
+	suite_raw = g_strdup_printf("mhpstress.%s", r.scenario);
+	suite = xml(suite_raw);
+	b.suite = suite;
+	n = mhp_results_foreach_cycle(dir, ci_cycle, &b);
+	ktap = ktap_text(&r, ktap_body, n);
+	junit = junit_text(&r, suite, junit_cases, n, b.failures);
 	return write_text(dir, MHP_RESULTS_KTAP, ktap, error) && write_text(dir, MHP_RESULTS_JUNIT, junit, error);
 }

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -661,46 +662,42 @@ gboolean mhp_summary_write(const char *dir, const MhpSummary *s, GError **error)
 	return okv;
 }
 
-static void put_json(gpointer o)
-{
-	json_object_put(o);
-}
-
-GPtrArray *mhp_results_read_cycles(const char *dir)
+guint64 mhp_results_foreach_cycle(const char *dir, MhpCycleFunc func, gpointer user_data)
 {
 	g_autofree char *path = g_build_filename(dir, MHP_RESULTS_CYCLES, NULL);
-	g_autofree char *text = NULL;
-	g_auto(GStrv) lines = NULL;
-	GPtrArray *cycles = g_ptr_array_new_with_free_func(put_json);
+	g_autofree char *line = NULL;
+	FILE *f = fopen(path, "re");
+	size_t cap = 0;
+	guint64 n = 0;
 
-	if (!g_file_get_contents(path, &text, NULL, NULL))
-		return cycles;
-	lines = g_strsplit(text, "\n", -1);
-	for (guint i = 0; lines[i]; i++) {
-		struct json_object *c = json_tokener_parse(lines[i]);
+	while (f && getline(&line, &cap, f) >= 0) {
+		struct json_object *c = json_tokener_parse(line);
 
 		if (json_object_is_type(c, json_type_object))
-			g_ptr_array_add(cycles, c);
-		else
-			json_object_put(c);
+			func(c, ++n, user_data);
+		json_object_put(c);
 	}
-	return cycles;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static void summary_count(struct json_object *c, guint64 n, gpointer user_data)
+{
+	MhpSummary *s = user_data;
+	struct json_object *v;
+	MhpFailClass cls;
+
+	s->cycles++;
+	if (json_object_object_get_ex(c, "verdict", &v) && json_object_is_type(v, json_type_string) &&
+	    (cls = mhp_fail_class_from_string(json_object_get_string(v))) != MHP_FAIL_NONE) {
+		s->failed_cycles++;
+		if (cls >= 0)
+			s->failures[cls]++;
+	}
 }
 
 void mhp_summary_from_cycles(const char *dir, MhpSummary *s)
 {
-	g_autoptr(GPtrArray) cycles = mhp_results_read_cycles(dir);
-
-	for (guint i = 0; i < cycles->len; i++) {
-		struct json_object *c = g_ptr_array_index(cycles, i), *v;
-		MhpFailClass cls;
-
-		s->cycles++;
-		if (json_object_object_get_ex(c, "verdict", &v) && json_object_is_type(v, json_type_string) &&
-		    (cls = mhp_fail_class_from_string(json_object_get_string(v))) != MHP_FAIL_NONE) {
-			s->failed_cycles++;
-			if (cls >= 0)
-				s->failures[cls]++;
-		}
-	}
+	mhp_results_foreach_cycle(dir, summary_count, s);
 }
