@@ -139,6 +139,11 @@ gboolean cli_resolve_guest(char **kernel, char **initrd, const MhpScenario *s, G
 	return default_guest(kernel, initrd, error);
 }
 
+int cli_resolve_guest_exit(const GError *error)
+{
+	return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT) ? CLI_EXIT_USAGE : CLI_EXIT_UNTESTABLE;
+}
+
 gboolean cli_parse_seed(const char *text, guint64 *ret)
 {
 	return mhp_parse_u64(text, ret);

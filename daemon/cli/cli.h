@@ -91,6 +91,16 @@ void cli_make_absolute(char **path);
 gboolean cli_resolve_guest(char **kernel, char **initrd, const MhpScenario *s, GError **error);
 
 /**
+ * cli_resolve_guest_exit() - the exit code for cli_resolve_guest()'s error.
+ * @error: its error
+ *
+ * Return: CLI_EXIT_USAGE for an option that needs another (--kernel not
+ * from tools/build-kernel without --initrd), else CLI_EXIT_UNTESTABLE:
+ * tools/build-kernel or build-guest failed, so this tree cannot be tested.
+ */
+int cli_resolve_guest_exit(const GError *error);
+
+/**
  * cli_parse_seed() - a random seed as every mhpstress input takes it.
  * @text: decimal digits, 0 to 18446744073709551615 (2^64-1)
  * @ret: the seed; untouched on failure

@@ -221,7 +221,7 @@ int verb_fleet(int argc, char **argv, void *userdata)
 	initrd = g_strdup(fl->initrd);
 	if (!cli_resolve_guest(&kernel, &initrd, s, &error)) {
 		fprintf(stderr, "mhpstress fleet: cannot get a guest: %s\n", error->message);
-		return CLI_EXIT_USAGE;
+		return cli_resolve_guest_exit(error);
 	}
 	/* fleet targets are libvirt URIs: without libvirt there is nothing to run them on */
 	if (!(opts.backend = mhp_backend_class_find("libvirt"))) {

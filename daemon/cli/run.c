@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <gio/gio.h>
 #include <glib-unix.h>
 #include <json-c/json.h>
 
@@ -315,8 +314,7 @@ int verb_run(int argc, char **argv, void *userdata)
 	/* no guest to boot (tools/build-kernel failed): this commit cannot be tested; bad options are usage */
 	if (!cli_resolve_guest(&a.kernel, &a.initrd, s, &error)) {
 		fprintf(stderr, "mhpstress: cannot get a guest: %s\n", error->message);
-		return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT) ? CLI_EXIT_USAGE
-										 : CLI_EXIT_UNTESTABLE;
+		return cli_resolve_guest_exit(error);
 	}
 	rc = guest_files_check(&a, s);
 	if (rc != CLI_EXIT_PASS)

@@ -5,6 +5,8 @@
  */
 #include <string.h>
 
+#include <gio/gio.h>
+
 #include "cli.h"
 #include "tap.h"
 
@@ -26,6 +28,15 @@ static void test_exit_codes(void)
 	TAP_EQ_U64(cli_exit_worst(CLI_EXIT_FAILURES, CLI_EXIT_PASS), 1, "fleet: worst is symmetric");
 }
 
+static void test_guest_exit(void)
+{
+	g_autoptr(GError) usage = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "give --initrd too");
+	g_autoptr(GError) build = g_error_new_literal(G_SPAWN_EXIT_ERROR, 1, "tools/build-kernel: exited with 1");
+
+	TAP_EQ_U64(cli_resolve_guest_exit(usage), CLI_EXIT_USAGE, "no guest because of the options: usage, 2");
+	TAP_EQ_U64(cli_resolve_guest_exit(build), CLI_EXIT_UNTESTABLE, "no guest because the build failed: 125");
+}
+
 static void test_seed(void)
 {
 	guint64 v = 7;
@@ -43,6 +54,7 @@ static void test_seed(void)
 int main(void)
 {
 	test_exit_codes();
+	test_guest_exit();
 	test_seed();
 	return tap_done();
 }
