@@ -57,7 +57,7 @@ static void log_line(Cli *c, const char *fmt, ...)
 	c->last_draw = 0;
 }
 
-/* The progress line; the one place that reads the engine's state and phase. */
+/* The progress line on a terminal, at most five times a second. */
 static void draw(Cli *c, const MhpProgress *p, gboolean force)
 {
 	gint64 now = g_get_monotonic_time();
