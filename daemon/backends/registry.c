@@ -15,14 +15,18 @@
 #ifdef MHP_HAVE_LIBVIRT
 #define QEMU_SYSTEM_URI "qemu:///system"
 
-/* libvirt: --connect defaults to the local system instance and must be a URI */
+/* libvirt: --connect defaults to $LIBVIRT_DEFAULT_URI, else the local system instance, and must be a URI */
 static gboolean libvirt_parse_options(char **connect, char **domain, GError **error)
 {
-	if (!*connect)
-		*connect = g_strdup(QEMU_SYSTEM_URI);
+	const char *from = "--connect";
+
+	if (!*connect) {
+		*connect = g_strdup(mhp_backend_libvirt_default_uri());
+		from = g_getenv("LIBVIRT_DEFAULT_URI") && *g_getenv("LIBVIRT_DEFAULT_URI") ? "LIBVIRT_DEFAULT_URI" : from;
+	}
 	if (!strstr(*connect, "://")) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-			    "--connect '%s': expected a libvirt URI like " QEMU_SYSTEM_URI, *connect);
+			    "%s '%s': expected a libvirt URI like " QEMU_SYSTEM_URI, from, *connect);
 		return FALSE;
 	}
 	return TRUE;

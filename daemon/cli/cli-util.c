@@ -3,13 +3,13 @@
  * cli-util.c - what the mhpstress verbs share: usage, exit words, the
  * guest to boot, and the run options that run and start both take.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <gio/gio.h>
 
 #include "cli.h"
+#include "jsonget.h"
 
 int cli_usage(FILE *f)
 {
@@ -17,6 +17,8 @@ int cli_usage(FILE *f)
 		"usage: mhpstress run SCENARIO [--kernel IMAGE] [--initrd FILE] [--results DIR]\n"
 		"                 [--cycles N] [--duration T] [--seed S] [--gdb PORT]\n"
 		"                 [--backend qemu|libvirt] [--connect URI] [--domain NAME]\n"
+		"                 [--ktap] [-q|-v]\n"
+		"       mhpstress run --replay RESULTS_DIR [OPTION...]\n"
 		"       mhpstress fleet FLEET [--results DIR]\n"
 		"       mhpstress compare A [B] [--json]\n"
 		"       mhpstress snapshot --agent SOCKET --out FILE\n"
@@ -24,11 +26,15 @@ int cli_usage(FILE *f)
 		"                 [--cycles N] [--duration T] [--seed S] [--json]\n"
 		"                 [--backend qemu|libvirt] [--connect URI] [--domain NAME]\n"
 		"       mhpstress [--socket PATH] list|status RUN|stop RUN|follow RUN|results RUN [--json]\n"
+		"       mhpstress help [COMMAND] | --version\n"
 		"\n"
 		"Runs SCENARIO's hotplug cycles on an arm64 guest under QEMU and writes\n"
 		"run.json, cycles.jsonl, events.jsonl, console.log and summary.json to the\n"
 		"results directory. Exit status: 0 every cycle passed, 1 failures found,\n"
-		"2 usage or environment error.\n"
+		"2 usage or environment error, 125 nothing could be tested (no guest to\n"
+		"boot, or it did not boot: git bisect run skips the commit).\n"
+		"\n"
+		"--socket, --version and --help are taken anywhere on the line.\n"
 		"\n"
 		"compare: A and B are snapshot files or results directories. One directory\n"
 		"compares its baseline with its end; two compare their ends. Exit 0 when\n"
@@ -38,7 +44,18 @@ int cli_usage(FILE *f)
 
 const char *cli_exit_word(int code)
 {
-	return code == CLI_EXIT_PASS ? "pass" : code == CLI_EXIT_FAILURES ? "FAILURES FOUND" : "error";
+	return code == CLI_EXIT_PASS ? "pass" : code == CLI_EXIT_FAILURES ? "FAILURES FOUND"
+	       : code == CLI_EXIT_UNTESTABLE ? "could not test" : "error";
+}
+
+static int exit_rank(int code)
+{
+	return code == CLI_EXIT_PASS ? 0 : code == CLI_EXIT_UNTESTABLE ? 1 : code == CLI_EXIT_FAILURES ? 2 : 3;
+}
+
+int cli_exit_worst(int a, int b)
+{
+	return exit_rank(a) >= exit_rank(b) ? a : b;
 }
 
 gboolean cli_option_parse(GOptionContext *oc, const char *verb, int *argc, char ***argv)
@@ -122,20 +139,14 @@ gboolean cli_resolve_guest(char **kernel, char **initrd, const MhpScenario *s, G
 	return default_guest(kernel, initrd, error);
 }
 
+int cli_resolve_guest_exit(const GError *error)
+{
+	return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT) ? CLI_EXIT_USAGE : CLI_EXIT_UNTESTABLE;
+}
+
 gboolean cli_parse_seed(const char *text, guint64 *ret)
 {
-	guint64 v;
-	char *end;
-
-	/* digits only: strtoull would take "-1", " 1" and "0x1" too */
-	if (!g_ascii_isdigit(text[0]))
-		return FALSE;
-	errno = 0;
-	v = g_ascii_strtoull(text, &end, 10);
-	if (errno || *end)
-		return FALSE;
-	*ret = v;
-	return TRUE;
+	return mhp_parse_u64(text, ret);
 }
 
 void cli_run_args_clear(CliRunArgs *a)
@@ -159,7 +170,7 @@ void cli_run_args_add_entries(GOptionContext *oc, CliRunArgs *a)
 		{ "duration", 0, 0, G_OPTION_ARG_STRING, &a->duration, "run for this long (30s, 10m, 8h)", "T" },
 		{ "seed", 0, 0, G_OPTION_ARG_STRING, &a->seed, "random seed, 0 to 2^64-1", "S" },
 		{ "backend", 0, 0, G_OPTION_ARG_STRING, &a->backend, "qemu (default: mhpstress runs QEMU) or libvirt", "NAME" },
-		{ "connect", 'c', 0, G_OPTION_ARG_STRING, &a->connect, "libvirt URI (default qemu:///system)", "URI" },
+		{ "connect", 'c', 0, G_OPTION_ARG_STRING, &a->connect, "libvirt URI (default $LIBVIRT_DEFAULT_URI, else qemu:///system)", "URI" },
 		{ "domain", 0, 0, G_OPTION_ARG_STRING, &a->domain, "libvirt domain to boot (default: a transient one)", "NAME" },
 		{ NULL },
 	};
@@ -171,11 +182,14 @@ gboolean cli_run_args_check(CliRunArgs *a, const char *verb, gboolean gdb)
 {
 	g_autoptr(GError) error = NULL;
 
-	if (a->cycles < -1 || a->cycles == 0) {
-		fprintf(stderr, "mhpstress %s: --cycles must be at least 1\n", verb);
+	if (a->cycles == CLI_CYCLES_UNSET) {
+		a->cycles = -1;
+	} else if (a->cycles < 1) {
+		fprintf(stderr, "mhpstress %s: --cycles %" G_GINT64_FORMAT ": expected a whole number of at least 1\n",
+			verb, a->cycles);
 		return FALSE;
 	}
-	/* the registry decides: --backend libvirt without --connect means qemu:///system */
+	/* the registry decides: --backend libvirt without --connect means $LIBVIRT_DEFAULT_URI or qemu:///system */
 	a->backend_class = mhp_backend_options_check(a->backend, &a->connect, &a->domain, &error);
 	if (!a->backend_class) {
 		fprintf(stderr, "mhpstress: %s\n", error->message);

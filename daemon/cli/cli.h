@@ -12,18 +12,23 @@
 #include <glib.h>
 
 #include "backend.h"
+#include "cycle.h"
 #include "scenario.h"
 
-/* The exit status of every verb; run's is the engine's exit code as is. */
+/*
+ * The exit status of every verb; run's is the engine's MhpRunExit as is.
+ * docs/man/mhpstress.1.scd, EXIT STATUS, lists them for git bisect run.
+ */
 typedef enum {
-	CLI_EXIT_PASS = 0,     /* every cycle passed, the invariants hold, the request was done */
-	CLI_EXIT_FAILURES = 1, /* failures found */
-	CLI_EXIT_USAGE = 2,    /* usage or environment error */
+	CLI_EXIT_PASS = MHP_RUN_EXIT_PASS,         /* every cycle passed, the invariants hold, the request was done */
+	CLI_EXIT_FAILURES = MHP_RUN_EXIT_FAILURES, /* failures found */
+	CLI_EXIT_USAGE = MHP_RUN_EXIT_ERROR,       /* usage or environment error */
+	CLI_EXIT_UNTESTABLE = MHP_RUN_EXIT_UNTESTABLE, /* could not test: no guest to boot, or it did not boot */
 } CliExit;
 
 /* A verb: @argv[0] is its name; @userdata is main()'s CliGlobals. */
 typedef struct {
-	const char *socket; /* --socket PATH before the verb, or NULL */
+	char *socket; /* --socket PATH anywhere on the line, or NULL */
 } CliGlobals;
 
 int verb_run(int argc, char **argv, void *userdata);
@@ -48,9 +53,21 @@ int cli_usage(FILE *f);
  * cli_exit_word() - an exit code as the closing line says it.
  * @code: an engine exit code
  *
- * Return: "pass", "FAILURES FOUND" or "error".
+ * Return: "pass", "FAILURES FOUND", "could not test" or "error".
  */
 const char *cli_exit_word(int code);
+
+/**
+ * cli_exit_worst() - the exit code of several runs (fleet targets).
+ * @a: an exit code
+ * @b: another
+ *
+ * From best to worst: pass, could not test, failures found, error. A
+ * target that found failures outweighs one that could not test.
+ *
+ * Return: the worse of @a and @b.
+ */
+int cli_exit_worst(int a, int b);
 
 /**
  * cli_make_absolute() - replace a path with its absolute form, in place.
@@ -74,6 +91,16 @@ void cli_make_absolute(char **path);
 gboolean cli_resolve_guest(char **kernel, char **initrd, const MhpScenario *s, GError **error);
 
 /**
+ * cli_resolve_guest_exit() - the exit code for cli_resolve_guest()'s error.
+ * @error: its error
+ *
+ * Return: CLI_EXIT_USAGE for an option that needs another (--kernel not
+ * from tools/build-kernel without --initrd), else CLI_EXIT_UNTESTABLE:
+ * tools/build-kernel or build-guest failed, so this tree cannot be tested.
+ */
+int cli_resolve_guest_exit(const GError *error);
+
+/**
  * cli_parse_seed() - a random seed as every mhpstress input takes it.
  * @text: decimal digits, 0 to 18446744073709551615 (2^64-1)
  * @ret: the seed; untouched on failure
@@ -89,7 +116,7 @@ gboolean cli_parse_seed(const char *text, guint64 *ret);
 typedef struct {
 	char *kernel;
 	char *initrd;
-	gint64 cycles;   /* -1: not given */
+	gint64 cycles;   /* -1: not given (CLI_CYCLES_UNSET until cli_run_args_check()) */
 	char *duration;  /* as given */
 	char *seed;      /* as given */
 	char *backend;
@@ -102,7 +129,9 @@ typedef struct {
 	const MhpBackendClass *backend_class;
 } CliRunArgs;
 
-#define CLI_RUN_ARGS_INIT { .cycles = -1, .duration_ms = -1 }
+/* --cycles not given: GOption leaves it; any value a user can type, -1 too, is checked. */
+#define CLI_CYCLES_UNSET G_MININT64
+#define CLI_RUN_ARGS_INIT { .cycles = CLI_CYCLES_UNSET, .duration_ms = -1 }
 
 void cli_run_args_clear(CliRunArgs *a);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CliRunArgs, cli_run_args_clear)

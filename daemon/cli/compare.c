@@ -69,6 +69,13 @@ int verb_compare(int argc, char **argv, void *userdata)
 	} else if (argc == 3) {
 		pa = snapshot_path(argv[1], "end.json");
 		pb = snapshot_path(argv[2], "end.json");
+	} else if (argc == 2 && !g_file_test(argv[1], G_FILE_TEST_EXISTS)) {
+		fprintf(stderr, "mhpstress compare: '%s': no such file or directory\n", argv[1]);
+		return CLI_EXIT_USAGE;
+	} else if (argc == 2) {
+		fprintf(stderr, "mhpstress compare: '%s' is a snapshot: give a second one (A B), or a results directory\n",
+			argv[1]);
+		return CLI_EXIT_USAGE;
 	} else {
 		fprintf(stderr, "mhpstress compare: expected A B (snapshots or results directories), or one results directory\n");
 		return CLI_EXIT_USAGE;

@@ -127,7 +127,7 @@ static int fleet_summary(const MhpFleet *fl, Fleet *f, const char *results)
 		FleetRun *r = g_ptr_array_index(f->runs, i);
 
 		json_object_array_add(targets, target_summary(r));
-		worst = MAX(worst, r->exit_code);
+		worst = cli_exit_worst(worst, r->exit_code);
 		passed += r->exit_code == CLI_EXIT_PASS;
 	}
 	json_object_object_add(o, "fleet", json_object_new_string(fl->path));
@@ -137,7 +137,7 @@ static int fleet_summary(const MhpFleet *fl, Fleet *f, const char *results)
 	json_object_object_add(o, "targets", targets);
 	if (json_object_to_file_ext(out, o, JSON_C_TO_STRING_PRETTY) < 0) {
 		fprintf(stderr, "mhpstress fleet: cannot write '%s': %s\n", out, g_strerror(errno));
-		worst = MAX(worst, CLI_EXIT_USAGE);
+		worst = cli_exit_worst(worst, CLI_EXIT_USAGE);
 	}
 	json_object_put(o);
 	return worst;
@@ -221,7 +221,7 @@ int verb_fleet(int argc, char **argv, void *userdata)
 	initrd = g_strdup(fl->initrd);
 	if (!cli_resolve_guest(&kernel, &initrd, s, &error)) {
 		fprintf(stderr, "mhpstress fleet: cannot get a guest: %s\n", error->message);
-		return CLI_EXIT_USAGE;
+		return cli_resolve_guest_exit(error);
 	}
 	/* fleet targets are libvirt URIs: without libvirt there is nothing to run them on */
 	if (!(opts.backend = mhp_backend_class_find("libvirt"))) {

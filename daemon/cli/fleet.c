@@ -14,8 +14,10 @@
  *   connect = qemu+ssh://host/system
  *   domain = NAME                       # optional: an existing domain
  *
- * A '#' after whitespace starts a comment, as at the start of a line.
- * Every error names the file, the line and the key.
+ * GKeyFile reads it and the scenarios' line index (ini-index.h) checks its
+ * syntax, so it is written as a scenario is: '#' starts a comment only at
+ * the start of a line, and a group or key given twice is an error. Every
+ * error names the file, the line and the key.
  */
 #include <errno.h>
 #include <gio/gio.h>
@@ -23,6 +25,7 @@
 
 #include "cli.h"
 #include "fleet.h"
+#include "ini-index.h"
 #include "scenario.h"
 
 #define FLEET_MAX_BYTES (1u << 20)
@@ -77,16 +80,11 @@ static gboolean valid_name(const char *s)
 	return TRUE;
 }
 
-/* A [fleet] key; @seen guards against a key set twice. */
-static gboolean fleet_key(MhpFleet *f, const char *dir, const char *key, const char *val, guint line,
-			  GHashTable *seen, GError **error)
+/* A [fleet] key (the index has refused a key set twice). */
+static gboolean fleet_key(MhpFleet *f, const char *dir, const char *key, const char *val, guint line, GError **error)
 {
 	char **slot = NULL;
 
-	if (g_hash_table_contains(seen, key))
-		return fail(error, f->path, line, "[fleet] %s: set twice (first at line %u)", key,
-			    GPOINTER_TO_UINT(g_hash_table_lookup(seen, key)));
-	g_hash_table_insert(seen, g_strdup(key), GUINT_TO_POINTER(line));
 	if (!*val)
 		return fail(error, f->path, line, "[fleet] %s: empty value", key);
 	if (strcmp(key, "scenario") == 0 || strcmp(key, "kernel") == 0 || strcmp(key, "initrd") == 0) {
@@ -131,8 +129,6 @@ static gboolean target_key(MhpFleet *f, MhpFleetTarget *t, const char *key, cons
 		slot = &t->domain;
 	else
 		return fail(error, f->path, line, "[target %s] %s: unknown key (connect, domain)", t->name, key);
-	if (*slot)
-		return fail(error, f->path, line, "[target %s] %s: set twice", t->name, key);
 	if (!*val)
 		return fail(error, f->path, line, "[target %s] %s: empty value", t->name, key);
 	if (slot == &t->connect && !strstr(val, "://"))
@@ -142,84 +138,71 @@ static gboolean target_key(MhpFleet *f, MhpFleetTarget *t, const char *key, cons
 	return TRUE;
 }
 
+/* [target NAME] at @line: a new target, or NULL with an error naming the line. */
+static MhpFleetTarget *add_target(MhpFleet *f, const char *group, guint line, GError **error)
+{
+	g_autofree char *name = g_strstrip(g_strdup(group + strlen("target")));
+	MhpFleetTarget *t;
+
+	if (!valid_name(name))
+		return fail(error, f->path, line, "[target %s]: a target name is 1-64 letters, digits, '-', '_' or '.' "
+			    "(it names a results directory)", name), NULL;
+	for (guint k = 0; k < f->targets->len; k++) {
+		MhpFleetTarget *o = g_ptr_array_index(f->targets, k);
+
+		if (strcmp(o->name, name) == 0)
+			return fail(error, f->path, line, "[target %s] appears twice (first at line %u)", name, o->line),
+			       NULL;
+	}
+	if (f->targets->len >= FLEET_MAX_TARGETS)
+		return fail(error, f->path, line, "more than %d targets", FLEET_MAX_TARGETS), NULL;
+	t = g_new0(MhpFleetTarget, 1);
+	t->name = g_steal_pointer(&name);
+	t->line = line;
+	g_ptr_array_add(f->targets, t);
+	return t;
+}
+
 MhpFleet *mhp_fleet_load_data(const char *path, const char *text, GError **error)
 {
 	g_autoptr(MhpFleet) f = g_new0(MhpFleet, 1);
-	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	g_auto(MhpScenarioIndex) ix = { .path = path };
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(GError) e = NULL;
+	g_auto(GStrv) groups = NULL;
 	g_autofree char *dir = g_path_get_dirname(path);
-	MhpFleetTarget *t = NULL;
-	gboolean in_fleet = FALSE;
 	guint fleet_line = 0;
+	MhpFleetTarget *t;
 
 	f->path = g_strdup(path);
 	f->cycles = -1;
 	f->duration_ms = -1;
 	f->targets = g_ptr_array_new_with_free_func(target_free);
-	for (guint i = 0; lines[i]; i++) {
-		g_autofree char *ln = g_strstrip(g_strdup(lines[i]));
-		guint lineno = i + 1;
-		char *eq;
+	if (!mhp_scenario_index_build(&ix, text, error))
+		return NULL;
+	if (!g_key_file_load_from_data(kf, text, (gsize)-1, G_KEY_FILE_NONE, &e))
+		return fail(error, path, 0, "%s", e->message), NULL;
+	groups = g_key_file_get_groups(kf, NULL);
+	for (guint i = 0; groups[i]; i++) {
+		const char *g = groups[i];
+		guint line = mhp_scenario_index_line(&ix, g, NULL);
+		g_auto(GStrv) keys = g_key_file_get_keys(kf, g, NULL, NULL);
 
-		if (!*ln || ln[0] == '#')
-			continue;
-		for (char *h = strchr(ln, '#'); h; h = strchr(h + 1, '#')) {
-			if (h > ln && g_ascii_isspace(h[-1])) {
-				*h = '\0';
-				g_strchomp(ln);
-				break;
-			}
-		}
-		if (ln[0] == '[') {
-			char *end = strchr(ln, ']');
-			if (!end || end[1])
-				return fail(error, path, lineno, "bad group header '%s': expected [fleet] or [target NAME]", ln), NULL;
-			*end = '\0';
-			g_strstrip(ln + 1);
-			t = NULL;
-			in_fleet = FALSE;
-			if (strcmp(ln + 1, "fleet") == 0) {
-				if (fleet_line)
-					return fail(error, path, lineno, "[fleet] appears twice (first at line %u)", fleet_line), NULL;
-				fleet_line = lineno;
-				in_fleet = TRUE;
-			} else if (g_str_has_prefix(ln + 1, "target ") || g_str_has_prefix(ln + 1, "target\t")) {
-				const char *name = g_strstrip(ln + 1 + strlen("target"));
-				if (!valid_name(name))
-					return fail(error, path, lineno, "[target %s]: a target name is 1-64 letters, digits, "
-						    "'-', '_' or '.' (it names a results directory)", name), NULL;
-				for (guint k = 0; k < f->targets->len; k++) {
-					MhpFleetTarget *o = g_ptr_array_index(f->targets, k);
-					if (strcmp(o->name, name) == 0)
-						return fail(error, path, lineno, "[target %s] appears twice (first at line %u)",
-							    name, o->line), NULL;
-				}
-				if (f->targets->len >= FLEET_MAX_TARGETS)
-					return fail(error, path, lineno, "more than %d targets", FLEET_MAX_TARGETS), NULL;
-				t = g_new0(MhpFleetTarget, 1);
-				t->name = g_strdup(name);
-				t->line = lineno;
-				g_ptr_array_add(f->targets, t);
-			} else {
-				return fail(error, path, lineno, "unknown group [%s]: expected [fleet] or [target NAME]",
-					    ln + 1), NULL;
-			}
-			continue;
-		}
-		eq = strchr(ln, '=');
-		if (!eq)
-			return fail(error, path, lineno, "'%s' is not 'key = value', a [group] or a # comment", ln), NULL;
-		*eq = '\0';
-		g_strstrip(ln);
-		g_strstrip(eq + 1);
-		if (in_fleet) {
-			if (!fleet_key(f, dir, ln, eq + 1, lineno, seen, error))
+		t = NULL;
+		if (strcmp(g, "fleet") == 0)
+			fleet_line = line;
+		else if ((g_str_has_prefix(g, "target ") || g_str_has_prefix(g, "target\t")) &&
+			 !(t = add_target(f, g, line, error)))
+			return NULL;
+		else if (!t)
+			return fail(error, path, line, "unknown group [%s]: expected [fleet] or [target NAME]", g), NULL;
+		for (guint k = 0; keys && keys[k]; k++) {
+			g_autofree char *val = g_key_file_get_value(kf, g, keys[k], NULL);
+			guint kline = mhp_scenario_index_line(&ix, g, keys[k]);
+
+			if (!(t ? target_key(f, t, keys[k], val ? val : "", kline, error)
+				: fleet_key(f, dir, keys[k], val ? val : "", kline, error)))
 				return NULL;
-		} else if (t) {
-			if (!target_key(f, t, ln, eq + 1, lineno, error))
-				return NULL;
-		} else {
-			return fail(error, path, lineno, "key '%s' outside any group", ln), NULL;
 		}
 	}
 	if (!fleet_line)

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * run.c - mhpstress run: one scenario in the foreground, with a progress
- * line on a terminal; --replay repeats a recorded run.
+ * line on a terminal and a line per cycle off one (a CI log); --ktap
+ * prints KTAP on standard output as the cycles end; --replay repeats a
+ * recorded run.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,7 +15,16 @@
 
 #include "cli.h"
 #include "cycle.h"
+#include "jsonget.h"
+#include "results-ci.h"
 #include "results.h"
+
+/* What is printed as the run goes: -q, -v and --ktap. */
+typedef struct {
+	gboolean quiet;   /* no progress line, no line per cycle */
+	gboolean verbose; /* a line per phase too, and per cycle on a terminal */
+	gboolean ktap;    /* KTAP on standard output */
+} CliOutput;
 
 typedef struct {
 	GMainLoop *loop;
@@ -22,15 +33,37 @@ typedef struct {
 	gint64 last_draw;
 	guint signals;
 	MhpEngine *engine;
+	CliOutput out;
+	guint64 planned;      /* from the progress: 0 when bounded by time */
+	guint64 cycles_seen;  /* cycle records, the KTAP tests printed */
+	MhpPhase last_phase;
+	const char *results_dir;
 } Cli;
 
-/* The progress line; the one place that reads the engine's state and phase. */
+/* A log line on stderr; on a terminal the progress line is cleared first and drawn again later. */
+static void log_line(Cli *c, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void log_line(Cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->tty)
+		fprintf(stderr, "\r\033[K");
+	fprintf(stderr, "mhpstress: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+	c->last_draw = 0;
+}
+
+/* The progress line on a terminal, at most five times a second. */
 static void draw(Cli *c, const MhpProgress *p, gboolean force)
 {
 	gint64 now = g_get_monotonic_time();
 	char count[64];
 
-	if (!c->tty || (!force && now - c->last_draw < 200000))
+	if (!c->tty || c->out.quiet || (!force && now - c->last_draw < 200000))
 		return;
 	c->last_draw = now;
 	if (p->cycles)
@@ -45,7 +78,33 @@ static void draw(Cli *c, const MhpProgress *p, gboolean force)
 
 static void on_progress(MhpEngine *e, const MhpProgress *p, gpointer user_data)
 {
-	draw(user_data, p, FALSE);
+	Cli *c = user_data;
+
+	c->planned = p->cycles;
+	if (c->out.verbose && !c->out.quiet && p->phase != c->last_phase && p->phase != MHP_PHASE_NONE)
+		log_line(c, "  %s: %s", mhp_engine_state_to_string(p->state), mhp_phase_to_string(p->phase));
+	c->last_phase = p->phase;
+	draw(c, p, FALSE);
+}
+
+/* Off a terminal a line per cycle, so a long CI log is never blank; --ktap its test on stdout. */
+static void on_cycle(MhpEngine *e, struct json_object *record, gpointer user_data)
+{
+	Cli *c = user_data;
+
+	c->cycles_seen++;
+	if (!c->out.quiet && (!c->tty || c->out.verbose)) {
+		g_autofree char *line = mhp_cycle_log_line(record, c->cycles_seen, c->planned);
+
+		log_line(c, "%s", line);
+	}
+	if (c->out.ktap) {
+		g_autoptr(GString) t = g_string_new(NULL);
+
+		mhp_ktap_cycle(t, record, c->cycles_seen);
+		fputs(t->str, stdout);
+		fflush(stdout);
+	}
 }
 
 static void on_finished(MhpEngine *e, int code, const char *message, gpointer user_data)
@@ -56,6 +115,13 @@ static void on_finished(MhpEngine *e, int code, const char *message, gpointer us
 		fprintf(stderr, "\r\033[K");
 	if (message)
 		fprintf(stderr, "mhpstress: %s\n", message);
+	if (c->out.ktap) {
+		g_autoptr(GString) t = g_string_new(NULL);
+
+		mhp_ktap_tail(c->results_dir, c->cycles_seen, t);
+		fputs(t->str, stdout);
+		fflush(stdout);
+	}
 	c->exit_code = code;
 	g_main_loop_quit(c->loop);
 }
@@ -109,8 +175,17 @@ static gboolean load_replay(const char *dir, CliRunArgs *a, char **ret_name, cha
 	}
 	*ret_text = g_strdup(json_object_get_string(v));
 	*ret_name = g_strdup(json_object_object_get_ex(sc, "path", &v) ? json_object_get_string(v) : path);
-	if (!a->seed && json_object_object_get_ex(run, "seed", &v))
-		a->seed = g_strdup_printf("%" G_GUINT64_FORMAT, (guint64)json_object_get_uint64(v));
+	if (!a->seed && json_object_object_get_ex(run, "seed", NULL)) {
+		g_autoptr(GError) error = NULL;
+		guint64 seed;
+
+		if (!mhp_json_get_seed(run, path, "seed", &seed, &error)) {
+			fprintf(stderr, "mhpstress run: --replay: %s\n", error->message);
+			json_object_put(run);
+			return FALSE;
+		}
+		a->seed = g_strdup_printf("%" G_GUINT64_FORMAT, seed);
+	}
 	if (!a->kernel && json_object_object_get_ex(run, "kernel_image", &v))
 		a->kernel = g_strdup(json_object_get_string(v));
 	if (!a->initrd && json_object_object_get_ex(run, "initrd", &v))
@@ -123,33 +198,47 @@ static gboolean load_replay(const char *dir, CliRunArgs *a, char **ret_name, cha
 	return TRUE;
 }
 
-/* The files QEMU opens here; libvirt picks its own firmware, and a remote host has its own files. */
-static gboolean guest_files_exist(const CliRunArgs *a, const MhpScenario *s)
+/*
+ * The files QEMU opens here; libvirt picks its own firmware, and a remote
+ * host has its own files. A kernel or initrd that is not there or cannot
+ * be read is a commit that cannot be tested (CLI_EXIT_UNTESTABLE, for git
+ * bisect run); missing firmware is this host's problem (CLI_EXIT_USAGE).
+ *
+ * Return: CLI_EXIT_PASS when every file is readable, else the exit code.
+ */
+static int guest_files_check(const CliRunArgs *a, const MhpScenario *s)
 {
 	for (const char *const *f = (const char *const[]){ a->kernel, a->initrd, s->guest.firmware, NULL }; *f; f++) {
-		if (a->connect && (*f == s->guest.firmware || mhp_backend_uri_is_remote(a->connect)))
+		gboolean firmware = *f == s->guest.firmware;
+
+		if (a->connect && (firmware || mhp_backend_uri_is_remote(a->connect)))
 			continue;
-		if (!g_file_test(*f, G_FILE_TEST_IS_REGULAR)) {
-			fprintf(stderr, "mhpstress: '%s' does not exist%s\n", *f,
+		if (!g_file_test(*f, G_FILE_TEST_IS_REGULAR) || access(*f, R_OK) < 0) {
+			fprintf(stderr, "mhpstress: '%s' does not exist or cannot be read%s\n", *f,
 				strstr(*f, "QEMU_EFI") ? "; apt-get install qemu-efi-aarch64" : "");
-			return FALSE;
+			return firmware ? CLI_EXIT_USAGE : CLI_EXIT_UNTESTABLE;
 		}
 	}
-	return TRUE;
+	return CLI_EXIT_PASS;
 }
 
 /* Run the engine until it finishes; SIGINT/SIGTERM stop it, a second one aborts. */
-static int run_engine(const MhpScenario *s, const MhpRunOptions *opts)
+static int run_engine(const MhpScenario *s, const MhpRunOptions *opts, const CliOutput *out)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(MhpEngine) e = NULL;
-	Cli c = { .exit_code = CLI_EXIT_USAGE };
+	Cli c = { .exit_code = CLI_EXIT_USAGE, .out = *out, .results_dir = opts->results_dir };
 	guint sig1, sig2;
 
 	c.loop = g_main_loop_new(NULL, FALSE);
 	c.tty = isatty(STDERR_FILENO);
+	if (out->ktap) {
+		printf("KTAP version 1\n");
+		fflush(stdout);
+	}
 	e = mhp_engine_new(NULL, s, opts,
-			   &(MhpEngineCallbacks){ .progress = on_progress, .finished = on_finished, .evidence = on_evidence },
+			   &(MhpEngineCallbacks){ .progress = on_progress, .finished = on_finished, .cycle = on_cycle,
+						  .evidence = on_evidence },
 			   &c);
 	c.engine = e;
 	if (!mhp_engine_start(e, &error)) {
@@ -163,7 +252,8 @@ static int run_engine(const MhpScenario *s, const MhpRunOptions *opts)
 	g_source_remove(sig1);
 	g_source_remove(sig2);
 	g_main_loop_unref(c.loop);
-	printf("%s\n", opts->results_dir);
+	/* stdout: the directory for scripts, or with --ktap a diagnostic line */
+	printf(out->ktap ? "# results in %s\n" : "%s\n", opts->results_dir);
 	fprintf(stderr, "mhpstress: %s (seed %" G_GUINT64_FORMAT "), results in %s\n", cli_exit_word(c.exit_code),
 		mhp_engine_seed(e), opts->results_dir);
 	return c.exit_code;
@@ -176,14 +266,19 @@ int verb_run(int argc, char **argv, void *userdata)
 	g_auto(CliRunArgs) a = CLI_RUN_ARGS_INIT;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GOptionContext) oc = g_option_context_new("SCENARIO");
+	CliOutput out = { 0 };
 	GOptionEntry entries[] = {
 		{ "results", 0, 0, G_OPTION_ARG_FILENAME, &results, "results directory", "DIR" },
 		{ "gdb", 0, 0, G_OPTION_ARG_STRING, &gdb, "open QEMU's gdbstub on this TCP port", "PORT" },
 		{ "replay", 0, 0, G_OPTION_ARG_FILENAME, &replay, "repeat a recorded run: its scenario, seed, guest and bounds", "RESULTS_DIR" },
+		{ "ktap", 0, 0, G_OPTION_ARG_NONE, &out.ktap, "print KTAP on standard output as the cycles end", NULL },
+		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &out.quiet, "no progress line and no line per cycle", NULL },
+		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &out.verbose, "a line per phase, and per cycle on a terminal too", NULL },
 		{ NULL },
 	};
 	MhpRunOptions opts = MHP_RUN_OPTIONS_INIT;
 	g_autoptr(MhpScenario) s = NULL;
+	int rc;
 
 	cli_run_args_add_entries(oc, &a);
 	g_option_context_add_main_entries(oc, entries, NULL);
@@ -216,12 +311,14 @@ int verb_run(int argc, char **argv, void *userdata)
 		fprintf(stderr, "mhpstress: %s\n", error->message);
 		return CLI_EXIT_USAGE;
 	}
+	/* no guest to boot (tools/build-kernel failed): this commit cannot be tested; bad options are usage */
 	if (!cli_resolve_guest(&a.kernel, &a.initrd, s, &error)) {
 		fprintf(stderr, "mhpstress: cannot get a guest: %s\n", error->message);
-		return CLI_EXIT_USAGE;
+		return cli_resolve_guest_exit(error);
 	}
-	if (!guest_files_exist(&a, s))
-		return CLI_EXIT_USAGE;
+	rc = guest_files_check(&a, s);
+	if (rc != CLI_EXIT_PASS)
+		return rc;
 	if (!results) {
 		g_autoptr(GDateTime) now = g_date_time_new_now_local();
 		g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
@@ -243,5 +340,5 @@ int verb_run(int argc, char **argv, void *userdata)
 	opts.kernel = a.kernel;
 	opts.initrd = a.initrd;
 	opts.results_dir = results;
-	return run_engine(s, &opts);
+	return run_engine(s, &opts, &out);
 }

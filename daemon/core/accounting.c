@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "accounting-private.h"
+#include "jsonget.h"
 
 void mhp_acct_bands_default(MhpAcctBands *b)
 {
@@ -395,13 +396,13 @@ struct json_object *mhp_trends_to_json(MhpTrends *t, guint *ret_leaks)
 			verdict = "ok";
 		if (strcmp(verdict, "leak") == 0)
 			(*ret_leaks)++;
-		json_object_object_add(e, "slope", json_object_new_double(slope));
+		json_object_object_add(e, "slope", mhp_json_new_double(slope));
 		json_object_object_add(e, "unit", json_object_new_string(s->unit));
 		json_object_object_add(e, "per", json_object_new_string("cycle"));
 		json_object_object_add(e, "n", json_object_new_int((int)n));
-		json_object_object_add(e, "stderr", json_object_new_double(se));
-		json_object_object_add(e, "t", json_object_new_double(isfinite(tstat) ? tstat : 1e9));
-		json_object_object_add(e, "threshold", json_object_new_double(s->threshold));
+		json_object_object_add(e, "stderr", mhp_json_new_double(se));
+		json_object_object_add(e, "t", mhp_json_new_double(isfinite(tstat) ? tstat : 1e9));
+		json_object_object_add(e, "threshold", mhp_json_new_double(s->threshold));
 		json_object_object_add(e, "verdict", json_object_new_string(verdict));
 		json_object_object_add(o, name, e);
 	}

@@ -2,7 +2,10 @@
 /*
  * jsonget.c - typed reads from untrusted JSON: agent replies and events.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <math.h>
+#include <string.h>
 
 #include "jsonget.h"
 
@@ -185,4 +188,57 @@ gboolean mhp_json_index_object(struct json_object *a, const char *what, gsize i,
 	}
 	*ret = v;
 	return TRUE;
+}
+
+gboolean mhp_parse_u64(const char *text, guint64 *ret)
+{
+	guint64 v;
+	char *end;
+
+	/* digits only: strtoull would take "-1", " 1" and "0x1" too */
+	if (!text || !g_ascii_isdigit(text[0]))
+		return FALSE;
+	errno = 0;
+	v = g_ascii_strtoull(text, &end, 10);
+	if (errno || *end)
+		return FALSE;
+	*ret = v;
+	return TRUE;
+}
+
+gboolean mhp_json_get_seed(struct json_object *o, const char *what, const char *key, guint64 *ret,
+			   GError **error)
+{
+	struct json_object *v;
+
+	if (json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, key, &v) &&
+	    json_object_is_type(v, json_type_string)) {
+		if (mhp_parse_u64(json_object_get_string(v), ret))
+			return TRUE;
+		g_set_error(error, MHP_JSON_ERROR, MHP_JSON_ERROR_RANGE,
+			    "%s: '%s': '%s' is not a whole number from 0 to 2^64-1", what, key,
+			    json_object_get_string(v));
+		return FALSE;
+	}
+	return mhp_json_get_uint(o, what, key, 0, G_MAXUINT64, ret, error);
+}
+
+struct json_object *mhp_json_new_seed(guint64 seed)
+{
+	char text[24];
+
+	g_snprintf(text, sizeof(text), "%" G_GUINT64_FORMAT, seed);
+	return json_object_new_string(text);
+}
+
+struct json_object *mhp_json_new_double(double v)
+{
+	char text[G_ASCII_DTOSTR_BUF_SIZE + 2];
+
+	if (!isfinite(v))
+		return json_object_new_double(v);
+	g_ascii_formatd(text, G_ASCII_DTOSTR_BUF_SIZE, "%.9g", v);
+	if (!strpbrk(text, ".eE"))
+		strcat(text, ".0");
+	return json_object_new_double_s(v, text);
 }

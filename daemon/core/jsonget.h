@@ -55,6 +55,55 @@ gboolean mhp_json_opt_int(struct json_object *o, const char *what, const char *k
 gboolean mhp_json_index_object(struct json_object *a, const char *what, gsize i, struct json_object **ret,
 			       GError **error);
 
+/**
+ * mhp_json_get_seed() - read a 64-bit seed: a decimal string, or a legacy integer.
+ * @o: the object holding @key
+ * @what: names @o in messages
+ * @key: "seed"
+ * @ret: the seed; untouched on failure
+ * @error: set when @key is missing or is neither a string of decimal
+ *         digits from 0 to 2^64-1 nor a non-negative integer
+ *
+ * run.json and summary.json write the seed as a string, because readers
+ * that hold numbers as doubles (jq 1.6, JavaScript) round integers above
+ * 2^53; files written before took a JSON integer.
+ *
+ * Return: TRUE on success.
+ */
+gboolean mhp_json_get_seed(struct json_object *o, const char *what, const char *key, guint64 *ret,
+			   GError **error);
+
+/**
+ * mhp_parse_u64() - parse decimal digits, 0 to 2^64-1.
+ * @text: the text; a sign, blanks, "0x" or anything after the digits is refused
+ * @ret: the value; untouched on failure
+ *
+ * Return: TRUE when @text is such a number.
+ */
+gboolean mhp_parse_u64(const char *text, guint64 *ret);
+
+/**
+ * mhp_json_new_seed() - a seed as run.json and summary.json write it: a decimal string.
+ * @seed: the seed
+ *
+ * Return: a new string object.
+ */
+struct json_object *mhp_json_new_seed(guint64 seed);
+
+/**
+ * mhp_json_new_double() - a measured number, written with nine significant digits.
+ * @v: the value
+ *
+ * json-c writes doubles with 17 digits (77.94 as 77.939999999999998);
+ * nine keep every digit a clock or counter measured and read back as the
+ * same text. The text is locale-independent and always has a '.' or an
+ * exponent, so readers still see a fraction. A NaN or an infinity is left
+ * to json-c.
+ *
+ * Return: a new double object.
+ */
+struct json_object *mhp_json_new_double(double v);
+
 /* "null", "a string", "an object", ...: for messages. */
 const char *mhp_json_type_name(struct json_object *v);
 

@@ -8,11 +8,13 @@
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "jsonget.h"
 #include "results.h"
 #include "strtable.h"
 
@@ -604,10 +606,10 @@ static void latency_add(struct json_object *lat, const char *name, const MhpLate
 		return;
 	p = json_object_new_object();
 	json_object_object_add(p, "n", json_object_new_int((int)l->n));
-	json_object_object_add(p, "p50", json_object_new_double(l->p50));
-	json_object_object_add(p, "p90", json_object_new_double(l->p90));
-	json_object_object_add(p, "p99", json_object_new_double(l->p99));
-	json_object_object_add(p, "max", json_object_new_double(l->max));
+	json_object_object_add(p, "p50", mhp_json_new_double(l->p50));
+	json_object_object_add(p, "p90", mhp_json_new_double(l->p90));
+	json_object_object_add(p, "p99", mhp_json_new_double(l->p99));
+	json_object_object_add(p, "max", mhp_json_new_double(l->max));
 	json_object_object_add(lat, name, p);
 }
 
@@ -643,7 +645,7 @@ gboolean mhp_summary_write(const char *dir, const MhpSummary *s, GError **error)
 		json_object_object_add(o, "trends", borrowed_or_empty(s->trends));
 		json_object_object_add(o, "stressors", borrowed_or_empty(s->stressors));
 		json_object_object_add(o, "evidence", json_object_new_boolean(s->evidence));
-		json_object_object_add(o, "seed", json_object_new_uint64(s->seed));
+		json_object_object_add(o, "seed", mhp_json_new_seed(s->seed));
 		json_object_object_add(o, "elapsed_ms", json_object_new_int64(s->elapsed_ms));
 		json_object_object_add(o, "stopped", json_object_new_boolean(s->stopped));
 	}
@@ -660,28 +662,42 @@ gboolean mhp_summary_write(const char *dir, const MhpSummary *s, GError **error)
 	return okv;
 }
 
-void mhp_summary_from_cycles(const char *dir, MhpSummary *s)
+guint64 mhp_results_foreach_cycle(const char *dir, MhpCycleFunc func, gpointer user_data)
 {
 	g_autofree char *path = g_build_filename(dir, MHP_RESULTS_CYCLES, NULL);
-	g_autofree char *text = NULL;
-	g_auto(GStrv) lines = NULL;
+	g_autofree char *line = NULL;
+	FILE *f = fopen(path, "re");
+	size_t cap = 0;
+	guint64 n = 0;
 
-	if (!g_file_get_contents(path, &text, NULL, NULL))
-		return;
-	lines = g_strsplit(text, "\n", -1);
-	for (guint i = 0; lines[i]; i++) {
-		struct json_object *c = json_tokener_parse(lines[i]), *v;
-		MhpFailClass cls;
+	while (f && getline(&line, &cap, f) >= 0) {
+		struct json_object *c = json_tokener_parse(line);
 
-		if (!c)
-			continue;
-		s->cycles++;
-		if (json_object_object_get_ex(c, "verdict", &v) && json_object_is_type(v, json_type_string) &&
-		    (cls = mhp_fail_class_from_string(json_object_get_string(v))) != MHP_FAIL_NONE) {
-			s->failed_cycles++;
-			if (cls >= 0)
-				s->failures[cls]++;
-		}
+		if (json_object_is_type(c, json_type_object))
+			func(c, ++n, user_data);
 		json_object_put(c);
 	}
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static void summary_count(struct json_object *c, guint64 n, gpointer user_data)
+{
+	MhpSummary *s = user_data;
+	struct json_object *v;
+	MhpFailClass cls;
+
+	s->cycles++;
+	if (json_object_object_get_ex(c, "verdict", &v) && json_object_is_type(v, json_type_string) &&
+	    (cls = mhp_fail_class_from_string(json_object_get_string(v))) != MHP_FAIL_NONE) {
+		s->failed_cycles++;
+		if (cls >= 0)
+			s->failures[cls]++;
+	}
+}
+
+void mhp_summary_from_cycles(const char *dir, MhpSummary *s)
+{
+	mhp_results_foreach_cycle(dir, summary_count, s);
 }

@@ -242,6 +242,23 @@ typedef struct {
 	guint64 events_dropped;           /* events lines over the cap; 0 left out */
 } MhpSummary;
 
+/* One record of cycles.jsonl (borrowed), and its number among them, from 1. */
+typedef void (*MhpCycleFunc)(struct json_object *record, guint64 n, gpointer user_data);
+
+/**
+ * mhp_results_foreach_cycle() - call @func on each record of @dir's cycles.jsonl.
+ * @dir: a results directory
+ * @func: called in the file's order
+ * @user_data: for @func
+ *
+ * One line is held at a time, so an 8-hour run's file is never read
+ * whole. Lines that are not a JSON object (a killed writer's last) are
+ * skipped; a missing file has none.
+ *
+ * Return: the number of records.
+ */
+guint64 mhp_results_foreach_cycle(const char *dir, MhpCycleFunc func, gpointer user_data);
+
 /**
  * mhp_summary_from_cycles() - count the cycles and failures in @dir's cycles.jsonl.
  * @dir: a results directory

@@ -27,15 +27,7 @@ typedef struct {
 	const char *help;
 } KeySpec;
 
-/* Where each group and key of a file is: its line, for error messages. */
-typedef struct {
-	const char *path;
-	GArray *locs; /* private to scenario-ini.c */
-} MhpScenarioIndex;
-
-gboolean mhp_scenario_index_build(MhpScenarioIndex *ix, const char *text, GError **error);
-void mhp_scenario_index_clear(MhpScenarioIndex *ix);
-guint mhp_scenario_index_line(const MhpScenarioIndex *ix, const char *group, const char *key);
+#include "ini-index.h"
 
 gboolean mhp_scenario_fail(const MhpScenarioIndex *ix, GError **error, MhpScenarioError code, const char *group,
 			   const char *key, const char *fmt, ...) G_GNUC_PRINTF(6, 7);

@@ -10,6 +10,7 @@
 #define HELLO_RETRY_MS 2000
 
 #include "engine-private.h"
+#include "jsonget.h"
 
 void boot_failed(MhpEngine *e, const char *fmt, ...)
 {
@@ -49,6 +50,7 @@ static void on_baseline(MhpAgentLink *l, struct json_object *ok, const GError *e
 	save_snapshot(e, "baseline", ok);
 	stressors_phase(e, MHP_STRESSOR_ALWAYS, TRUE);
 	e->state = MHP_ENGINE_RUNNING;
+	e->booted = TRUE;
 	engine_event(e, "running", NULL);
 	schedule_step(e);
 }
@@ -67,7 +69,7 @@ static void write_run_json(MhpEngine *e)
 	if (e->opts.domain)
 		json_object_object_add(o, "domain", json_object_new_string(e->opts.domain));
 	json_object_object_add(o, "host", json_object_new_string(host));
-	json_object_object_add(o, "seed", json_object_new_uint64(e->seed));
+	json_object_object_add(o, "seed", mhp_json_new_seed(e->seed));
 	json_object_object_add(o, "kernel_image", json_object_new_string(e->opts.kernel));
 	json_object_object_add(o, "initrd", json_object_new_string(e->opts.initrd));
 	json_object_object_add(o, "cycles", json_object_new_int64((int64_t)e->cycles_planned));

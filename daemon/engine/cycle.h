@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <glib.h>
+#include <json-c/json.h>
 
 #include "backend.h"
 #include "clock.h"
@@ -65,10 +66,23 @@ typedef struct {
 	double cycles_per_s;
 } MhpProgress;
 
+/*
+ * How a run ended: the engine's exit code, which mhpstress run exits with.
+ * 125 is what git bisect run takes as "this commit cannot be tested".
+ */
+typedef enum {
+	MHP_RUN_EXIT_PASS = 0,         /* every cycle passed */
+	MHP_RUN_EXIT_FAILURES = 1,     /* failures found */
+	MHP_RUN_EXIT_ERROR = 2,        /* the run could not be done or recorded */
+	MHP_RUN_EXIT_UNTESTABLE = 125, /* the guest did not boot: no cycle could run */
+} MhpRunExit;
+
 typedef struct {
 	void (*progress)(MhpEngine *e, const MhpProgress *p, gpointer user_data);
-	/* @exit_code: 0 every cycle passed, 1 failures found, 2 the run could not be done */
+	/* @exit_code: an MhpRunExit */
 	void (*finished)(MhpEngine *e, int exit_code, const char *message, gpointer user_data);
+	/* a cycle ended; @record is its cycles.jsonl line, borrowed, written before */
+	void (*cycle)(MhpEngine *e, struct json_object *record, gpointer user_data);
 	/* the first failure's evidence is in @dir (info.json has the commands) */
 	void (*evidence)(MhpEngine *e, const char *dir, gpointer user_data);
 } MhpEngineCallbacks;

@@ -126,6 +126,7 @@ struct MhpEngine {
 	gboolean fatal;         /* the run cannot go on: end as soon as possible */
 	char *fatal_msg;
 	gboolean results_failed; /* a record could not be written: exit 2 */
+	gboolean booted;        /* a guest has been running: a boot failure after is a failure, not untestable */
 	gboolean restarting;
 	gboolean restart_pending;
 	gboolean shutting_down; /* we asked the VM to quit */

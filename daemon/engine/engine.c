@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "engine-private.h"
+#include "results-ci.h"
 #include "strtable.h"
 
 static const char *const state_names[_MHP_ENGINE_STATE_MAX] = {
@@ -219,9 +220,9 @@ static void step(MhpEngine *e)
 static gboolean write_summary(MhpEngine *e, int exit_code, const char *message, struct json_object *trends,
 			      GError **error)
 {
-	static const MhpVerdict verdicts[] = { MHP_VERDICT_PASS, MHP_VERDICT_FAIL, MHP_VERDICT_ERROR };
 	MhpSummary sum = {
-		.verdict = verdicts[CLAMP(exit_code, 0, 2)],
+		.verdict = exit_code == MHP_RUN_EXIT_PASS ? MHP_VERDICT_PASS
+			   : exit_code == MHP_RUN_EXIT_FAILURES ? MHP_VERDICT_FAIL : MHP_VERDICT_ERROR,
 		.message = message,
 		.cycles = e->finished_cycles,
 		.failed_cycles = e->failed_cycles,
@@ -243,12 +244,39 @@ static gboolean write_summary(MhpEngine *e, int exit_code, const char *message, 
 	return mhp_summary_write(mhp_results_dir(e->results), &sum, error);
 }
 
+/*
+ * A run that ended before its first guest was running, and not because it
+ * was told to stop, tested nothing: the guest did not boot, QEMU or libvirt
+ * did not start it, or its agent never answered.
+ */
+static MhpRunExit run_exit_code(MhpEngine *e, guint leaks)
+{
+	if (e->results_failed)
+		return MHP_RUN_EXIT_ERROR;
+	if (e->fatal && !e->booted && !e->finished_cycles && !e->stopping)
+		return MHP_RUN_EXIT_UNTESTABLE;
+	if (e->fatal && !e->finished_cycles)
+		return MHP_RUN_EXIT_ERROR;
+	if (e->failed_cycles || (e->fatal && !e->fatal_expected) || leaks)
+		return MHP_RUN_EXIT_FAILURES;
+	return MHP_RUN_EXIT_PASS;
+}
+
+/* results.ktap or junit.xml: the run's verdict stands, the event says what is missing. */
+static void ci_files_failed(MhpEngine *e, const GError *err)
+{
+	struct json_object *f = json_object_new_object();
+
+	json_object_object_add(f, "error", json_object_new_string(err->message));
+	engine_event(e, "ci-files-error", f);
+}
+
 static void finish_run(MhpEngine *e)
 {
 	guint leaks = 0;
 	struct json_object *trends = mhp_trends_to_json(e->trends, &leaks);
 	g_autoptr(GError) err = NULL;
-	int code;
+	MhpRunExit code;
 
 	if (e->finished) {
 		json_object_put(trends);
@@ -256,8 +284,7 @@ static void finish_run(MhpEngine *e)
 	}
 	if (leaks) /* a trend that says memory leaks fails the run */
 		e->failures[MHP_FAIL_LEAK] = leaks;
-	code = e->results_failed || (e->fatal && !e->finished_cycles) ? 2
-	       : (e->failed_cycles || (e->fatal && !e->fatal_expected) || leaks) ? 1 : 0;
+	code = run_exit_code(e, leaks);
 	e->finished = TRUE;
 	e->state = MHP_ENGINE_DONE;
 	e->phase = MHP_PHASE_NONE;
@@ -268,10 +295,11 @@ static void finish_run(MhpEngine *e)
 		char *msg = e->fatal_msg ? g_strdup_printf("%s (the run had ended: %s)", err->message, e->fatal_msg)
 					 : g_strdup(err->message);
 
-		code = 2;
+		code = MHP_RUN_EXIT_ERROR;
 		g_free(e->fatal_msg);
 		e->fatal_msg = msg;
-	}
+	} else if (!mhp_results_write_ci(mhp_results_dir(e->results), &err))
+		ci_files_failed(e, err);
 	json_object_put(trends);
 	emit_progress(e);
 	if (e->cb.finished)

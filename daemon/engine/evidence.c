@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine-private.h"
+#include "jsonget.h"
 
 typedef struct {
 	MhpEngine *e;
@@ -63,7 +64,7 @@ static void write_evidence_info(Evidence *ev, gboolean have_vmcore, const char *
 	json_object_object_add(o, "detail", json_object_new_string(ev->detail));
 	json_object_object_add(o, "cycle", json_object_new_int64((int64_t)ev->cycle));
 	json_object_object_add(o, "phase", json_object_new_string(mhp_phase_to_string(ev->phase)));
-	json_object_object_add(o, "seed", json_object_new_uint64(e->seed));
+	json_object_object_add(o, "seed", mhp_json_new_seed(e->seed));
 	json_object_object_add(o, "run_ns", json_object_new_int64((ev->t_us - e->t0) * 1000));
 	json_object_object_add(o, "kernel", json_object_new_string(e->opts.kernel));
 	if (have_vmcore) {

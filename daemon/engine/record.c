@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine-private.h"
+#include "jsonget.h"
 
 gint64 engine_now(MhpEngine *e)
 {
@@ -253,7 +254,7 @@ gboolean write_cycle(MhpEngine *e, Dimm *d)
 	json_object_object_add(o, "offline_first", json_object_new_boolean(d->offline_first));
 	if (d->addr)
 		json_object_object_add(o, "addr", json_object_new_int64((int64_t)d->addr));
-	json_object_object_add(o, "cycle_ms", json_object_new_double(cycle_ms));
+	json_object_object_add(o, "cycle_ms", mhp_json_new_double(cycle_ms));
 	json_object_object_add(o, "phases", phases_to_json(d));
 	json_object_object_add(o, "verify", json_object_get(d->data));
 	/* a failed cycle's evidence: the whole messages events.jsonl elided around it */
@@ -261,6 +262,8 @@ gboolean write_cycle(MhpEngine *e, Dimm *d)
 		mhp_results_flush_held(e->results);
 	if (!mhp_results_append_cycle(e->results, o, &err))
 		results_failed(e, err);
+	else if (e->cb.cycle)
+		e->cb.cycle(e, o, e->user_data);
 	json_object_put(o);
 
 	e->finished_cycles++;

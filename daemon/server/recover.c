@@ -12,6 +12,7 @@
 #include "backend.h"
 #include "control-proto.h"
 #include "recover.h"
+#include "results-ci.h"
 #include "results.h"
 
 #define INTERRUPTED_MESSAGE "the daemon running this ended without finishing it"
@@ -30,7 +31,7 @@ static void write_interrupted_summary(const char *dir)
 	if (g_file_test(spath, G_FILE_TEST_EXISTS))
 		return;
 	mhp_summary_from_cycles(dir, &s);
-	if (!mhp_summary_write(dir, &s, &error))
+	if (!mhp_summary_write(dir, &s, &error) || !mhp_results_write_ci(dir, &error))
 		g_warning("%s: %s", dir, error->message);
 }
 

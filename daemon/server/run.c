@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jsonget.h"
 #include "run.h"
 
 static const char *const run_state_table[_MHP_RUN_STATE_MAX] = {
@@ -121,7 +122,7 @@ struct json_object *run_json(const Run *r)
 									   : (int64_t)r->progress.elapsed_ms));
 	json_object_object_add(p, "duration_ms", json_object_new_int64((int64_t)r->progress.duration_ms));
 	json_object_object_add(p, "failures", json_object_new_int64((int64_t)r->progress.failures));
-	json_object_object_add(p, "cycles_per_s", json_object_new_double(r->progress.cycles_per_s));
+	json_object_object_add(p, "cycles_per_s", mhp_json_new_double(r->progress.cycles_per_s));
 	json_object_object_add(o, "progress", p);
 	return o;
 }

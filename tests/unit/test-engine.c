@@ -283,6 +283,7 @@ typedef struct {
 	guint64 finished_cycles;
 	gboolean finished;
 	int exit_code;
+	GString *cycle_cb;  /* "N:VERDICT " per cycle callback */
 	char *message;
 	char *evidence;
 
@@ -1138,9 +1139,21 @@ static void on_evidence(MhpEngine *e, const char *dir, gpointer user_data)
 	T.evidence = g_strdup(dir);
 }
 
+static void on_cycle(MhpEngine *e, struct json_object *record, gpointer user_data)
+{
+	struct json_object *n, *v;
+
+	if (!T.cycle_cb)
+		T.cycle_cb = g_string_new(NULL);
+	g_string_append_printf(T.cycle_cb, "%s:%s ",
+			       json_object_object_get_ex(record, "cycle", &n) ? json_object_get_string(n) : "?",
+			       json_object_object_get_ex(record, "verdict", &v) ? json_object_get_string(v) : "?");
+}
+
 static const MhpEngineCallbacks engine_cb = {
 	.progress = on_progress,
 	.finished = on_finished,
+	.cycle = on_cycle,
 	.evidence = on_evidence,
 };
 
@@ -1334,6 +1347,8 @@ static void t_teardown(void)
 	g_free(T.phase);
 	g_free(T.message);
 	g_free(T.evidence);
+	if (T.cycle_cb)
+		g_string_free(g_steal_pointer(&T.cycle_cb), TRUE);
 	g_ptr_array_unref(T.cycles);
 	g_ptr_array_unref(T.events);
 	json_object_put(T.summary);
@@ -1494,6 +1509,19 @@ static void test_pass(void)
 	       g_file_test(end, G_FILE_TEST_EXISTS), "snapshots baseline, plugged-1 and end are saved");
 	tap_ok(g_file_test(run, G_FILE_TEST_EXISTS), "run.json is written");
 	TAP_EQ_U64(n_events("running"), 1, "one 'running' event");
+	is_str(T.cycle_cb ? T.cycle_cb->str : "", "1:pass 2:pass ", "the cycle callback gets each record as it is written");
+	{
+		g_autofree char *ktap_path = g_build_filename(T.dir, "results", "results.ktap", NULL);
+		g_autofree char *junit_path = g_build_filename(T.dir, "results", "junit.xml", NULL);
+		g_autofree char *ktap = NULL, *junit = NULL;
+
+		g_file_get_contents(ktap_path, &ktap, NULL, NULL);
+		g_file_get_contents(junit_path, &junit, NULL, NULL);
+		tap_ok(ktap && g_str_has_prefix(ktap, "KTAP version 1\n") && strstr(ktap, "\n1..2\n") &&
+			       strstr(ktap, "\nok 1 cycle-1\n") && strstr(ktap, "\nok 2 cycle-2\n"),
+		       "results.ktap is written at the end: two tests, both ok");
+		tap_ok(junit && strstr(junit, "tests=\"2\" failures=\"0\""), "junit.xml is written: two testcases");
+	}
 	t_teardown();
 }
 
@@ -2022,10 +2050,45 @@ static void test_boot(void)
 	fault("hello", 0, FAULT_MUTE, 0);
 	t_run();
 	TAP_EQ_U64(T.cycles->len, 0, "no cycle without an agent");
-	TAP_EQ_U64(T.exit_code, 2, "exit code 2: the run could not be done");
+	TAP_EQ_U64(T.exit_code, MHP_RUN_EXIT_UNTESTABLE, "exit code 125: the guest did not boot, nothing was tested");
+	{
+		g_autofree char *ktap_path = g_build_filename(T.dir, "results", "results.ktap", NULL);
+		g_autofree char *ktap = NULL;
+
+		g_file_get_contents(ktap_path, &ktap, NULL, NULL);
+		tap_ok(ktap && strstr(ktap, "\n1..1\n") &&
+			       strstr(ktap, "\nnot ok 1 cycle-1 # ERROR not run: the guest agent did not answer"),
+		       "results.ktap: the cycle that never ran is an ERROR naming why");
+	}
 	is_str(jstr(T.summary, "verdict"), "error", "summary verdict error");
 	tap_ok(T.message && strstr(T.message, "did not answer within 10 s"), "the message names the boot timeout");
 	tap_ok(T.fake_us >= 10 * G_USEC_PER_SEC && T.fake_us < 20 * G_USEC_PER_SEC, "after [guest] boot-timeout");
+	t_teardown();
+
+	t_setup("boot-exit", "[scenario]\ncycles = 1\n" GUEST DIMM512);
+	fault("hello", 1, FAULT_EXIT, 0);
+	t_run();
+	TAP_EQ_U64(T.cycles->len, 0, "a VM that exits while booting runs no cycle");
+	TAP_EQ_U64(T.exit_code, MHP_RUN_EXIT_UNTESTABLE, "a VM that exits while booting: exit code 125");
+	t_teardown();
+
+	t_setup("baseline-fails", "[scenario]\ncycles = 1\n" GUEST DIMM512);
+	fault("snapshot", 1, FAULT_ERRNO, EIO);
+	t_run();
+	TAP_EQ_U64(T.exit_code, MHP_RUN_EXIT_UNTESTABLE, "no baseline snapshot: exit code 125");
+	tap_ok(T.message && strstr(T.message, "baseline snapshot"), "the message names the baseline");
+	t_teardown();
+
+	t_setup("reboot-fails", "[scenario]\ncycles = 2\non-failure = restart-guest\n[guest]\nslots = 4\nmaxmem = 4G\n"
+		"boot-timeout = 10s\n[dimm]\nsizes = 512M\nhold = 2s\n");
+	hook("hold", 0, HOOK_KMSG, "WARNING: CPU: 1 PID: 77 at mm/memory_hotplug.c:1234 offline_pages+0x1c/0x40");
+	for (guint n = 2; n < 10; n++) /* the restarted guest's agent never answers */
+		fault("hello", n, FAULT_MUTE, 0);
+	t_run();
+	TAP_EQ_U64(T.starts, 2, "the guest is restarted after the warning");
+	tap_ok(T.message && strstr(T.message, "did not answer within 10 s"), "and does not boot: %s", T.message);
+	TAP_EQ_U64(T.exit_code, MHP_RUN_EXIT_FAILURES,
+		   "a restarted guest that does not boot, after a tested cycle, is a failure, not 125");
 	t_teardown();
 
 	t_setup("block-size", "[scenario]\ncycles = 1\n" GUEST "[dimm]\nsizes = 384M\n");

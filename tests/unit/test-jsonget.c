@@ -3,6 +3,8 @@
  * test-jsonget.c - the typed getters reject what json-c would coerce or
  * assert on, and name the key in their errors.
  */
+#include <math.h>
+
 #include "jsonget.h"
 #include "tap.h"
 
@@ -14,6 +16,15 @@
 		tap_ok(!r_ && err && err->code == (want) && strstr(err->message, needle), "%s: %s", what, \
 		       err ? err->message : "(no error)");                                                 \
 		g_clear_error(&err);                                                                       \
+	} while (0)
+
+/* Check @got is @want, printing both when not. */
+#define IS_STR(got, want, ...)                                                   \
+	do {                                                                     \
+		const char *g_ = (got), *w_ = (want);                            \
+		tap_ok(g_ && !strcmp(g_, w_), __VA_ARGS__);                      \
+		if (!g_ || strcmp(g_, w_))                                       \
+			printf("#   got '%s', want '%s'\n", g_ ? g_ : "(null)", w_); \
 	} while (0)
 
 int main(void)
@@ -75,5 +86,51 @@ int main(void)
 	      "optional present but null is an error");
 	tap_ok(mhp_json_opt_string(o, "reply", "absent", 8, "d", &s, NULL) && !strcmp(s, "d"), "optional string");
 	json_object_put(o);
+
+	/* seeds: written as strings (jq 1.6 rounds integers above 2^53), read as either */
+	o = json_object_new_object();
+	json_object_object_add(o, "seed", mhp_json_new_seed(15153715275266450073ull));
+	IS_STR(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), "{\"seed\":\"15153715275266450073\"}",
+	       "a seed is written as a decimal string");
+	u = 0;
+	tap_ok(mhp_json_get_seed(o, "run.json", "seed", &u, NULL) && u == 15153715275266450073ull,
+	       "a string seed reads back exactly");
+	json_object_put(o);
+	o = json_tokener_parse("{\"seed\":18446744073709551615,\"neg\":-1,\"bad\":\"12x\",\"sign\":\"-1\","
+			       "\"over\":\"18446744073709551616\",\"f\":1.5}");
+	tap_ok(mhp_json_get_seed(o, "run.json", "seed", &u, NULL) && u == G_MAXUINT64, "a legacy integer seed reads");
+	FAILS(mhp_json_get_seed(o, "run.json", "bad", &u, &err), MHP_JSON_ERROR_RANGE,
+	      "run.json: 'bad': '12x' is not a whole number", "a seed string with junk");
+	FAILS(mhp_json_get_seed(o, "run.json", "sign", &u, &err), MHP_JSON_ERROR_RANGE, "'-1'", "a signed seed string");
+	FAILS(mhp_json_get_seed(o, "run.json", "over", &u, &err), MHP_JSON_ERROR_RANGE, "2^64-1",
+	      "a seed string above 2^64-1");
+	FAILS(mhp_json_get_seed(o, "run.json", "neg", &u, &err), MHP_JSON_ERROR_RANGE, "out of range",
+	      "a negative integer seed");
+	FAILS(mhp_json_get_seed(o, "run.json", "f", &u, &err), MHP_JSON_ERROR_TYPE, "got a fraction",
+	      "a fractional seed");
+	FAILS(mhp_json_get_seed(o, "run.json", "absent", &u, &err), MHP_JSON_ERROR_MISSING, "no 'absent'",
+	      "a missing seed");
+	tap_ok(u == G_MAXUINT64, "a failed seed read leaves its result untouched");
+	json_object_put(o);
+
+	/* doubles: nine significant digits, always a fraction */
+	struct {
+		double v;
+		const char *text;
+	} dbl[] = {
+		{ 77.94, "77.94" }, { 5.0, "5.0" }, { -0.25, "-0.25" }, { 123456.789, "123456.789" },
+		{ 1.5e-7, "1.5e-07" }, { 1e12, "1e+12" }, { 1.0 / 3.0, "0.333333333" },
+	};
+	for (size_t k = 0; k < G_N_ELEMENTS(dbl); k++) {
+		struct json_object *d = mhp_json_new_double(dbl[k].v), *back;
+
+		IS_STR(json_object_to_json_string(d), dbl[k].text, "double %g is written %s", dbl[k].v, dbl[k].text);
+		back = json_tokener_parse(json_object_to_json_string(d));
+		tap_ok(json_object_is_type(back, json_type_double) &&
+			       fabs(json_object_get_double(back) - dbl[k].v) <= fabs(dbl[k].v) * 1e-8,
+		       "double %s reads back as a fraction of the same value", dbl[k].text);
+		json_object_put(back);
+		json_object_put(d);
+	}
 	return tap_done();
 }

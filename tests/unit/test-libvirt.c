@@ -122,16 +122,26 @@ static void test_fleet(void)
 	expect_error("[fleet]\nscenario = s.ini\n[target ../up]\n", "/x/f.ini:3: [target ../up]: a target name");
 	expect_error("[fleet]\nscenario = s.ini\n[hosts]\n", "/x/f.ini:3: unknown group [hosts]");
 	expect_error("[fleet]\nscenario s.ini\n", "/x/f.ini:2: 'scenario s.ini' is not 'key = value'");
-	expect_error("connect = x\n", "/x/f.ini:1: key 'connect' outside any group");
+	expect_error("connect = x\n", "/x/f.ini:1: key outside any [group]");
 	expect_error("[fleet]\nscenario = s.ini\n[target ..]\n", "/x/f.ini:3: [target ..]: a target name");
 	expect_error("[fleet]\nscenario = s.ini\nseed = -1\n", "/x/f.ini:3: [fleet] seed: '-1'");
 
+	/* comments as in scenarios (GKeyFile and the same line index): only at the start of a line */
 	g_autoptr(MhpFleet) g = mhp_fleet_load_data("/x/f.ini",
-						    "[fleet]  # the run\nscenario = s.ini   # relative\ncycles = 10 # n\n"
-						    "[target a] # one\nconnect = qemu:///system#frag\n", &e);
+						    "  # indented comment\n[fleet]\nscenario = s.ini\n# cycles = 99\ncycles = 10\n"
+						    "[target a]\nconnect = qemu:///system#frag\n", &e);
 	tap_ok(g && strcmp(g->scenario, "/x/s.ini") == 0 && g->cycles == 10 &&
 		       strcmp(((MhpFleetTarget *)g_ptr_array_index(g->targets, 0))->connect, "qemu:///system#frag") == 0,
-	       "a hash after whitespace starts a comment; one inside a value does not");
+	       "a '#' starts a comment at the start of a line; one inside a value is the value's");
+	expect_error("[fleet]\nscenario = s.ini\ncycles = 10 # n\n", "/x/f.ini:3: [fleet] cycles: '10 # n' is not a whole number");
+	expect_error("[fleet]  # the run\nscenario = s.ini\n", "/x/f.ini:1: bad group header '[fleet]  # the run'");
+	{
+		g_autoptr(GError) se = NULL;
+		g_autoptr(MhpScenario) s = mhp_scenario_load_data("/x/s.ini", "[scenario]\ncycles = 10 # n\n", &se);
+
+		tap_ok(!s && se && strstr(se->message, "/x/s.ini:2: [scenario] cycles"),
+		       "a scenario refuses the same trailing comment, naming the line: %s", se ? se->message : "");
+	}
 }
 
 static void test_shipped_fleet(const char *dir)
@@ -145,6 +155,47 @@ static void test_shipped_fleet(const char *dir)
 	       e ? e->message : "");
 }
 
+/* --backend libvirt without --connect: $LIBVIRT_DEFAULT_URI, as virsh takes it, else qemu:///system. */
+static void test_default_uri(void)
+{
+	struct {
+		const char *env, *want, *error;
+	} t[] = {
+		{ NULL, "qemu:///system", NULL },
+		{ "", "qemu:///system", NULL },
+		{ "qemu:///session", "qemu:///session", NULL },
+		{ "test:///default", "test:///default", NULL },
+		{ "myhost", NULL, "LIBVIRT_DEFAULT_URI 'myhost': expected a libvirt URI" },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(t); i++) {
+		g_autofree char *connect = NULL, *domain = NULL;
+		g_autoptr(GError) e = NULL;
+		const MhpBackendClass *cls;
+
+		if (t[i].env)
+			g_setenv("LIBVIRT_DEFAULT_URI", t[i].env, TRUE);
+		else
+			g_unsetenv("LIBVIRT_DEFAULT_URI");
+		cls = mhp_backend_options_check("libvirt", &connect, &domain, &e);
+		if (t[i].want)
+			tap_ok(cls && !g_strcmp0(connect, t[i].want), "LIBVIRT_DEFAULT_URI=%s: --connect is %s (%s)",
+			       t[i].env ? t[i].env : "(unset)", t[i].want, connect ? connect : e->message);
+		else
+			tap_ok(!cls && e && strstr(e->message, t[i].error), "LIBVIRT_DEFAULT_URI=%s is refused: %s", t[i].env,
+			       e ? e->message : "(no error)");
+	}
+	{
+		g_autofree char *connect = g_strdup("qemu+ssh://h/system"), *domain = NULL;
+
+		g_setenv("LIBVIRT_DEFAULT_URI", "qemu:///session", TRUE);
+		tap_ok(mhp_backend_options_check("libvirt", &connect, &domain, NULL) &&
+			       !strcmp(connect, "qemu+ssh://h/system"),
+		       "--connect wins over LIBVIRT_DEFAULT_URI");
+		g_unsetenv("LIBVIRT_DEFAULT_URI");
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -156,5 +207,6 @@ int main(int argc, char **argv)
 	test_domain_xml_refuses();
 	test_dimm_xml();
 	test_fleet();
+	test_default_uri();
 	return tap_done();
 }

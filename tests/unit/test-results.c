@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "jsonget.h"
 #include "results.h"
 #include "tap.h"
 
@@ -202,6 +203,31 @@ static void test_summary_full(void)
 	okv = mhp_summary_write(dir, &s, &err);
 	tap_ok(okv && mode_of(path) == 0600, "with space, summary.json is written 0600 (%s)",
 	       err ? err->message : "ok");
+}
+
+/* summary.json: the seed as a string jq 1.6 cannot round, latencies with a sane precision. */
+static void test_summary_numbers(void)
+{
+	g_autofree char *dir = g_build_filename(base, "numbers", NULL);
+	g_autofree char *path = g_build_filename(dir, MHP_RESULTS_SUMMARY, NULL);
+	g_autofree char *text = NULL;
+	g_autoptr(GError) err = NULL;
+	MhpSummary s = { .verdict = MHP_VERDICT_PASS, .cycles = 1, .seed = 15153715275266450073ull };
+	struct json_object *o;
+	guint64 seed = 0;
+	size_t len;
+
+	s.latency[MHP_PHASE_ADD] = (MhpLatency){ .n = 1, .p50 = 77.94, .p90 = 77.94, .p99 = 77.94, .max = 77.94 };
+	g_mkdir(dir, 0700);
+	tap_ok(mhp_summary_write(dir, &s, &err), "summary.json written (%s)", err ? err->message : "ok");
+	text = tap_slurp(path, &len);
+	tap_ok(text && strstr(text, "\"seed\":\"15153715275266450073\""), "summary.json: the seed is a decimal string");
+	tap_ok(text && strstr(text, "\"p50\":77.94,") && !strstr(text, "77.939"),
+	       "summary.json: 77.94 is written 77.94, not 77.939999999999998");
+	o = json_object_from_file(path);
+	tap_ok(mhp_json_get_seed(o, "summary.json", "seed", &seed, NULL) && seed == s.seed,
+	       "summary.json: the seed reads back exactly");
+	json_object_put(o);
 }
 
 static void test_dirs(void)
@@ -587,6 +613,7 @@ int main(void)
 	if (umount2(fs, MNT_DETACH) < 0)
 		printf("# cannot unmount %s: %s\n", fs, g_strerror(errno));
 	test_dirs();
+	test_summary_numbers();
 	test_segments();
 	test_segment_default();
 	test_cap();

@@ -277,6 +277,13 @@ static const MhpBackendOps libvirt_ops = {
 	.free = lv_free,
 };
 
+const char *mhp_backend_libvirt_default_uri(void)
+{
+	const char *env = g_getenv("LIBVIRT_DEFAULT_URI");
+
+	return env && *env ? env : "qemu:///system";
+}
+
 MhpBackend *mhp_backend_libvirt_new(GMainContext *ctx, const MhpBackendConfig *cfg, MhpAgentLink *agent,
 				    const MhpBackendCallbacks *cb, gpointer user_data)
 {
@@ -286,7 +293,7 @@ MhpBackend *mhp_backend_libvirt_new(GMainContext *ctx, const MhpBackendConfig *c
 	mhp_backend_init(&b->base, &libvirt_ops, ctx, cfg, agent, cb, user_data);
 	mhp_virt_event_register(b->base.ctx);
 	if (!b->base.cfg.connect)
-		b->base.cfg.connect = g_strdup("qemu:///system");
+		b->base.cfg.connect = g_strdup(mhp_backend_libvirt_default_uri());
 	b->uri = b->base.cfg.connect;
 	b->console_log = -1;
 	for (guint i = 0; i < G_N_ELEMENTS(b->cb_ids); i++)

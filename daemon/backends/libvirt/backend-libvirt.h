@@ -22,6 +22,14 @@ MhpBackend *mhp_backend_libvirt_new(GMainContext *ctx, const MhpBackendConfig *c
 				    const MhpBackendCallbacks *cb, gpointer user_data);
 
 /**
+ * mhp_backend_libvirt_default_uri() - the URI when none is given.
+ *
+ * Return: $LIBVIRT_DEFAULT_URI when it is set and not empty, as virsh and
+ * libvirt itself take it, else "qemu:///system".
+ */
+const char *mhp_backend_libvirt_default_uri(void);
+
+/**
  * mhp_backend_libvirt_domain_xml() - the transient domain for @cfg's scenario.
  * @cfg: the guest
  * @name: the domain's name
