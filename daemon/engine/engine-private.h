@@ -68,6 +68,10 @@ typedef struct Dimm {
 	gboolean guest_error;
 	gboolean eject_pending; /* slot: waiting for the trailing OST */
 	gboolean hogged;
+	gboolean query_pending; /* plug.c: query-memory-devices in flight */
+	gboolean ost_done;      /* plug.c: the insert OST said 0 */
+	guint64 query_size;     /* plug.c: the DIMM's size as QEMU lists it */
+	char *query_error;      /* plug.c: why the query found no address */
 	gint64 t_start;
 	PhaseTimes phases[_MHP_PHASE_MAX];
 	struct json_object *data;

@@ -12,8 +12,9 @@
  * appearing) is a deadline on that event, never a sleep.
  *
  * A cycle is one DIMM's life. Plugging it:
- *   add (object-add, device_add) -> ost (insert ACPI_DEVICE_OST, source 1)
- *   -> query (query-memory-devices: address) -> blocks (agent wait-blocks)
+ *   add (object-add, device_add) -> ost (insert ACPI_DEVICE_OST, source 1),
+ *   with query (query-memory-devices: address) during it -> blocks (agent
+ *   wait-blocks)
  *   -> online -> verify-online (blocks online in the zone, MemTotal + size)
  *   -> hold.
  * Removing it:

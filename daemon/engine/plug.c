@@ -181,34 +181,51 @@ static void on_blocks(MhpAgentLink *l, struct json_object *ok, const GError *err
 	mhp_agent_link_call(e->agent, "online", a, (guint)e->s->timeouts.online_ms + 5000, on_online, ctx_new(e, d));
 }
 
-static void on_query_devices(MhpBackend *b, GArray *devs, const GError *error, gpointer user_data)
+/* The insert OST said 0 and the DIMM's address is known: wait for its blocks. */
+static void plug_located(MhpEngine *e, Dimm *d)
 {
-	Dimm *d;
-	MhpEngine *e = ctx_take(user_data, &d);
-	guint64 size = 0;
-
-	if (!e)
-		return;
-	phase_end(e, d, MHP_PHASE_QUERY);
-	for (guint i = 0; devs && i < devs->len; i++) {
-		MhpMemoryDevice *m = &g_array_index(devs, MhpMemoryDevice, i);
-		if (strcmp(m->id, d->spec.id) == 0) {
-			d->addr = m->addr;
-			size = m->size;
-		}
-	}
-	if (error || !size) {
-		set_failure(d, MHP_FAIL_QMP_ERROR, 0, "query-memory-devices: %s",
-			    error ? error->message : "the DIMM is not listed");
+	if (d->query_error) {
+		set_failure(d, MHP_FAIL_QMP_ERROR, 0, "query-memory-devices: %s", d->query_error);
 		plug_failed(e, d);
 		return;
 	}
 	/* a misaligned DIMM still names the blocks it would cover */
 	d->first_block = d->addr / e->block_size;
-	d->nblocks = MAX((d->addr + size + e->block_size - 1) / e->block_size - d->first_block, 1);
+	d->nblocks = MAX((d->addr + d->query_size + e->block_size - 1) / e->block_size - d->first_block, 1);
 	phase_begin(e, d, MHP_PHASE_BLOCKS);
 	mhp_agent_link_call(e->agent, "wait-blocks", wait_blocks_args(e, d, TRUE), (guint)e->s->timeouts.blocks_ms + 5000,
 			    on_blocks, ctx_new(e, d));
+}
+
+/*
+ * query-memory-devices goes out as soon as device_add returns, while the
+ * guest works towards its insert OST: QEMU knows the address from then on,
+ * and the cycle saves a round trip. Monitor replies come in order, so a
+ * reply for a plug that failed meanwhile comes before anything of its
+ * cleanup, and is dropped.
+ */
+static void on_query_devices(MhpBackend *b, GArray *devs, const GError *error, gpointer user_data)
+{
+	Dimm *d;
+	MhpEngine *e = ctx_take(user_data, &d);
+
+	if (!e)
+		return;
+	phase_end(e, d, MHP_PHASE_QUERY);
+	d->query_pending = FALSE;
+	if (d->state != DIMM_PLUGGING || d->cleanup)
+		return;
+	for (guint i = 0; devs && i < devs->len; i++) {
+		MhpMemoryDevice *m = &g_array_index(devs, MhpMemoryDevice, i);
+		if (strcmp(m->id, d->spec.id) == 0) {
+			d->addr = m->addr;
+			d->query_size = m->size;
+		}
+	}
+	if (error || !d->query_size)
+		d->query_error = g_strdup(error ? error->message : "the DIMM is not listed");
+	if (d->ost_done)
+		plug_located(e, d);
 }
 
 void insert_ost_seen(MhpEngine *e, Dimm *d)
@@ -220,8 +237,9 @@ void insert_ost_seen(MhpEngine *e, Dimm *d)
 		plug_failed(e, d);
 		return;
 	}
-	phase_begin(e, d, MHP_PHASE_QUERY);
-	e->backend->ops->query_devices(e->backend, on_query_devices, ctx_new(e, d));
+	d->ost_done = TRUE;
+	if (!d->query_pending)
+		plug_located(e, d);
 }
 
 static void on_plugged(MhpBackend *b, const GError *error, gpointer user_data)
@@ -242,6 +260,9 @@ static void on_plugged(MhpBackend *b, const GError *error, gpointer user_data)
 		return;
 	}
 	phase_begin(e, d, MHP_PHASE_OST);
+	phase_begin(e, d, MHP_PHASE_QUERY);
+	d->query_pending = TRUE;
+	e->backend->ops->query_devices(e->backend, on_query_devices, ctx_new(e, d));
 	if (d->insert_ost) {
 		insert_ost_seen(e, d);
 		return;

@@ -286,6 +286,7 @@ void dimm_reset(Dimm *d)
 
 	json_object_put(d->data);
 	g_free(d->detail);
+	g_free(d->query_error);
 	memset(d, 0, sizeof(*d));
 	d->slot = slot;
 	d->eject_pending = eject_pending;

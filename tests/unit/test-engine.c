@@ -269,6 +269,7 @@ typedef struct {
 	GHashTable *calls; /* cmd -> count */
 	guint hellos, connections;
 	guint reports; /* online and wait-blocks asked for a light report */
+	gboolean hide_devices; /* query-memory-devices lists nothing */
 	guint kmsg_logged; /* kmsg events in events.jsonl */
 	guint8 blk_state[MAX_BLOCKS]; /* 0 absent, 1 offline, 2 online */
 	const char *blk_zone[MAX_BLOCKS];
@@ -609,7 +610,7 @@ static gboolean run_action(void)
 	}
 	case ACT_DEVICES: {
 		GArray *devs = g_array_new(FALSE, TRUE, sizeof(MhpMemoryDevice));
-		for (guint i = 0; i < T.devices->len; i++) {
+		for (guint i = 0; !T.hide_devices && i < T.devices->len; i++) {
 			Device *d = &g_array_index(T.devices, Device, i);
 			MhpMemoryDevice m = { .addr = d->addr, .size = d->size, .slot = d->slot };
 			g_strlcpy(m.id, d->id, sizeof(m.id));
@@ -2229,6 +2230,20 @@ static void test_json_sock(void)
 }
 
 /* Issue 13: the cases above, together, reach every class and every phase. */
+/* query-memory-devices goes out with the OST wait; a DIMM it does not list
+ * fails the cycle once the OST is in, and the DIMM is removed again. */
+static void test_query_unlisted(void)
+{
+	t_setup("query-unlisted", "[scenario]\ncycles = 1\n" GUEST DIMM512);
+	T.hide_devices = TRUE;
+	t_run();
+	is_str(verdict(0), "qmp-error", "a DIMM query-memory-devices does not list");
+	is_str(jstr(cyc(0), "detail"), "query-memory-devices: the DIMM is not listed", "the detail says so");
+	is_str(T.ops->str, "start plug:dimm1@0 query unplug:dimm1 release:dimm1 stop", "and it is unplugged");
+	TAP_EQ_U64(calls("wait-blocks"), 0, "no blocks are waited for");
+	t_teardown();
+}
+
 /* Race mode: light cycles are checked from the online and wait-blocks
  * replies, with no snapshot and no blocks request; cycle 1 and every
  * full-every-th cycle are full. */
@@ -2477,6 +2492,7 @@ int main(int argc, char **argv)
 	test_json_sock();
 	test_table_leak();
 	test_light();
+	test_query_unlisted();
 	test_coverage();
 	json_object_put(snap_before);
 	json_object_put(snap_plugged);
