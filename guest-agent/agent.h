@@ -94,6 +94,7 @@ struct agent {
 	bool hostile;                              /* --hostile: test-only */
 	const struct hostile_case *hostile_armed;  /* for the next request it names */
 	const struct hostile_case *hostile_firing; /* for the reply to hostile_id */
+	const struct hostile_case *hostile_sticky; /* --hostile=CASE: re-armed after each */
 	int64_t hostile_id;
 };
 
@@ -164,7 +165,7 @@ void stressor_reaped(struct agent *a, int pid, int status);
 void cmd_inject(struct agent *a, struct json_object *id, struct json_object *args);
 
 /* hostile.c (test-only) */
-int hostile_arm(struct agent *a, const char *name);
+int hostile_arm(struct agent *a, const char *name, bool sticky);
 void hostile_list(FILE *f);
 void hostile_on_request(struct agent *a, const char *cmd, struct json_object *id);
 bool hostile_on_reply(struct agent *a, struct json_object *id, struct json_object *ok);

@@ -8,7 +8,8 @@
  * Only an agent started with --hostile has it (the guest's init passes the
  * kernel command line's mhpstress.agent_args=--hostile). Then
  * inject {"kind":"hostile","case":NAME} arms one case from the table below;
- * --hostile=NAME arms one from the start (for hello). A case names the
+ * --hostile=NAME arms one from the start and for good (for hello, which a
+ * booting host may send more than once). A case names the
  * request it spoils: the next request of that name is marked, and when its
  * reply is due, the case writes what it likes in its place: a reply of the
  * wrong shape, a reply with the wrong id, or raw bytes (garbage, floods,
@@ -23,11 +24,11 @@
 
 #include "agent.h"
 #include "cleanup.h"
+#include "hostile.h"
 
 #define LINE_64MIB (64u << 20)
 
 struct hostile_case {
-	const char *name;
 	const char *cmd; /* the request whose reply it spoils */
 	/* @ok: the real reply (owned by the caller), NULL for an error reply */
 	void (*act)(struct agent *a, int64_t id, struct json_object *ok, const struct hostile_case *c);
@@ -205,69 +206,67 @@ static void act_kmsg_storm(struct agent *a, int64_t id, struct json_object *ok, 
  * The cases. docs/agent-protocol.md lists them, with the class the host
  * gives the cycle; tests/scenarios/hostile/hostile.ini runs each.
  */
-static const struct hostile_case cases[] = {
+static const struct hostile_case cases[_HOSTILE_MAX] = {
 	/* replies of the wrong shape */
-	{ "blocks-object", "blocks", act_ok_text, "{\"blocks\":{}}", 0 },
-	{ "block-state-null", "blocks", act_state_null, NULL, 0 },
-	{ "blocks-missing", "blocks", act_ok_text, "{}", 0 },
-	{ "blocks-million", "blocks", act_million, NULL, 0 },
-	{ "index-string", "blocks", act_index_string, NULL, 0 },
-	{ "ptdump-sections-number", "snapshot", act_snapshot_key, "ptdump={\"sections\":5}", 0 },
-	{ "meminfo-array", "snapshot", act_snapshot_key, "meminfo=[1,2,3]", 0 },
-	{ "meminfo-null", "snapshot", act_snapshot_key, "meminfo=null", 0 },
-	{ "memfree-1e308", "snapshot", act_snapshot_key, "meminfo.MemFree=1e308", 0 },
-	{ "pcp-negative", "snapshot", act_snapshot_key, "pcp_kb=-1", 0 },
-	{ "results-string", "online", act_ok_text, "{\"results\":\"all fine\"}", 0 },
-	{ "results-null", "online", act_ok_text, "{\"results\":null,\"failed\":0}", 0 },
-	{ "errno-2e63", "online", act_ok_text, "{\"results\":[{\"block\":0,\"errno\":9223372036854775808}]}", 0 },
-	{ "errno-1e308", "online", act_ok_text, "{\"results\":[{\"block\":0,\"errno\":1e308}]}", 0 },
-	{ "block-negative", "online", act_ok_text, "{\"results\":[{\"block\":-1,\"errno\":0}]}", 0 },
-	{ "ok-number", "online", act_line, "{\"id\":%lld,\"ok\":5}", 0 },
-	{ "error-garbage", "online", act_line, "{\"id\":%lld,\"error\":{\"errno\":\"EIO\",\"msg\":7}}", 0 },
-	{ "hello-block-size-1", "hello", act_ok_text,
+	[HOSTILE_BLOCKS_OBJECT] = { "blocks", act_ok_text, "{\"blocks\":{}}", 0 },
+	[HOSTILE_BLOCK_STATE_NULL] = { "blocks", act_state_null, NULL, 0 },
+	[HOSTILE_BLOCKS_MISSING] = { "blocks", act_ok_text, "{}", 0 },
+	[HOSTILE_BLOCKS_MILLION] = { "blocks", act_million, NULL, 0 },
+	[HOSTILE_INDEX_STRING] = { "blocks", act_index_string, NULL, 0 },
+	[HOSTILE_PTDUMP_SECTIONS_NUMBER] = { "snapshot", act_snapshot_key, "ptdump={\"sections\":5}", 0 },
+	[HOSTILE_MEMINFO_ARRAY] = { "snapshot", act_snapshot_key, "meminfo=[1,2,3]", 0 },
+	[HOSTILE_MEMINFO_NULL] = { "snapshot", act_snapshot_key, "meminfo=null", 0 },
+	[HOSTILE_MEMFREE_1E308] = { "snapshot", act_snapshot_key, "meminfo.MemFree=1e308", 0 },
+	[HOSTILE_PCP_NEGATIVE] = { "snapshot", act_snapshot_key, "pcp_kb=-1", 0 },
+	[HOSTILE_RESULTS_STRING] = { "online", act_ok_text, "{\"results\":\"all fine\"}", 0 },
+	[HOSTILE_RESULTS_NULL] = { "online", act_ok_text, "{\"results\":null,\"failed\":0}", 0 },
+	[HOSTILE_ERRNO_2E63] = { "online", act_ok_text, "{\"results\":[{\"block\":0,\"errno\":9223372036854775808}]}", 0 },
+	[HOSTILE_ERRNO_1E308] = { "online", act_ok_text, "{\"results\":[{\"block\":0,\"errno\":1e308}]}", 0 },
+	[HOSTILE_BLOCK_NEGATIVE] = { "online", act_ok_text, "{\"results\":[{\"block\":-1,\"errno\":0}]}", 0 },
+	[HOSTILE_OK_NUMBER] = { "online", act_line, "{\"id\":%lld,\"ok\":5}", 0 },
+	[HOSTILE_ERROR_GARBAGE] = { "online", act_line, "{\"id\":%lld,\"error\":{\"errno\":\"EIO\",\"msg\":7}}", 0 },
+	[HOSTILE_HELLO_BLOCK_SIZE_1] = { "hello", act_ok_text,
 	  "{\"agent_version\":\"hostile\",\"page_size\":4096,\"block_size\":1}", 0 },
 	/* ids */
-	{ "wrong-id", "blocks", act_line, "{\"id\":%lld00000,\"ok\":{}}", 0 },
-	{ "duplicate-reply", "blocks", act_duplicate, NULL, 0 },
-	{ "stray-replies", "wait-blocks", act_before,
+	[HOSTILE_WRONG_ID] = { "blocks", act_line, "{\"id\":%lld00000,\"ok\":{}}", 0 },
+	[HOSTILE_DUPLICATE_REPLY] = { "blocks", act_duplicate, NULL, 0 },
+	[HOSTILE_STRAY_REPLIES] = { "wait-blocks", act_before,
 	  "{\"id\":987654321,\"ok\":{}}\n{\"id\":\"7\",\"ok\":{}}\n{\"id\":-1,\"error\":{}}\n{\"id\":null}\n", 1 },
 	/* events */
-	{ "unknown-events", "wait-blocks", act_before,
+	[HOSTILE_UNKNOWN_EVENTS] = { "wait-blocks", act_before,
 	  "{\"event\":\"mystery\",\"ts_ns\":1,\"x\":[1,2]}\n{\"event\":5}\n{\"event\":\"kmsg\",\"msg\":5,\"seq\":\"x\"}\n"
 	  "{\"event\":\"heartbeat\",\"seq\":1e308,\"children\":-1}\n", 1 },
-	{ "kmsg-storm", "wait-blocks", act_kmsg_storm, NULL, 20000 },
-	{ "wait-blocks-garbage", "wait-blocks", act_ok_text, "{\"first\":\"x\",\"last\":null}", 0 },
+	[HOSTILE_KMSG_STORM] = { "wait-blocks", act_kmsg_storm, NULL, 20000 },
+	[HOSTILE_WAIT_BLOCKS_GARBAGE] = { "wait-blocks", act_ok_text, "{\"first\":\"x\",\"last\":null}", 0 },
 	/* the stream */
-	{ "flood-few", "wait-blocks", act_before, "{}\n", 16 },
-	{ "flood", "wait-blocks", act_before, "{}\n", 1000 },
-	{ "garbage", "wait-blocks", act_before, "this is not JSON\n", 1 },
-	{ "invalid-utf8", "wait-blocks", act_before, "{\"event\":\"mystery\",\"text\":\"\xff\xfe\xc3\x28\"}\n", 1 },
-	{ "deep-nesting", "wait-blocks", act_deep, NULL, 0 },
-	{ "line-64mib", "wait-blocks", act_64mib, NULL, 0 },
+	[HOSTILE_FLOOD_FEW] = { "wait-blocks", act_before, "{}\n", 16 },
+	[HOSTILE_FLOOD] = { "wait-blocks", act_before, "{}\n", 1000 },
+	[HOSTILE_GARBAGE] = { "wait-blocks", act_before, "this is not JSON\n", 1 },
+	[HOSTILE_INVALID_UTF8] = { "wait-blocks", act_before, "{\"event\":\"mystery\",\"text\":\"\xff\xfe\xc3\x28\"}\n", 1 },
+	[HOSTILE_DEEP_NESTING] = { "wait-blocks", act_deep, NULL, 0 },
+	[HOSTILE_LINE_64MIB] = { "wait-blocks", act_64mib, NULL, 0 },
 };
 
-static const struct hostile_case *hostile_find(const char *name)
+static const char *case_name(const struct hostile_case *c)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
-		if (strcmp(cases[i].name, name) == 0)
-			return &cases[i];
-	return NULL;
+	return hostile_case_names[c - cases];
 }
 
-int hostile_arm(struct agent *a, const char *name)
+int hostile_arm(struct agent *a, const char *name, bool sticky)
 {
-	const struct hostile_case *c = hostile_find(name);
+	enum hostile_case_id i = hostile_case_from_string(name);
 
-	if (!c)
+	if (i < 0 || !cases[i].act)
 		return -EINVAL;
-	a->hostile_armed = c;
+	a->hostile_armed = &cases[i];
+	a->hostile_sticky = sticky ? &cases[i] : NULL;
 	return 0;
 }
 
 void hostile_list(FILE *f)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
-		fprintf(f, "%s %s\n", cases[i].name, cases[i].cmd);
+	for (int i = HOSTILE_NONE + 1; i < _HOSTILE_MAX; i++)
+		fprintf(f, "%s %s\n", hostile_case_names[i], cases[i].cmd);
 }
 
 void hostile_on_request(struct agent *a, const char *cmd, struct json_object *id)
@@ -288,7 +287,9 @@ bool hostile_on_reply(struct agent *a, struct json_object *id, struct json_objec
 	if (!c || !id || !json_object_is_type(id, json_type_int) || json_object_get_int64(id) != a->hostile_id)
 		return false;
 	a->hostile_firing = NULL;
-	fprintf(stderr, "mhpstress-agent: hostile case '%s' on the reply to %s %lld\n", c->name, c->cmd,
+	if (a->hostile_sticky)
+		a->hostile_armed = a->hostile_sticky;
+	fprintf(stderr, "mhpstress-agent: hostile case '%s' on the reply to %s %lld\n", case_name(c), c->cmd,
 		(long long)a->hostile_id);
 	c->act(a, a->hostile_id, ok, c);
 	return true;
@@ -308,7 +309,7 @@ void cmd_inject_hostile(struct agent *a, struct json_object *id, struct json_obj
 		return;
 	}
 	name = json_object_get_string(v);
-	if (hostile_arm(a, name) < 0) {
+	if (hostile_arm(a, name, false) < 0) {
 		channel_reply_error(a, id, EINVAL, "inject hostile: unknown case '%.64s'", name);
 		return;
 	}

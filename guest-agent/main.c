@@ -48,7 +48,7 @@ static void usage(FILE *f)
 		"  '" AGENT_PORT_NAME "', or on a unix socket for tests.\n"
 		"  MHPSTRESS_SYSROOT prefixes every /sys, /proc and /dev path.\n"
 		"  --hostile (test-only) lets 'inject' arm protocol misbehaviours;\n"
-		"  =CASE arms one from the start; --hostile=list lists them.\n");
+		"  =CASE arms one for good; --hostile=list lists them.\n");
 }
 
 static void heartbeat(struct agent *a, uint64_t now)
@@ -214,7 +214,7 @@ int main(int argc, char **argv)
 				hostile_list(stdout);
 				return 0;
 			}
-			if (optarg && hostile_arm(&a, optarg) < 0) {
+			if (optarg && hostile_arm(&a, optarg, true) < 0) {
 				fprintf(stderr, "mhpstress-agent: --hostile '%s': no such case (--hostile=list)\n", optarg);
 				return 2;
 			}

@@ -189,7 +189,8 @@ def hostile_tests(root):
     h = a.call('hello')['ok']
     ok(h['block_size'] == 1, 'hostile: --hostile=CASE arms from the start (hello block_size 1)', h)
     h = a.call('hello')['ok']
-    ok(h['block_size'] == 128 << 20, 'hostile: once only; the next hello is the real one', h)
+    ok(h['block_size'] == 1, 'hostile: --hostile=CASE stays armed (every hello)', h)
+    ok(a.call('blocks')['ok']['block_size'] == 128 << 20, 'hostile: other requests are answered truly')
     a.stop()
 
     a = Agent(root, '--hostile', heartbeat_ms=0)

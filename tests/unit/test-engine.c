@@ -1778,6 +1778,45 @@ static void test_agent_protocol(void)
 	}
 }
 
+/*
+ * [case] hostile (test-only): the engine arms the agent's case before the
+ * plug, so the spoiled reply falls in the same cycle. The scripted agent
+ * plays the agent's part of blocks-object; an agent without --hostile
+ * refuses (EPERM) and the cycle ends with nothing plugged.
+ */
+static void test_hostile_case(void)
+{
+	t_setup("hostile-case", "[scenario]\non-failure = continue\n" GUEST DIMM512
+		"[case spoiled]\nhostile = blocks-object\nexpect = agent-protocol\n[case after]\nexpect = pass\n");
+	fault_reply("blocks", 1, "{\"blocks\":{}}");
+	t_run();
+	TAP_EQ_U64(calls("inject"), 1, "hostile: the agent is asked to arm the case once");
+	is_str(jstr(cyc(0), "outcome"), "agent-protocol", "hostile: the spoiled cycle is agent-protocol");
+	is_str(verdict(0), "pass", "hostile: as the case expects");
+	tap_ok(has_phase(0, "inject") && has_phase(0, "add"), "hostile: phases inject and add");
+	is_str(verdict(1), "pass", "hostile: the next cycle passes");
+	TAP_EQ_U64(T.exit_code, 0, "hostile: the run exits 0");
+	t_teardown();
+
+	t_setup("hostile-refused", "[scenario]\non-failure = continue\n" GUEST DIMM512
+		"[case spoiled]\nhostile = flood\nexpect = agent-lost\n[case after]\nexpect = pass\n");
+	fault("inject", 1, FAULT_ERRNO, EPERM);
+	t_run();
+	is_str(jstr(cyc(0), "outcome"), "agent-lost", "hostile refused: agent-lost");
+	tap_ok(strstr(jstr(cyc(0), "detail"), "--hostile") != NULL, "hostile refused: the detail says why: %s",
+	       jstr(cyc(0), "detail"));
+	TAP_EQ_U64(count_ops("plug:dimm1"), 0, "hostile refused: nothing was plugged");
+	is_str(verdict(1), "pass", "hostile refused: the next cycle passes");
+	t_teardown();
+
+	t_setup("ok-not-object", "[scenario]\ncycles = 2\non-failure = continue\n" GUEST DIMM512);
+	fault_reply("online", 1, "5");
+	t_run();
+	is_str(verdict(0), "agent-protocol", "a reply whose ok is not an object is agent-protocol");
+	is_str(verdict(1), "pass", "the next cycle passes");
+	t_teardown();
+}
+
 /* A kernel log storm is classified but not all logged; a garbage flood drops the link. */
 static void test_agent_floods(void)
 {
@@ -2326,6 +2365,7 @@ int main(int argc, char **argv)
 	test_accounting();
 	test_agent_lost();
 	test_agent_protocol();
+	test_hostile_case();
 	test_agent_floods();
 	test_qemu_exited();
 	test_kernel_failures();
