@@ -170,6 +170,7 @@ typedef enum {
 	FAULT_EXIT,        /* the VM exits while the request is in flight */
 	FAULT_DROP,        /* the agent restarts: the connection drops, no answer */
 	FAULT_REPLY,       /* answer with this "ok" instead (a hostile agent) */
+	FAULT_RAW_BEFORE,  /* write these bytes, then answer (the hostile agent's stream cases) */
 } FaultKind;
 
 typedef struct {
@@ -177,7 +178,7 @@ typedef struct {
 	guint nth; /* 0: every call */
 	FaultKind kind;
 	int err;
-	const char *json; /* FAULT_REPLY */
+	const char *json; /* FAULT_REPLY, FAULT_RAW_BEFORE */
 } Fault;
 
 typedef enum {
@@ -641,11 +642,9 @@ static gboolean run_action(void)
 
 /* ---- the scripted agent ---- */
 
-static void agent_send(struct json_object *msg)
+static void agent_write(const char *line, size_t len)
 {
-	const char *s = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN);
-	g_autofree char *line = g_strdup_printf("%s\n", s);
-	size_t off = 0, len = strlen(line);
+	size_t off = 0;
 
 	while (T.agent_fd >= 0 && off < len) {
 		ssize_t n = write(T.agent_fd, line + off, len - off);
@@ -657,6 +656,14 @@ static void agent_send(struct json_object *msg)
 		}
 		off += (size_t)n;
 	}
+}
+
+static void agent_send(struct json_object *msg)
+{
+	const char *s = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN);
+	g_autofree char *line = g_strdup_printf("%s\n", s);
+
+	agent_write(line, strlen(line));
 	json_object_put(msg);
 }
 
@@ -862,6 +869,9 @@ static void agent_request(gint64 id, const char *cmd, struct json_object *args)
 		case FAULT_REPLY:
 			agent_ok(id, json_tokener_parse(f->json));
 			return;
+		case FAULT_RAW_BEFORE:
+			agent_write(f->json, strlen(f->json));
+			break;
 		case FAULT_BLOCK_ERRNO:
 			break;
 		}
@@ -1758,6 +1768,13 @@ static void test_agent_protocol(void)
 		{ "block-negative", "online", "{\"results\":[{\"block\":-1,\"errno\":0}]}", "block" },
 		{ "meminfo-array", "snapshot", "{\"meminfo\":[1,2,3]}", "meminfo" },
 		{ "index-string", "blocks", "{\"blocks\":[{\"index\":\"32\",\"state\":\"online\"}]}", "index" },
+		/* more of the hostile agent's cases (common/hostile.h) */
+		{ "results-null", "online", "{\"results\":null,\"failed\":0}", "results" },
+		{ "errno-2e63", "online", "{\"results\":[{\"block\":0,\"errno\":9223372036854775808}]}", "errno" },
+		{ "errno-1e308", "online", "{\"results\":[{\"block\":0,\"errno\":1e308}]}", "errno" },
+		{ "meminfo-null", "snapshot", "{\"meminfo\":null}", "meminfo" },
+		{ "memfree-1e308", "snapshot", "{\"meminfo\":{\"MemTotal\":1,\"MemFree\":1e308}}", "MemFree" },
+		{ "pcp-negative", "snapshot", "{\"meminfo\":{\"MemTotal\":1},\"pcp_kb\":-1}", "pcp_kb" },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -1808,6 +1825,47 @@ static void test_hostile_case(void)
 	TAP_EQ_U64(count_ops("plug:dimm1"), 0, "hostile refused: nothing was plugged");
 	is_str(verdict(1), "pass", "hostile refused: the next cycle passes");
 	t_teardown();
+
+	/* the bytes guest-agent/hostile.c writes before the wait-blocks reply */
+	static const struct {
+		const char *name, *bytes, *cls;
+	} stream[] = {
+		{ "garbage", "this is not JSON\n", "agent-lost" },
+		{ "deep-nesting", "{\"event\":\"deep\",\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}\n",
+		  "agent-lost" },
+		{ "invalid-utf8", "{\"event\":\"mystery\",\"text\":\"\xff\xfe\xc3\x28\"}\n", "pass" },
+		{ "stray-replies",
+		  "{\"id\":987654321,\"ok\":{}}\n{\"id\":\"7\",\"ok\":{}}\n{\"id\":-1,\"error\":{}}\n{\"id\":null}\n", "pass" },
+		{ "unknown-events",
+		  "{\"event\":\"mystery\",\"ts_ns\":1,\"x\":[1,2]}\n{\"event\":5}\n{\"event\":\"kmsg\",\"msg\":5,\"seq\":\"x\"}\n"
+		  "{\"event\":\"heartbeat\",\"seq\":1e308,\"children\":-1}\n", "pass" },
+		{ "flood-few", "{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n", "pass" },
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(stream); i++) {
+		g_autofree char *name = g_strdup_printf("hostile-stream-%s", stream[i].name);
+
+		t_setup(name, "[scenario]\ncycles = 2\non-failure = continue\n" GUEST DIMM512);
+		T.faults[T.nfaults++] = (Fault){ .cmd = "wait-blocks", .nth = 1, .kind = FAULT_RAW_BEFORE,
+						 .json = stream[i].bytes };
+		t_run();
+		is_str(verdict(0), stream[i].cls, stream[i].name);
+		is_str(verdict(1), "pass", "the next cycle passes");
+		t_teardown();
+	}
+	{
+		/* flood: 1000 {} before the reply; the 32nd drops the connection */
+		GString *flood = g_string_new(NULL);
+
+		for (int k = 0; k < 1000; k++)
+			g_string_append(flood, "{}\n");
+		t_setup("hostile-stream-flood", "[scenario]\ncycles = 2\non-failure = continue\n" GUEST DIMM512);
+		T.faults[T.nfaults++] = (Fault){ .cmd = "wait-blocks", .nth = 1, .kind = FAULT_RAW_BEFORE, .json = flood->str };
+		t_run();
+		is_str(verdict(0), "agent-lost", "flood");
+		is_str(verdict(1), "pass", "the next cycle passes");
+		t_teardown();
+		g_string_free(flood, TRUE);
+	}
 
 	t_setup("ok-not-object", "[scenario]\ncycles = 2\non-failure = continue\n" GUEST DIMM512);
 	fault_reply("online", 1, "5");
