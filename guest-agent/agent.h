@@ -17,6 +17,7 @@
 #define AGENT_VERSION "0.1.0"
 #define AGENT_PORT_NAME "org.mhpstress.agent.0"
 #define AGENT_OUT_MAX (8u << 20)      /* pending output kept while the host is away */
+#define AGENT_OUT_KEEP (1u << 20)     /* an emptied output buffer larger than this is freed */
 #define AGENT_JOB_OUT_MAX (32u << 20) /* what one child may hand back */
 
 struct agent;

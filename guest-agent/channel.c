@@ -263,6 +263,13 @@ void channel_on_writable(struct agent *a)
 	 * half of it is out, so a 64 MiB line costs linear time */
 	if (off == a->out_len) {
 		a->out_len = a->out_head = 0;
+		if (a->out_cap > AGENT_OUT_KEEP) {
+			/* a burst (a hostile case's 64 MiB line) does not stay
+			 * resident: it would skew the guest's MemFree checks */
+			free(a->out);
+			a->out = NULL;
+			a->out_cap = 0;
+		}
 	} else if (off > a->out_len / 2) {
 		memmove(a->out, a->out + off, a->out_len - off);
 		a->out_len -= off;

@@ -253,12 +253,14 @@ def hostile_tests(root):
     storm = [a.read_msg() for _ in range(20000)]
     ok(all(e['event'] == 'kmsg' and 'seq' not in e and e['match'] is None for e in storm) and a.reply()['id'] == i,
        'hostile: kmsg-storm is 20000 plain records without seq, then the reply')
+    rss0 = a.call('ping')['ok']['rss_kb']
     arm('line-64mib')
     i = a.send('wait-blocks', **wait)
     line = a.read_line()
     ok(len(line) == 64 << 20 and line.startswith(b'{"event":"hostile"') and a.reply()['id'] == i,
        'hostile: line-64mib is 64 MiB before its newline, then the reply', len(line))
-    ok(a.call('ping')['ok']['uptime_ns'] > 0, 'hostile: the agent is well-behaved afterwards')
+    rss1 = a.call('ping')['ok']['rss_kb']
+    ok(rss1 < rss0 + 16 * 1024, 'hostile: the 64 MiB output buffer is freed once sent (rss %d -> %d kB)' % (rss0, rss1))
     a.stop()
 
 
