@@ -31,6 +31,8 @@
 #include <glib/gstdio.h>
 #include <json-c/json.h>
 #include <string.h>
+#include <sys/mount.h>
+#undef BLOCK_SIZE /* <sys/mount.h>'s; ours is the guest's memory block */
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -191,6 +193,7 @@ typedef enum {
 	HOOK_EXIT,    /* the VM exits */
 	HOOK_PANIC,   /* QEMU reports GUEST_PANICKED (pvpanic) */
 	HOOK_STOP,    /* mhp_engine_stop(), as on SIGTERM */
+	HOOK_FILL_DISK, /* write results/filler until the disk is full (ENOSPC tests) */
 } HookKind;
 
 typedef struct {
@@ -283,6 +286,7 @@ typedef struct {
 	guint64 finished_cycles;
 	gboolean finished;
 	int exit_code;
+	char *tmpfs; /* results/ is a tmpfs of this size (ENOSPC tests), NULL: not */
 	char *message;
 	char *evidence;
 
@@ -1026,6 +1030,19 @@ static void fire_hooks(void)
 				agent_kmsg(line);
 			}
 			break;
+		case HOOK_FILL_DISK: {
+			g_autofree char *filler = g_build_filename(T.dir, "results", "filler", NULL);
+			int fd = open(filler, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+			static const char block[4096];
+
+			while (fd >= 0 && write(fd, block, sizeof(block)) > 0)
+				;
+			while (fd >= 0 && write(fd, block, 1) > 0)
+				;
+			if (fd >= 0)
+				close(fd);
+			break;
+		}
 		case HOOK_GARBAGE:
 			for (guint k = 0; k < 100; k++) {
 				struct json_object *m = json_object_new_object();
@@ -1269,6 +1286,16 @@ static void t_run(void)
 	opts.kernel = g_strdup("/nonexistent/Image");
 	opts.initrd = g_strdup("/nonexistent/initrd");
 	opts.results_dir = g_build_filename(T.dir, "results", NULL);
+	if (T.tmpfs) {
+		g_autofree char *size = g_strdup_printf("size=%s,mode=0700", T.tmpfs);
+
+		if (g_mkdir(opts.results_dir, 0700) < 0 ||
+		    mount("tmpfs", opts.results_dir, "tmpfs", MS_NOSUID | MS_NODEV, size) < 0) {
+			printf("Bail out! cannot mount a %s tmpfs on %s: %s (this test needs root)\n", T.tmpfs,
+			       opts.results_dir, g_strerror(errno));
+			exit(1);
+		}
+	}
 	opts.backend = &test_backend_class;
 	opts.clock = &fake_clock;
 	opts.seed = 1;
@@ -1304,6 +1331,12 @@ static void t_teardown(void)
 	g_main_context_unref(T.ctx);
 	close_fd(&T.agent_fd);
 	close_fd(&T.listen_fd);
+	if (T.tmpfs) {
+		g_autofree char *mnt = g_build_filename(T.dir, "results", NULL);
+
+		umount2(mnt, MNT_DETACH);
+		g_clear_pointer(&T.tmpfs, g_free);
+	}
 	rm_rf(T.dir);
 	g_free(T.dir);
 	g_free(T.sock_path);
@@ -1875,6 +1908,78 @@ static void test_hostile_case(void)
 	t_teardown();
 }
 
+/* cycles.jsonl: every line whole, none empty, the file ends with a newline. Return: the lines, or -1. */
+static int whole_lines(const char *path, gsize *ret_len)
+{
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	gsize len = 0;
+	int n = 0;
+
+	if (!g_file_get_contents(path, &text, &len, NULL))
+		return -1;
+	*ret_len = len;
+	if (len && text[len - 1] != '\n')
+		return -1;
+	lines = g_strsplit(text, "\n", -1);
+	for (guint i = 0; lines[i] && *lines[i]; i++, n++) {
+		struct json_object *o = json_tokener_parse(lines[i]);
+
+		if (!json_object_is_type(o, json_type_object)) {
+			json_object_put(o);
+			return -1;
+		}
+		json_object_put(o);
+	}
+	return n;
+}
+
+/*
+ * A full disk through the engine (issue 12): results/ is a small tmpfs.
+ * The free-space check before a cycle stops the run with exit 2 naming the
+ * directory; a disk filled during a cycle fails that cycle's record with
+ * ENOSPC naming cycles.jsonl, exit 2. cycles.jsonl holds only whole lines,
+ * and freeing the space afterwards adds nothing to it.
+ */
+static void test_enospc(void)
+{
+	g_autofree char *cycles = NULL;
+	gsize len = 0, len2 = 0;
+	int n;
+
+	t_setup("enospc-precheck", "[scenario]\ncycles = 5\n" GUEST DIMM512);
+	T.tmpfs = g_strdup("512k");
+	t_run();
+	TAP_EQ_U64(T.exit_code, 2, "a 512 KiB results disk: exit 2");
+	tap_ok(T.message && strstr(T.message, "results directory") && strstr(T.message, "KiB free"),
+	       "the message names the directory and the space: %s", T.message);
+	TAP_EQ_U64(T.cycles->len, 0, "no cycle was started on it");
+	t_teardown();
+
+	t_setup("enospc-write", "[scenario]\ncycles = 3\non-failure = continue\n" GUEST
+		"[dimm]\nsizes = 512M\nhold = 2s\n");
+	T.tmpfs = g_strdup("4m");
+	hook("hold", 1, HOOK_FILL_DISK, NULL);
+	t_run();
+	cycles = g_build_filename(T.dir, "results", "cycles.jsonl", NULL);
+	TAP_EQ_U64(T.exit_code, 2, "the disk filled during cycle 2: exit 2");
+	tap_ok(T.message && strstr(T.message, "cycles.jsonl") && strstr(T.message, g_strerror(ENOSPC)),
+	       "the message names cycles.jsonl and ENOSPC: %s", T.message);
+	n = whole_lines(cycles, &len);
+	tap_ok(n == 1, "cycles.jsonl holds cycle 1 only, whole (%d lines, %zu bytes)", n, (size_t)len);
+	{
+		g_autofree char *filler = g_build_filename(T.dir, "results", "filler", NULL);
+
+		g_unlink(filler); /* space comes back */
+		mhp_engine_free(T.e); /* anything still buffered would be written now */
+		T.e = NULL;
+	}
+	n = whole_lines(cycles, &len2);
+	tap_ok(n == 1 && len2 == len, "freeing the space resurrects no half line (%d lines, %zu bytes)", n, (size_t)len2);
+	TAP_EQ_U64(count_ops("plug:dimm3"), 0, "no cycle 3");
+	t_teardown();
+}
+
 /* A kernel log storm is classified but not all logged; a garbage flood drops the link. */
 static void test_agent_floods(void)
 {
@@ -2424,6 +2529,7 @@ int main(int argc, char **argv)
 	test_agent_lost();
 	test_agent_protocol();
 	test_hostile_case();
+	test_enospc();
 	test_agent_floods();
 	test_qemu_exited();
 	test_kernel_failures();
