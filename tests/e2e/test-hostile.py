@@ -48,7 +48,10 @@ class Daemon:
                               timeout=timeout)
 
     def status(self, run):
-        return json.loads(self.cli('status', run, '--json').stdout)
+        p = self.cli('status', run, '--json')
+        if p.returncode != 0:
+            return {'state': 'unknown', 'message': p.stderr.strip(), 'results': ''}
+        return json.loads(p.stdout)
 
     def wait_end(self, run, timeout):
         deadline = time.monotonic() + timeout
@@ -68,8 +71,11 @@ def expected_classes():
 
 
 def cycles(results):
-    with open(os.path.join(results, 'cycles.jsonl')) as f:
-        return [json.loads(line) for line in f]
+    try:
+        with open(os.path.join(results, 'cycles.jsonl')) as f:
+            return [json.loads(line) for line in f]
+    except OSError:
+        return []
 
 
 def events_bytes(results):
