@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <json-c/json.h>
 
@@ -16,10 +17,12 @@
 #define AGENT_VERSION "0.1.0"
 #define AGENT_PORT_NAME "org.mhpstress.agent.0"
 #define AGENT_OUT_MAX (8u << 20)      /* pending output kept while the host is away */
+#define AGENT_OUT_KEEP (1u << 20)     /* an emptied output buffer larger than this is freed */
 #define AGENT_JOB_OUT_MAX (32u << 20) /* what one child may hand back */
 
 struct agent;
 struct job;
+struct hostile_case;
 
 /**
  * typedef job_child_fn - runs in the forked child; writes its result to @fd.
@@ -68,6 +71,7 @@ struct agent {
 	uint64_t chan_paused_until; /* virtio host away: re-check after this */
 	struct jsonl_reader in;
 	char *out;
+	size_t out_head;        /* written so far; compacted once past half */
 	size_t out_len, out_cap;
 	uint64_t dropped_events;
 
@@ -88,6 +92,12 @@ struct agent {
 	int power_action; /* 0, or a RB_* value to run once output is flushed */
 	int hog_pid;      /* the child holding memory for 'hog', 0 if none */
 	struct json_object *hog_release_id;
+
+	bool hostile;                              /* --hostile: test-only */
+	const struct hostile_case *hostile_armed;  /* for the next request it names */
+	const struct hostile_case *hostile_firing; /* for the reply to hostile_id */
+	const struct hostile_case *hostile_sticky; /* --hostile=CASE: re-armed after each */
+	int64_t hostile_id;
 };
 
 /* util.c */
@@ -102,6 +112,7 @@ void strip_newline(char *s);
 /* channel.c */
 int channel_open(struct agent *a);
 void channel_send(struct agent *a, struct json_object *msg, bool is_event);
+void channel_send_raw(struct agent *a, const char *s, size_t n);
 void channel_reply_ok(struct agent *a, struct json_object *id, struct json_object *ok);
 void channel_reply_error(struct agent *a, struct json_object *id, int err,
 			 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -154,6 +165,13 @@ void stressor_reaped(struct agent *a, int pid, int status);
 
 /* inject.c */
 void cmd_inject(struct agent *a, struct json_object *id, struct json_object *args);
+
+/* hostile.c (test-only) */
+int hostile_arm(struct agent *a, const char *name, bool sticky);
+void hostile_list(FILE *f);
+void hostile_on_request(struct agent *a, const char *cmd, struct json_object *id);
+bool hostile_on_reply(struct agent *a, struct json_object *id, struct json_object *ok);
+void cmd_inject_hostile(struct agent *a, struct json_object *id, struct json_object *args);
 
 /* args.c */
 struct arg_spec {

@@ -104,7 +104,7 @@ static void host_gone(struct agent *a)
 	} else {
 		close(a->chan_fd);
 		a->chan_fd = -1;
-		a->out_len = 0; /* a unix client does not come back; its replies go nowhere */
+		a->out_len = a->out_head = 0; /* a unix client does not come back; its replies go nowhere */
 	}
 }
 
@@ -141,9 +141,23 @@ void channel_send(struct agent *a, struct json_object *msg, bool is_event)
 	channel_on_writable(a);
 }
 
+/* Bytes as they are, with no cap: only the test-only hostile mode writes these. */
+void channel_send_raw(struct agent *a, const char *s, size_t n)
+{
+	if (out_append(a, s, n) < 0)
+		a->dropped_events++;
+}
+
 void channel_reply_ok(struct agent *a, struct json_object *id, struct json_object *ok)
 {
-	_cleanup_json_ struct json_object *msg = json_object_new_object();
+	_cleanup_json_ struct json_object *msg = NULL;
+
+	if (a->hostile_firing && hostile_on_reply(a, id, ok)) {
+		json_object_put(ok);
+		channel_on_writable(a);
+		return;
+	}
+	msg = json_object_new_object();
 
 	json_object_object_add(msg, "id", json_object_get(id));
 	json_object_object_add(msg, "ok", ok ? ok : json_object_new_object());
@@ -152,14 +166,20 @@ void channel_reply_ok(struct agent *a, struct json_object *id, struct json_objec
 
 void channel_reply_error(struct agent *a, struct json_object *id, int err, const char *fmt, ...)
 {
-	_cleanup_json_ struct json_object *msg = json_object_new_object();
-	struct json_object *e = json_object_new_object();
+	_cleanup_json_ struct json_object *msg = NULL;
+	struct json_object *e;
 	char text[512];
 	va_list ap;
 
+	if (a->hostile_firing && hostile_on_reply(a, id, NULL)) {
+		channel_on_writable(a);
+		return;
+	}
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	msg = json_object_new_object();
+	e = json_object_new_object();
 	json_object_object_add(e, "errno", json_object_new_int(err));
 	json_object_object_add(e, "msg", json_object_new_string(text));
 	json_object_object_add(msg, "id", json_object_get(id));
@@ -220,7 +240,7 @@ void channel_on_readable(struct agent *a)
 
 void channel_on_writable(struct agent *a)
 {
-	size_t off = 0;
+	size_t off = a->out_head;
 
 	if (a->chan_fd < 0 || now_ns() < a->chan_paused_until)
 		return;
@@ -236,9 +256,24 @@ void channel_on_writable(struct agent *a)
 		}
 		off += (size_t)n;
 	}
-	if (off && a->chan_fd >= 0) {
+	if (a->chan_fd < 0)
+		return;
+	a->out_head = off;
+	/* a big buffer goes out in many writes: move what is left only once
+	 * half of it is out, so a 64 MiB line costs linear time */
+	if (off == a->out_len) {
+		a->out_len = a->out_head = 0;
+		if (a->out_cap > AGENT_OUT_KEEP) {
+			/* a burst (a hostile case's 64 MiB line) does not stay
+			 * resident: it would skew the guest's MemFree checks */
+			free(a->out);
+			a->out = NULL;
+			a->out_cap = 0;
+		}
+	} else if (off > a->out_len / 2) {
 		memmove(a->out, a->out + off, a->out_len - off);
 		a->out_len -= off;
+		a->out_head = 0;
 	}
 }
 

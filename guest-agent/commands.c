@@ -516,6 +516,8 @@ void command_dispatch(struct agent *a, const char *line)
 		request_free(&req);
 		return;
 	}
+	if (a->hostile_armed)
+		hostile_on_request(a, req.cmd, req.id);
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 		if (strcmp(commands[i].name, req.cmd) == 0) {
 			commands[i].fn(a, req.id, req.args);

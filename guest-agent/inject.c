@@ -5,6 +5,7 @@
  *          tools/build-guest against the guest kernel)
  *   panic  'c' to /proc/sysrq-trigger
  *   hang   the agent stops itself (SIGSTOP): no heartbeat, no answers
+ *   hostile  arm a protocol misbehaviour (test-only, --hostile; hostile.c)
  * Each replies first; panic and hang act once the reply is out.
  */
 #include <errno.h>
@@ -52,7 +53,11 @@ static void warn_done(struct agent *a, struct json_object *id, int err, const ch
 
 void cmd_inject(struct agent *a, struct json_object *id, struct json_object *args)
 {
-	static const struct arg_spec spec[] = { { "kind", json_type_string, true }, { NULL } };
+	static const struct arg_spec spec[] = {
+		{ "kind", json_type_string, true },
+		{ "case", json_type_string, false },
+		{ NULL },
+	};
 	struct json_object *v;
 	const char *kind;
 
@@ -60,6 +65,14 @@ void cmd_inject(struct agent *a, struct json_object *id, struct json_object *arg
 		return;
 	json_object_object_get_ex(args, "kind", &v);
 	kind = json_object_get_string(v);
+	if (strcmp(kind, "hostile") == 0) {
+		cmd_inject_hostile(a, id, args);
+		return;
+	}
+	if (json_object_object_get_ex(args, "case", NULL)) {
+		channel_reply_error(a, id, EINVAL, "'case' is only for kind hostile");
+		return;
+	}
 	if (strcmp(kind, "warn") == 0) {
 		int r = job_start(a, id, 30000, warn_child, warn_done, NULL);
 		if (r < 0)
@@ -67,7 +80,7 @@ void cmd_inject(struct agent *a, struct json_object *id, struct json_object *arg
 		return;
 	}
 	if (strcmp(kind, "panic") && strcmp(kind, "hang")) {
-		channel_reply_error(a, id, EINVAL, "'kind' must be warn, panic or hang");
+		channel_reply_error(a, id, EINVAL, "'kind' must be warn, panic, hang or hostile");
 		return;
 	}
 	if (a->sysroot[0]) {

@@ -43,10 +43,12 @@ enum src_type {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mhpstress-agent [--listen unix:PATH] [--heartbeat-ms N]\n"
+		"usage: mhpstress-agent [--listen unix:PATH] [--heartbeat-ms N] [--hostile[=CASE]]\n"
 		"  Serves the mhpstress agent protocol on the virtio-serial port\n"
 		"  '" AGENT_PORT_NAME "', or on a unix socket for tests.\n"
-		"  MHPSTRESS_SYSROOT prefixes every /sys, /proc and /dev path.\n");
+		"  MHPSTRESS_SYSROOT prefixes every /sys, /proc and /dev path.\n"
+		"  --hostile (test-only) lets 'inject' arm protocol misbehaviours;\n"
+		"  =CASE arms one for good; --hostile=list lists them.\n");
 }
 
 static void heartbeat(struct agent *a, uint64_t now)
@@ -175,6 +177,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "heartbeat-ms", required_argument, NULL, 'b' },
+		{ "hostile", optional_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL },
 	};
@@ -205,6 +208,17 @@ int main(int argc, char **argv)
 			a.heartbeat_ms = (unsigned)v;
 			break;
 		}
+		case 'H':
+			a.hostile = true;
+			if (optarg && strcmp(optarg, "list") == 0) {
+				hostile_list(stdout);
+				return 0;
+			}
+			if (optarg && hostile_arm(&a, optarg, true) < 0) {
+				fprintf(stderr, "mhpstress-agent: --hostile '%s': no such case (--hostile=list)\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;

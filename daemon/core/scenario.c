@@ -136,6 +136,8 @@ static const KeySpec case_keys[] = {
 	{ "expect", T_CLASS, C(expect), 0, 0, NULL, "the class this case must end in (failclass.h)" },
 	{ "expect-errno", T_ERRNOS, C(expect_errno), 0, 0, NULL, "errnos accepted, e.g. EBUSY;EINVAL" },
 	{ "inject", T_ENUM, C(inject), 0, 0, inject_names, "make the kernel fail while the DIMM is online" },
+	{ "hostile", T_ENUM, C(hostile), 0, 0, hostile_case_names,
+	  "test-only: the agent (started with --hostile) breaks the protocol in this cycle" },
 	{ NULL },
 };
 
@@ -291,6 +293,8 @@ static gboolean validate(const MhpScenarioIndex *ix, MhpScenario *s, GError **er
 				    "not a multiple of the 128M block size; only a case that expects add-not-seen may be");
 		if (c->expect == _MHP_FAIL_INVALID)
 			return FAIL(VALUE, group, NULL, "a case needs 'expect'");
+		if (c->hostile != HOSTILE_NONE && (c->inject != MHP_INJECT_NONE || c->action != MHP_CASE_PLUG))
+			return FAIL(VALUE, group, "hostile", "cannot be combined with inject or action = offline-boot");
 	}
 	return TRUE;
 }
@@ -493,6 +497,8 @@ struct json_object *mhp_scenario_to_json(const MhpScenario *s)
 		json_object_object_add(co, "name", json_object_new_string(c->name));
 		json_object_object_add(co, "action", json_object_new_string(action_names[c->action]));
 		json_object_object_add(co, "expect", json_object_new_string(mhp_fail_class_to_string(c->expect)));
+		if (c->hostile != HOSTILE_NONE)
+			json_object_object_add(co, "hostile", json_object_new_string(hostile_case_names[c->hostile]));
 		json_object_array_add(cases, co);
 	}
 	json_object_object_add(o, "cases", cases);

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "failclass.h"
+#include "hostile.h"
 
 #define MHP_SCENARIO_ERROR (mhp_scenario_error_quark())
 GQuark mhp_scenario_error_quark(void);
@@ -94,6 +95,7 @@ typedef struct {
 	guint line;
 	MhpCaseAction action;
 	MhpInject inject;  /* while the DIMM is online */
+	enum hostile_case_id hostile; /* test-only: armed before the plug (hostile.h) */
 	guint64 size;
 	MhpZone zone;
 	gboolean offline;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * plug.c - the plug half of a cycle: add -> ost -> query -> blocks ->
- * online [-> hog] -> verify-online [-> inject] -> hold; and the
- * offline-boot case. A failure hands the DIMM to unplug.c for cleanup.
+ * plug.c - the plug half of a cycle: [inject hostile ->] add -> ost ->
+ * query -> blocks -> online [-> hog] -> verify-online [-> inject] -> hold;
+ * and the offline-boot case. A failure hands the DIMM to unplug.c for
+ * cleanup.
  */
 #include <errno.h>
 #include <string.h>
@@ -270,6 +271,29 @@ static void on_plugged(MhpBackend *b, const GError *error, gpointer user_data)
 	wait_for(e, WAIT_INSERT_OST, e->s->timeouts.add_ms);
 }
 
+static void plug_add(MhpEngine *e, Dimm *d)
+{
+	phase_begin(e, d, MHP_PHASE_ADD);
+	e->backend->ops->plug(e->backend, &d->spec, on_plugged, ctx_new(e, d));
+}
+
+static void on_hostile_armed(MhpAgentLink *l, struct json_object *ok, const GError *error, gpointer user_data)
+{
+	Dimm *d;
+	MhpEngine *e = ctx_take(user_data, &d);
+
+	if (!e)
+		return;
+	phase_end(e, d, MHP_PHASE_INJECT);
+	if (agent_failed(d, error, "inject hostile (is the agent started with --hostile?)")) {
+		/* nothing is plugged yet */
+		cycle_failed(e, d);
+		unplug_finished(e, d);
+		return;
+	}
+	plug_add(e, d);
+}
+
 void begin_plug(MhpEngine *e, Dimm *d, const MhpCase *k)
 {
 	guint64 n = e->started_cycles++;
@@ -307,8 +331,17 @@ void begin_plug(MhpEngine *e, Dimm *d, const MhpCase *k)
 		e->pending_kernel_failure = MHP_FAIL_NONE;
 		g_clear_pointer(&e->pending_kernel_detail, g_free);
 	}
-	phase_begin(e, d, MHP_PHASE_ADD);
-	e->backend->ops->plug(e->backend, &d->spec, on_plugged, ctx_new(e, d));
+	if (k && k->hostile != HOSTILE_NONE) {
+		struct json_object *a = json_object_new_object();
+
+		/* test-only: the agent spoils the next request the case names, in this cycle */
+		phase_begin(e, d, MHP_PHASE_INJECT);
+		json_object_object_add(a, "kind", json_object_new_string("hostile"));
+		json_object_object_add(a, "case", json_object_new_string(hostile_case_names[k->hostile]));
+		mhp_agent_link_call(e->agent, "inject", a, (guint)e->s->timeouts.agent_ms, on_hostile_armed, ctx_new(e, d));
+		return;
+	}
+	plug_add(e, d);
 }
 
 /* ---- the offline-boot case ---- */

@@ -107,7 +107,6 @@ guint64 memtotal_kb(struct json_object *snap)
 	return 0;
 }
 
-/* The guest is untrusted: agent failures become agent-lost, with the reason. */
 /* A reply of the wrong shape: this request's cycle fails, nothing else. */
 gboolean protocol_failed(Dimm *d, const GError *error, const char *what)
 {
@@ -115,10 +114,14 @@ gboolean protocol_failed(Dimm *d, const GError *error, const char *what)
 	return TRUE;
 }
 
+/* The guest is untrusted: agent failures become agent-lost, with the reason;
+ * a reply the link found malformed, agent-protocol. */
 gboolean agent_failed(Dimm *d, const GError *error, const char *what)
 {
 	if (!error)
 		return FALSE;
+	if (error->domain == MHP_AGENT_ERROR && error->code == MHP_AGENT_ERROR_PROTOCOL)
+		return protocol_failed(d, error, what); /* e.g. "ok" not an object */
 	if (error->domain == MHP_AGENT_ERRNO)
 		set_failure(d, MHP_FAIL_AGENT_LOST, error->code, "%s: %s", what, error->message);
 	else

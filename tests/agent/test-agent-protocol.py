@@ -67,12 +67,12 @@ def make_sysroot(root):
 
 
 class Agent:
-    def __init__(self, root):
+    def __init__(self, root, *extra, heartbeat_ms=100):
         self.root = root
         self.sock_path = root + '/agent.sock'
         env = dict(os.environ, MHPSTRESS_SYSROOT=root)
-        self.proc = subprocess.Popen([AGENT, '--listen', 'unix:' + self.sock_path, '--heartbeat-ms', '100'],
-                                     env=env, stderr=open(root + '/agent.log', 'w'))
+        self.proc = subprocess.Popen([AGENT, '--listen', 'unix:' + self.sock_path, '--heartbeat-ms', str(heartbeat_ms)]
+                                     + list(extra), env=env, stderr=open(root + '/agent.log', 'w'))
         self.events = []
         self.next_id = 0
         self.connect()
@@ -102,6 +102,33 @@ class Agent:
             self.buf += chunk
         line, self.buf = self.buf.split(b'\n', 1)
         return json.loads(line)
+
+    def read_line(self):
+        """One line as bytes, whatever it holds."""
+        while b'\n' not in self.buf:
+            chunk = self.s.recv(1 << 22)
+            if not chunk:
+                raise EOFError('agent closed the connection')
+            self.buf += chunk
+        line, self.buf = self.buf.split(b'\n', 1)
+        return line
+
+    def send(self, cmd, **args):
+        """A request whose reply the caller reads raw; returns its id."""
+        self.next_id += 1
+        req = {'id': self.next_id, 'cmd': cmd}
+        if args:
+            req['args'] = args
+        self.send_raw((json.dumps(req) + '\n').encode())
+        return self.next_id
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            return self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
 
     def reply(self):
         """The next reply, keeping events aside."""
@@ -143,6 +170,98 @@ class Agent:
 
 def err_of(m):
     return m.get('error', {}).get('errno')
+
+
+def hostile_tests(root):
+    """The test-only hostile mode: what each case puts on the wire."""
+    a = Agent(root, heartbeat_ms=0)
+    m = a.call('inject', kind='hostile', case='blocks-object')
+    ok(err_of(m) == 1 and '--hostile' in m['error']['msg'], 'hostile: refused without --hostile (EPERM)', m)
+    a.stop()
+
+    r = subprocess.run([AGENT, '--hostile=list'], capture_output=True, text=True)
+    names = [line.split()[0] for line in r.stdout.splitlines()]
+    ok(r.returncode == 0 and len(names) >= 29 and 'line-64mib' in names, 'hostile: --hostile=list', r.stdout)
+    r = subprocess.run([AGENT, '--hostile=nope'], capture_output=True, text=True)
+    ok(r.returncode == 2 and "'nope'" in r.stderr, 'hostile: --hostile=nope is refused', r.stderr)
+
+    a = Agent(root, '--hostile=hello-block-size-1', heartbeat_ms=0)
+    h = a.call('hello')['ok']
+    ok(h['block_size'] == 1, 'hostile: --hostile=CASE arms from the start (hello block_size 1)', h)
+    h = a.call('hello')['ok']
+    ok(h['block_size'] == 1, 'hostile: --hostile=CASE stays armed (every hello)', h)
+    ok(a.call('blocks')['ok']['block_size'] == 128 << 20, 'hostile: other requests are answered truly')
+    a.stop()
+
+    a = Agent(root, '--hostile', heartbeat_ms=0)
+    first = a.call('blocks')['ok']['blocks'][0]['index']
+    wait = {'phys_start': first * (128 << 20), 'size': 128 << 20, 'timeout_ms': 2000}
+
+    def arm(case):
+        m = a.call('inject', kind='hostile', case=case)
+        return 'ok' in m
+
+    m = a.call('inject', kind='hostile', case='no-such-case')
+    ok(err_of(m) == 22 and 'no-such-case' in m['error']['msg'], 'hostile: an unknown case is EINVAL', m)
+    m = a.call('inject', kind='warn', case='flood')
+    ok(err_of(m) == 22, "hostile: 'case' only goes with kind hostile", m)
+
+    ok(arm('blocks-object'), 'hostile: inject arms blocks-object')
+    ok(a.call('ping').get('ok') is not None, 'hostile: another request is not spoiled')
+    ok(a.call('blocks')['ok'] == {'blocks': {}}, 'hostile: blocks-object')
+    ok(isinstance(a.call('blocks')['ok']['blocks'], list), 'hostile: the next blocks reply is real again')
+    arm('block-state-null')
+    bl = a.call('blocks')['ok']['blocks']
+    ok(bl and all(b['state'] is None for b in bl), 'hostile: block-state-null', bl[:2])
+    arm('ptdump-sections-number')
+    m = a.call('snapshot', ptdump='none')['ok']
+    ok(m['ptdump'] == {'sections': 5} and m['meminfo']['MemTotal'] > 0, 'hostile: ptdump-sections-number',
+       m.get('ptdump'))
+    arm('memfree-1e308')
+    m = a.call('snapshot', ptdump='none')['ok']
+    ok(m['meminfo']['MemFree'] == 1e308, 'hostile: memfree-1e308', m['meminfo'].get('MemFree'))
+    arm('blocks-million')
+    m = a.call('blocks')['ok']
+    ok(len(m['blocks']) == 1000001, 'hostile: blocks-million has a million entries', len(m['blocks']))
+    arm('errno-2e63')
+    i = a.send('online', blocks=[first])
+    line = a.read_line()
+    ok(b'"id":%d' % i in line and b'9223372036854775808' in line, 'hostile: errno-2e63', line)
+    arm('wrong-id')
+    i = a.send('blocks')
+    m = a.reply()
+    ok(m['id'] == i * 100000, 'hostile: wrong-id answers another id', m)
+    arm('duplicate-reply')
+    i = a.send('blocks')
+    ok(a.reply()['id'] == i and a.reply()['id'] == i, 'hostile: duplicate-reply')
+    arm('garbage')
+    i = a.send('wait-blocks', **wait)
+    ok(a.read_line() == b'this is not JSON' and a.reply()['id'] == i, 'hostile: garbage, then the reply')
+    arm('invalid-utf8')
+    i = a.send('wait-blocks', **wait)
+    ok(b'\xff\xfe' in a.read_line() and a.reply()['id'] == i, 'hostile: invalid-utf8, then the reply')
+    arm('deep-nesting')
+    i = a.send('wait-blocks', **wait)
+    line = a.read_line()
+    ok(b'[' * 64 in line and len(line) < 256 and a.reply()['id'] == i, 'hostile: deep-nesting, one short line', line)
+    arm('flood')
+    i = a.send('wait-blocks', **wait)
+    lines = [a.read_line() for _ in range(1000)]
+    ok(set(lines) == {b'{}'} and a.reply()['id'] == i, 'hostile: flood is 1000 {} then the reply')
+    arm('kmsg-storm')
+    i = a.send('wait-blocks', **wait)
+    storm = [a.read_msg() for _ in range(20000)]
+    ok(all(e['event'] == 'kmsg' and 'seq' not in e and e['match'] is None for e in storm) and a.reply()['id'] == i,
+       'hostile: kmsg-storm is 20000 plain records without seq, then the reply')
+    rss0 = a.call('ping')['ok']['rss_kb']
+    arm('line-64mib')
+    i = a.send('wait-blocks', **wait)
+    line = a.read_line()
+    ok(len(line) == 64 << 20 and line.startswith(b'{"event":"hostile"') and a.reply()['id'] == i,
+       'hostile: line-64mib is 64 MiB before its newline, then the reply', len(line))
+    rss1 = a.call('ping')['ok']['rss_kb']
+    ok(rss1 < rss0 + 16 * 1024, 'hostile: the 64 MiB output buffer is freed once sent (rss %d -> %d kB)' % (rss0, rss1))
+    a.stop()
 
 
 def main():
@@ -414,6 +533,11 @@ def main():
         a.proc.kill()
         rc = None
     ok(rc == 0, 'agent exits cleanly after reboot', rc)
+
+    hroot = tempfile.mkdtemp(prefix='mhp-agent-hostile-')
+    make_sysroot(hroot)
+    hostile_tests(hroot)
+    shutil.rmtree(hroot)
 
     # bad command lines
     r = subprocess.run([AGENT, '--listen', 'tcp:1'], capture_output=True, text=True)

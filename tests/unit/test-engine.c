@@ -31,6 +31,8 @@
 #include <glib/gstdio.h>
 #include <json-c/json.h>
 #include <string.h>
+#include <sys/mount.h>
+#undef BLOCK_SIZE /* <sys/mount.h>'s; ours is the guest's memory block */
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -170,6 +172,7 @@ typedef enum {
 	FAULT_EXIT,        /* the VM exits while the request is in flight */
 	FAULT_DROP,        /* the agent restarts: the connection drops, no answer */
 	FAULT_REPLY,       /* answer with this "ok" instead (a hostile agent) */
+	FAULT_RAW_BEFORE,  /* write these bytes, then answer (the hostile agent's stream cases) */
 } FaultKind;
 
 typedef struct {
@@ -177,7 +180,7 @@ typedef struct {
 	guint nth; /* 0: every call */
 	FaultKind kind;
 	int err;
-	const char *json; /* FAULT_REPLY */
+	const char *json; /* FAULT_REPLY, FAULT_RAW_BEFORE */
 } Fault;
 
 typedef enum {
@@ -190,6 +193,7 @@ typedef enum {
 	HOOK_EXIT,    /* the VM exits */
 	HOOK_PANIC,   /* QEMU reports GUEST_PANICKED (pvpanic) */
 	HOOK_STOP,    /* mhp_engine_stop(), as on SIGTERM */
+	HOOK_FILL_DISK, /* write results/filler until the disk is full (ENOSPC tests) */
 } HookKind;
 
 typedef struct {
@@ -285,6 +289,7 @@ typedef struct {
 	gboolean finished;
 	int exit_code;
 	GString *cycle_cb;  /* "N:VERDICT " per cycle callback */
+	char *tmpfs; /* results/ is a tmpfs of this size (ENOSPC tests), NULL: not */
 	char *message;
 	char *evidence;
 
@@ -644,11 +649,9 @@ static gboolean run_action(void)
 
 /* ---- the scripted agent ---- */
 
-static void agent_send(struct json_object *msg)
+static void agent_write(const char *line, size_t len)
 {
-	const char *s = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN);
-	g_autofree char *line = g_strdup_printf("%s\n", s);
-	size_t off = 0, len = strlen(line);
+	size_t off = 0;
 
 	while (T.agent_fd >= 0 && off < len) {
 		ssize_t n = write(T.agent_fd, line + off, len - off);
@@ -660,6 +663,14 @@ static void agent_send(struct json_object *msg)
 		}
 		off += (size_t)n;
 	}
+}
+
+static void agent_send(struct json_object *msg)
+{
+	const char *s = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN);
+	g_autofree char *line = g_strdup_printf("%s\n", s);
+
+	agent_write(line, strlen(line));
 	json_object_put(msg);
 }
 
@@ -905,6 +916,9 @@ static void agent_request(gint64 id, const char *cmd, struct json_object *args)
 		case FAULT_REPLY:
 			agent_ok(id, json_tokener_parse(f->json));
 			return;
+		case FAULT_RAW_BEFORE:
+			agent_write(f->json, strlen(f->json));
+			break;
 		case FAULT_BLOCK_ERRNO:
 			break;
 		}
@@ -1044,6 +1058,19 @@ static void fire_hooks(void)
 				agent_kmsg(line);
 			}
 			break;
+		case HOOK_FILL_DISK: {
+			g_autofree char *filler = g_build_filename(T.dir, "results", "filler", NULL);
+			int fd = open(filler, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+			static const char block[4096];
+
+			while (fd >= 0 && write(fd, block, sizeof(block)) > 0)
+				;
+			while (fd >= 0 && write(fd, block, 1) > 0)
+				;
+			if (fd >= 0)
+				close(fd);
+			break;
+		}
 		case HOOK_GARBAGE:
 			for (guint k = 0; k < 100; k++) {
 				struct json_object *m = json_object_new_object();
@@ -1299,6 +1326,16 @@ static void t_run(void)
 	opts.kernel = g_strdup("/nonexistent/Image");
 	opts.initrd = g_strdup("/nonexistent/initrd");
 	opts.results_dir = g_build_filename(T.dir, "results", NULL);
+	if (T.tmpfs) {
+		g_autofree char *size = g_strdup_printf("size=%s,mode=0700", T.tmpfs);
+
+		if (g_mkdir(opts.results_dir, 0700) < 0 ||
+		    mount("tmpfs", opts.results_dir, "tmpfs", MS_NOSUID | MS_NODEV, size) < 0) {
+			printf("Bail out! cannot mount a %s tmpfs on %s: %s (this test needs root)\n", T.tmpfs,
+			       opts.results_dir, g_strerror(errno));
+			exit(1);
+		}
+	}
 	opts.backend = &test_backend_class;
 	opts.clock = &fake_clock;
 	opts.seed = 1;
@@ -1334,6 +1371,12 @@ static void t_teardown(void)
 	g_main_context_unref(T.ctx);
 	close_fd(&T.agent_fd);
 	close_fd(&T.listen_fd);
+	if (T.tmpfs) {
+		g_autofree char *mnt = g_build_filename(T.dir, "results", NULL);
+
+		umount2(mnt, MNT_DETACH);
+		g_clear_pointer(&T.tmpfs, g_free);
+	}
 	rm_rf(T.dir);
 	g_free(T.dir);
 	g_free(T.sock_path);
@@ -1813,6 +1856,13 @@ static void test_agent_protocol(void)
 		{ "block-negative", "online", "{\"results\":[{\"block\":-1,\"errno\":0}]}", "block" },
 		{ "meminfo-array", "snapshot", "{\"meminfo\":[1,2,3]}", "meminfo" },
 		{ "index-string", "blocks", "{\"blocks\":[{\"index\":\"32\",\"state\":\"online\"}]}", "index" },
+		/* more of the hostile agent's cases (common/hostile.h) */
+		{ "results-null", "online", "{\"results\":null,\"failed\":0}", "results" },
+		{ "errno-2e63", "online", "{\"results\":[{\"block\":0,\"errno\":9223372036854775808}]}", "errno" },
+		{ "errno-1e308", "online", "{\"results\":[{\"block\":0,\"errno\":1e308}]}", "errno" },
+		{ "meminfo-null", "snapshot", "{\"meminfo\":null}", "meminfo" },
+		{ "memfree-1e308", "snapshot", "{\"meminfo\":{\"MemTotal\":1,\"MemFree\":1e308}}", "MemFree" },
+		{ "pcp-negative", "snapshot", "{\"meminfo\":{\"MemTotal\":1},\"pcp_kb\":-1}", "pcp_kb" },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -1831,6 +1881,158 @@ static void test_agent_protocol(void)
 		is_str(verdict(1), "pass", "the next cycle passes");
 		t_teardown();
 	}
+}
+
+/*
+ * [case] hostile (test-only): the engine arms the agent's case before the
+ * plug, so the spoiled reply falls in the same cycle. The scripted agent
+ * plays the agent's part of blocks-object; an agent without --hostile
+ * refuses (EPERM) and the cycle ends with nothing plugged.
+ */
+static void test_hostile_case(void)
+{
+	t_setup("hostile-case", "[scenario]\non-failure = continue\n" GUEST DIMM512
+		"[case spoiled]\nhostile = blocks-object\nexpect = agent-protocol\n[case after]\nexpect = pass\n");
+	fault_reply("blocks", 1, "{\"blocks\":{}}");
+	t_run();
+	TAP_EQ_U64(calls("inject"), 1, "hostile: the agent is asked to arm the case once");
+	is_str(jstr(cyc(0), "outcome"), "agent-protocol", "hostile: the spoiled cycle is agent-protocol");
+	is_str(verdict(0), "pass", "hostile: as the case expects");
+	tap_ok(has_phase(0, "inject") && has_phase(0, "add"), "hostile: phases inject and add");
+	is_str(verdict(1), "pass", "hostile: the next cycle passes");
+	TAP_EQ_U64(T.exit_code, 0, "hostile: the run exits 0");
+	t_teardown();
+
+	t_setup("hostile-refused", "[scenario]\non-failure = continue\n" GUEST DIMM512
+		"[case spoiled]\nhostile = flood\nexpect = agent-lost\n[case after]\nexpect = pass\n");
+	fault("inject", 1, FAULT_ERRNO, EPERM);
+	t_run();
+	is_str(jstr(cyc(0), "outcome"), "agent-lost", "hostile refused: agent-lost");
+	tap_ok(strstr(jstr(cyc(0), "detail"), "--hostile") != NULL, "hostile refused: the detail says why: %s",
+	       jstr(cyc(0), "detail"));
+	TAP_EQ_U64(count_ops("plug:dimm1"), 0, "hostile refused: nothing was plugged");
+	is_str(verdict(1), "pass", "hostile refused: the next cycle passes");
+	t_teardown();
+
+	/* the bytes guest-agent/hostile.c writes before the wait-blocks reply */
+	static const struct {
+		const char *name, *bytes, *cls;
+	} stream[] = {
+		{ "garbage", "this is not JSON\n", "agent-lost" },
+		{ "deep-nesting", "{\"event\":\"deep\",\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}\n",
+		  "agent-lost" },
+		{ "invalid-utf8", "{\"event\":\"mystery\",\"text\":\"\xff\xfe\xc3\x28\"}\n", "pass" },
+		{ "stray-replies",
+		  "{\"id\":987654321,\"ok\":{}}\n{\"id\":\"7\",\"ok\":{}}\n{\"id\":-1,\"error\":{}}\n{\"id\":null}\n", "pass" },
+		{ "unknown-events",
+		  "{\"event\":\"mystery\",\"ts_ns\":1,\"x\":[1,2]}\n{\"event\":5}\n{\"event\":\"kmsg\",\"msg\":5,\"seq\":\"x\"}\n"
+		  "{\"event\":\"heartbeat\",\"seq\":1e308,\"children\":-1}\n", "pass" },
+		{ "flood-few", "{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n", "pass" },
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(stream); i++) {
+		g_autofree char *name = g_strdup_printf("hostile-stream-%s", stream[i].name);
+
+		t_setup(name, "[scenario]\ncycles = 2\non-failure = continue\n" GUEST DIMM512);
+		T.faults[T.nfaults++] = (Fault){ .cmd = "wait-blocks", .nth = 1, .kind = FAULT_RAW_BEFORE,
+						 .json = stream[i].bytes };
+		t_run();
+		is_str(verdict(0), stream[i].cls, stream[i].name);
+		is_str(verdict(1), "pass", "the next cycle passes");
+		t_teardown();
+	}
+	{
+		/* flood: 1000 {} before the reply; the 32nd drops the connection */
+		GString *flood = g_string_new(NULL);
+
+		for (int k = 0; k < 1000; k++)
+			g_string_append(flood, "{}\n");
+		t_setup("hostile-stream-flood", "[scenario]\ncycles = 2\non-failure = continue\n" GUEST DIMM512);
+		T.faults[T.nfaults++] = (Fault){ .cmd = "wait-blocks", .nth = 1, .kind = FAULT_RAW_BEFORE, .json = flood->str };
+		t_run();
+		is_str(verdict(0), "agent-lost", "flood");
+		is_str(verdict(1), "pass", "the next cycle passes");
+		t_teardown();
+		g_string_free(flood, TRUE);
+	}
+
+	t_setup("ok-not-object", "[scenario]\ncycles = 2\non-failure = continue\n" GUEST DIMM512);
+	fault_reply("online", 1, "5");
+	t_run();
+	is_str(verdict(0), "agent-protocol", "a reply whose ok is not an object is agent-protocol");
+	is_str(verdict(1), "pass", "the next cycle passes");
+	t_teardown();
+}
+
+/* cycles.jsonl: every line whole, none empty, the file ends with a newline. Return: the lines, or -1. */
+static int whole_lines(const char *path, gsize *ret_len)
+{
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	gsize len = 0;
+	int n = 0;
+
+	if (!g_file_get_contents(path, &text, &len, NULL))
+		return -1;
+	*ret_len = len;
+	if (len && text[len - 1] != '\n')
+		return -1;
+	lines = g_strsplit(text, "\n", -1);
+	for (guint i = 0; lines[i] && *lines[i]; i++, n++) {
+		struct json_object *o = json_tokener_parse(lines[i]);
+
+		if (!json_object_is_type(o, json_type_object)) {
+			json_object_put(o);
+			return -1;
+		}
+		json_object_put(o);
+	}
+	return n;
+}
+
+/*
+ * A full disk through the engine (issue 12): results/ is a small tmpfs.
+ * The free-space check before a cycle stops the run with exit 2 naming the
+ * directory; a disk filled during a cycle fails that cycle's record with
+ * ENOSPC naming cycles.jsonl, exit 2. cycles.jsonl holds only whole lines,
+ * and freeing the space afterwards adds nothing to it.
+ */
+static void test_enospc(void)
+{
+	g_autofree char *cycles = NULL;
+	gsize len = 0, len2 = 0;
+	int n;
+
+	t_setup("enospc-precheck", "[scenario]\ncycles = 5\n" GUEST DIMM512);
+	T.tmpfs = g_strdup("512k");
+	t_run();
+	TAP_EQ_U64(T.exit_code, 2, "a 512 KiB results disk: exit 2");
+	tap_ok(T.message && strstr(T.message, "results directory") && strstr(T.message, "KiB free"),
+	       "the message names the directory and the space: %s", T.message);
+	TAP_EQ_U64(T.cycles->len, 0, "no cycle was started on it");
+	t_teardown();
+
+	t_setup("enospc-write", "[scenario]\ncycles = 3\non-failure = continue\n" GUEST
+		"[dimm]\nsizes = 512M\nhold = 2s\n");
+	T.tmpfs = g_strdup("4m");
+	hook("hold", 1, HOOK_FILL_DISK, NULL);
+	t_run();
+	cycles = g_build_filename(T.dir, "results", "cycles.jsonl", NULL);
+	TAP_EQ_U64(T.exit_code, 2, "the disk filled during cycle 2: exit 2");
+	tap_ok(T.message && strstr(T.message, "cycles.jsonl") && strstr(T.message, g_strerror(ENOSPC)),
+	       "the message names cycles.jsonl and ENOSPC: %s", T.message);
+	n = whole_lines(cycles, &len);
+	tap_ok(n == 1, "cycles.jsonl holds cycle 1 only, whole (%d lines, %zu bytes)", n, (size_t)len);
+	{
+		g_autofree char *filler = g_build_filename(T.dir, "results", "filler", NULL);
+
+		g_unlink(filler); /* space comes back */
+		mhp_engine_free(T.e); /* anything still buffered would be written now */
+		T.e = NULL;
+	}
+	n = whole_lines(cycles, &len2);
+	tap_ok(n == 1 && len2 == len, "freeing the space resurrects no half line (%d lines, %zu bytes)", n, (size_t)len2);
+	TAP_EQ_U64(count_ops("plug:dimm3"), 0, "no cycle 3");
+	t_teardown();
 }
 
 /* A kernel log storm is classified but not all logged; a garbage flood drops the link. */
@@ -2477,6 +2679,8 @@ int main(int argc, char **argv)
 	test_accounting();
 	test_agent_lost();
 	test_agent_protocol();
+	test_hostile_case();
+	test_enospc();
 	test_agent_floods();
 	test_qemu_exited();
 	test_kernel_failures();

@@ -59,6 +59,22 @@ int main(void)
 	    "{\"blocks\":[{\"index\":1,\"state\":\"0123456789012345678901234567890123\",\"valid_zones\":\"\"}]}",
 	    "'state': 34 bytes, at most 31");
 	BAD(mhp_reply_blocks(o_, &a, &err_), "{\"blocks\":[7]}", "'blocks'[0]: expected an object, got an integer");
+	{
+		/* the hostile agent's blocks-million: refused by its length, before any entry is read */
+		GString *million = g_string_new("{\"blocks\":[");
+
+		for (int i = 0; i < 1000000; i++)
+			g_string_append(million, "0,");
+		g_string_append(million, "0]}");
+		gboolean ok;
+
+		o = json_tokener_parse(million->str);
+		ok = mhp_reply_blocks(o, &a, &err);
+		check(ok, err, "'blocks': 1000001 entries, at most", "blocks-million");
+		g_clear_error(&err);
+		json_object_put(o);
+		g_string_free(million, TRUE);
+	}
 
 	o = json_tokener_parse("{\"results\":[{\"block\":16,\"errno\":0,\"elapsed_ns\":5},{\"block\":17,\"errno\":16}],"
 			       "\"failed\":1,\"timed_out\":false}");

@@ -105,9 +105,45 @@ static void test_units(void)
 	tap_ok(!mhp_parse_duration("5 s", &v) && !mhp_parse_duration("1y", &v), "bad durations");
 }
 
+/* tests/scenarios/hostile: every hostile case once (hello at boot, in hello.ini). */
+static void test_hostile(const char *bad_dir)
+{
+	g_autofree char *top = g_path_get_dirname(bad_dir);
+	g_autofree char *path = g_build_filename(top, "hostile", "hostile.ini", NULL);
+	g_autofree char *hello = g_build_filename(top, "hostile", "hello.ini", NULL);
+	g_autoptr(GError) e1 = NULL, e2 = NULL;
+	g_autoptr(MhpScenario) s = mhp_scenario_load(path, &e1);
+	g_autoptr(MhpScenario) h = mhp_scenario_load(hello, &e2);
+	guint seen[_HOSTILE_MAX] = { 0 }, once = 0;
+
+	tap_ok(s != NULL, "hostile.ini loads%s%s", e1 ? ": " : "", e1 ? e1->message : "");
+	tap_ok(h != NULL, "hostile/hello.ini loads%s%s", e2 ? ": " : "", e2 ? e2->message : "");
+	if (!s || !h)
+		return;
+	for (guint i = 0; i < s->cases->len; i++) {
+		const MhpCase *c = g_ptr_array_index(s->cases, i);
+
+		seen[c->hostile]++;
+		if (strcmp(c->name, hostile_case_names[c->hostile]) != 0)
+			tap_ok(0, "case '%s' is named after its hostile case", c->name);
+	}
+	for (int i = HOSTILE_NONE + 1; i < _HOSTILE_MAX; i++)
+		once += seen[i] == (i == HOSTILE_HELLO_BLOCK_SIZE_1 ? 0u : 1u);
+	TAP_EQ_U64(once, _HOSTILE_MAX - 1, "hostile.ini has every hostile case but hello once");
+	TAP_EQ_U64(seen[HOSTILE_NONE], 0, "and no case without one");
+	tap_ok(s->cases->len >= 23, "at least 23 cases (%u)", s->cases->len);
+	tap_ok(strstr(s->guest.append, "mhpstress.agent_args=--hostile") != NULL, "hostile.ini starts the agent with --hostile");
+	tap_ok(strstr(h->guest.append, "--hostile=hello-block-size-1") != NULL &&
+	       hostile_case_from_string("hello-block-size-1") == HOSTILE_HELLO_BLOCK_SIZE_1,
+	       "hello.ini arms hello-block-size-1 from the agent's start");
+	tap_ok(hostile_case_from_string("none") == _HOSTILE_INVALID && hostile_case_from_string(NULL) == _HOSTILE_INVALID,
+	       "'none' is not a hostile case");
+}
+
 int main(int argc, char **argv)
 {
 	test_bad(argv[1]);
+	test_hostile(argv[1]);
 	test_shipped(argv[2]);
 	test_units();
 	return tap_done();
