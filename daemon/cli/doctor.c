@@ -348,8 +348,12 @@ int verb_doctor(int argc, char **argv, void *userdata)
 	g_option_context_add_main_entries(oc, entries, NULL);
 	if (!cli_option_parse(oc, "doctor", &argc, &argv))
 		return CLI_EXIT_USAGE;
-	if (argc != 1 || (kernel && config)) {
-		fprintf(stderr, "mhpstress doctor: expected no arguments, and --kernel or --config, not both\n");
+	if (argc != 1) {
+		fprintf(stderr, "mhpstress doctor: unexpected argument '%s' (a kernel is --kernel IMAGE)\n", argv[1]);
+		return CLI_EXIT_USAGE;
+	}
+	if (kernel && config) {
+		fprintf(stderr, "mhpstress doctor: give --kernel or --config, not both\n");
 		return CLI_EXIT_USAGE;
 	}
 	check_program(&d, "qemu-system-aarch64", "--version", "qemu-system-arm", "every run");

@@ -138,6 +138,9 @@ def main():
 
     rc, out, err = doctor(full, '--kernel', image, '--config', good_cfg)
     ok(rc == 2 and 'not both' in err, '--kernel and --config together: a usage error', (rc, err))
+    rc, out, err = doctor(full, image)
+    ok(rc == 2 and "unexpected argument '%s'" % image in err and '--kernel' in err,
+       'a bare argument is named, with --kernel suggested', (rc, err))
 
     print('1..%d' % n)
     return 1 if failed else 0
