@@ -128,6 +128,29 @@ static struct json_object *run_failures(struct json_object *sum, const MhpSummar
 	return f;
 }
 
+/*
+ * The kernel's source, from the build-info tools/build-kernel leaves next
+ * to the Image ("source=git:SHA:DIFFSHA", "source=debian:linux-source-7.3=V"),
+ * when it is still there.
+ */
+static char *kernel_source(const char *image)
+{
+	g_autofree char *dir = NULL, *path = NULL, *text = NULL;
+	g_auto(GStrv) lines = NULL;
+
+	if (!image)
+		return NULL;
+	dir = g_path_get_dirname(image);
+	path = g_build_filename(dir, "build-info", NULL);
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return NULL;
+	lines = g_strsplit(text, "\n", 64);
+	for (gsize i = 0; lines[i]; i++)
+		if (g_str_has_prefix(lines[i], "source=") && g_utf8_validate(lines[i], -1, NULL))
+			return g_strndup(lines[i] + 7, 256);
+	return NULL;
+}
+
 /* One run: what it ran on, and its numbers; NULL when @dir is not a results directory. */
 static struct json_object *run_load(const char *dir, GError **error)
 {
@@ -136,6 +159,7 @@ static struct json_object *run_load(const char *dir, GError **error)
 	struct json_object *run = load(dir, MHP_RESULTS_RUN), *sum = load(dir, MHP_RESULTS_SUMMARY);
 	struct json_object *o, *guest = run ? obj_at(run, "guest") : NULL, *lat, *trends;
 	MhpSummary counted = { 0 };
+	g_autofree char *source = NULL;
 	guint64 seed;
 
 	if (!run && !g_file_test(cycles_path, G_FILE_TEST_EXISTS)) {
@@ -152,6 +176,8 @@ static struct json_object *run_load(const char *dir, GError **error)
 	add_str(o, "kernel", guest ? str_at(guest, "kernel") : NULL);
 	add_str(o, "kernel_version", guest ? str_at(guest, "kernel_version") : NULL);
 	add_str(o, "kernel_image", run ? str_at(run, "kernel_image") : NULL);
+	source = kernel_source(run ? str_at(run, "kernel_image") : NULL);
+	add_str(o, "kernel_source", source);
 	add_str(o, "vmm", run ? str_at(run, "vmm") : NULL);
 	add_str(o, "verdict", sum ? str_at(sum, "verdict") : NULL);
 	mhp_results_foreach_cycle(dir, ab_cycle, &s);
@@ -324,7 +350,7 @@ char *mhp_ab_format(struct json_object *r)
 	struct json_object *a = obj_at(r, "a"), *b = obj_at(r, "b"), *end = obj_at(r, "end");
 	static const char *const keys[][2] = {
 		{ "dir", "run" }, { "scenario", "scenario" }, { "seed", "seed" }, { "kernel", "kernel" },
-		{ "kernel_version", "build" }, { "kernel_image", "image" }, { "vmm", "vmm" }, { "verdict", "verdict" },
+		{ "kernel_version", "build" }, { "kernel_image", "image" }, { "kernel_source", "source" }, { "vmm", "vmm" }, { "verdict", "verdict" },
 	};
 	g_autofree char *ca = NULL, *cb = NULL;
 	struct json_object *v;

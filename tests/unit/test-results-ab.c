@@ -58,10 +58,12 @@ static void cycle(GString *out, int n, const char *verdict, int add_ms, int onli
 static char *run_a(void)
 {
 	char *dir = new_dir("a");
+	g_autofree char *a_image = g_build_filename(dir, "Image", NULL);
 	g_autoptr(GString) c = g_string_new(NULL);
-	g_autofree char *run = g_strdup_printf(RUN_JSON, "\"15153715275266450073\"", "/k/a/Image", "7.3.0");
+	g_autofree char *run = g_strdup_printf(RUN_JSON, "\"15153715275266450073\"", a_image, "7.3.0");
 
 	put(dir, "run.json", run);
+	put(dir, "build-info", "release=7.3.0\nsource=git:0123abcd:e3b0c442\nseconds=894\n");
 	put(dir, "summary.json",
 	    "{\"verdict\":\"pass\",\"failures\":{},\"trends\":{"
 	    "\"PageTables\":{\"slope\":0.5,\"unit\":\"kB\",\"per\":\"cycle\",\"verdict\":\"ok\"},"
@@ -120,6 +122,8 @@ static void test_ab(const char *a, const char *b)
 	tap_ok(!g_strcmp0(str(r, "a", "kernel"), "7.3.0") && !g_strcmp0(str(r, "b", "kernel"), "7.3.0-patched"),
 	       "each side names its kernel");
 	tap_ok(!g_strcmp0(str(r, "b", "kernel_image"), "/k/b/Image"), "and its image");
+	tap_ok(!g_strcmp0(str(r, "a", "kernel_source"), "git:0123abcd:e3b0c442") && !str(r, "b", "kernel_source"),
+	       "A's source from the build-info beside its Image; B has none");
 	tap_ok(!g_strcmp0(str(r, "a", "seed"), "15153715275266450073"), "the seed is the 64-bit string, whole");
 	tap_ok(json_object_object_get_ex(r, "same_seed", &v) && json_object_get_boolean(v), "same seed");
 	tap_ok(num(r, "a.cycles") == 4 && num(r, "b.cycles") == 3 && num(r, "b.failed_cycles") == 2,
@@ -148,7 +152,7 @@ static void test_ab(const char *a, const char *b)
 	       "whole cycles: passed ones only (A p50 200, B one of 700)");
 	tap_ok(num(r, "end.hold") == 1, "the end-state comparison is kept");
 	text = mhp_ab_format(r);
-	tap_ok(strstr(text, "7.3.0-patched") && strstr(text, "  online-failed") && strstr(text, "+0.5 kB/cycle ok") &&
+	tap_ok(strstr(text, "7.3.0-patched") && strstr(text, "git:0123abcd:e3b0c442") && strstr(text, "  online-failed") && strstr(text, "+0.5 kB/cycle ok") &&
 		       strstr(text, "2 / 4 / 4 / 4 (n 4)") && strstr(text, "4 (0 failed)") && strstr(text, "3 (2 failed)") &&
 		       !strstr(text, "seeds differ"),
 	       "the text has both kernels, the classes, slopes and percentiles");
