@@ -133,6 +133,13 @@ typedef struct MhpBackendClass {
 	gboolean (*parse_options)(char **connect, char **domain, GError **error);
 	/* A run in @run_dir whose owner died: stop what it left running. NULL: nothing to do. */
 	void (*recover)(const char *run_dir);
+	/*
+	 * mhpstress doctor: whether the backend's service answers at @connect
+	 * (NULL: its default) within @timeout_ms; @ret_detail says what
+	 * answered ("libvirt 9.0.0, QEMU 7.2.0 at qemu:///system"). NULL:
+	 * nothing to reach.
+	 */
+	gboolean (*probe)(const char *connect, guint timeout_ms, char **ret_detail, GError **error);
 } MhpBackendClass;
 
 /* NULL for an unknown name, or a backend this build left out (no libvirt). */

@@ -36,7 +36,8 @@ static gboolean libvirt_parse_options(char **connect, char **domain, GError **er
 static const MhpBackendClass classes[] = {
 	{ .name = "qemu", .new = mhp_backend_qemu_new, .recover = mhp_backend_qemu_recover },
 #ifdef MHP_HAVE_LIBVIRT
-	{ .name = "libvirt", .new = mhp_backend_libvirt_new, .parse_options = libvirt_parse_options },
+	{ .name = "libvirt", .new = mhp_backend_libvirt_new, .parse_options = libvirt_parse_options,
+	  .probe = mhp_backend_libvirt_probe },
 #endif
 };
 

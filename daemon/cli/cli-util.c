@@ -22,6 +22,7 @@ int cli_usage(FILE *f)
 		"       mhpstress fleet FLEET [--results DIR]\n"
 		"       mhpstress compare A [B] [--json]\n"
 		"       mhpstress snapshot --agent SOCKET --out FILE\n"
+		"       mhpstress doctor [--kernel IMAGE | --config FILE] [--firmware FILE]\n"
 		"       mhpstress [--socket PATH] start SCENARIO [--kernel IMAGE] [--initrd FILE]\n"
 		"                 [--cycles N] [--duration T] [--seed S] [--json]\n"
 		"                 [--backend qemu|libvirt] [--connect URI] [--domain NAME]\n"
@@ -37,8 +38,9 @@ int cli_usage(FILE *f)
 		"--socket, --version and --help are taken anywhere on the line.\n"
 		"\n"
 		"compare: A and B are snapshot files or results directories. One directory\n"
-		"compares its baseline with its end; two compare their ends. Exit 0 when\n"
-		"the page-table invariants hold, 1 when they do not. See mhpstress(1).\n");
+		"compares its baseline with its end; two are shown side by side, ending\n"
+		"with their ends compared. Exit 0 when the page-table invariants hold, 1\n"
+		"when they do not. See mhpstress(1).\n");
 	return f == stdout ? CLI_EXIT_PASS : CLI_EXIT_USAGE;
 }
 
@@ -95,10 +97,17 @@ static char *run_tool_last_line(const char *const *argv, GError **error)
 	return g_strdup(nl ? nl + 1 : out);
 }
 
+const char *cli_source_root(void)
+{
+	const char *env = g_getenv("MHPSTRESS_SOURCE_ROOT");
+
+	return env && *env ? env : MHP_SOURCE_ROOT;
+}
+
 /* The project-built guest: tools/build-kernel and tools/build-guest, cached. */
 static gboolean default_guest(char **kernel, char **initrd, GError **error)
 {
-	const char *top = g_getenv("MHPSTRESS_SOURCE_ROOT") ? g_getenv("MHPSTRESS_SOURCE_ROOT") : MHP_SOURCE_ROOT;
+	const char *top = cli_source_root();
 	g_autofree char *bk = g_build_filename(top, "tools", "build-kernel", NULL);
 	g_autofree char *bg = g_build_filename(top, "tools", "build-guest", NULL);
 

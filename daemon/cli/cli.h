@@ -35,6 +35,7 @@ int verb_run(int argc, char **argv, void *userdata);
 int verb_fleet(int argc, char **argv, void *userdata);
 int verb_compare(int argc, char **argv, void *userdata);
 int verb_snapshot(int argc, char **argv, void *userdata);
+int verb_doctor(int argc, char **argv, void *userdata);
 int verb_ctl_start(int argc, char **argv, void *userdata);
 int verb_ctl_list(int argc, char **argv, void *userdata);
 int verb_ctl_run(int argc, char **argv, void *userdata); /* status, stop, results: one RUN */
@@ -48,6 +49,15 @@ int verb_ctl_follow(int argc, char **argv, void *userdata);
  * CLI_EXIT_USAGE.
  */
 int cli_usage(FILE *f);
+
+/**
+ * cli_source_root() - the source tree the tools (tools/build-kernel,
+ * tools/kconfig) are run from.
+ *
+ * Return: $MHPSTRESS_SOURCE_ROOT when set and not empty, else the tree
+ * this mhpstress was built from.
+ */
+const char *cli_source_root(void);
 
 /**
  * cli_exit_word() - an exit code as the closing line says it.

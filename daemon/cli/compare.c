@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * compare.c - mhpstress compare (two snapshots, or a run's baseline and
- * end) and mhpstress snapshot (one from an agent socket, for a guest
- * started by hand).
+ * compare.c - mhpstress compare (two snapshots, a run's baseline and
+ * end, or two whole runs side by side) and mhpstress snapshot (one from an
+ * agent socket, for a guest started by hand).
  */
 #include <stdio.h>
 
@@ -12,6 +12,7 @@
 #include "accounting.h"
 #include "agent-link.h"
 #include "cli.h"
+#include "results-ab.h"
 
 #define SNAPSHOT_MAX_BYTES (256u << 20)
 
@@ -47,6 +48,53 @@ static char *snapshot_path(const char *arg, const char *which)
 	return g_strdup(arg);
 }
 
+static void print_json(struct json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+/*
+ * Two runs: side by side, and their end snapshots compared when both have
+ * one. The exit status is the end-state invariants', as for two snapshots.
+ */
+static int compare_runs(const char *dir_a, const char *dir_b, gboolean json)
+{
+	g_autofree char *pa = snapshot_path(dir_a, "end.json"), *pb = snapshot_path(dir_b, "end.json");
+	g_autoptr(GError) error = NULL;
+	struct json_object *a = NULL, *b = NULL, *end = NULL, *report;
+	gboolean hold = TRUE;
+
+	if (g_file_test(pa, G_FILE_TEST_EXISTS) && g_file_test(pb, G_FILE_TEST_EXISTS)) {
+		a = load_snapshot(pa, &error);
+		b = a ? load_snapshot(pb, &error) : NULL;
+		if (!b) {
+			fprintf(stderr, "mhpstress compare: %s\n", error->message);
+			json_object_put(a);
+			return CLI_EXIT_USAGE;
+		}
+		hold = mhp_compare(a, b, &end);
+		json_object_object_add(end, "a", json_object_new_string(pa));
+		json_object_object_add(end, "b", json_object_new_string(pb));
+		json_object_put(a);
+		json_object_put(b);
+	}
+	report = mhp_ab_compare(dir_a, dir_b, end, &error);
+	json_object_put(end);
+	if (!report) {
+		fprintf(stderr, "mhpstress compare: %s\n", error->message);
+		return CLI_EXIT_USAGE;
+	}
+	if (json) {
+		print_json(report);
+	} else {
+		g_autofree char *text = mhp_ab_format(report);
+
+		fputs(text, stdout);
+	}
+	json_object_put(report);
+	return hold ? CLI_EXIT_PASS : CLI_EXIT_FAILURES;
+}
+
 int verb_compare(int argc, char **argv, void *userdata)
 {
 	gboolean json = FALSE;
@@ -60,9 +108,13 @@ int verb_compare(int argc, char **argv, void *userdata)
 	struct json_object *a, *b, *report = NULL;
 	gboolean hold;
 
+	g_option_context_set_summary(oc, "A and B: two snapshots, or two runs' results directories (side by side);\n"
+					 "A alone: a results directory, its baseline against its end.");
 	g_option_context_add_main_entries(oc, entries, NULL);
 	if (!cli_option_parse(oc, "compare", &argc, &argv))
 		return CLI_EXIT_USAGE;
+	if (argc == 3 && g_file_test(argv[1], G_FILE_TEST_IS_DIR) && g_file_test(argv[2], G_FILE_TEST_IS_DIR))
+		return compare_runs(argv[1], argv[2], json);
 	if (argc == 2 && g_file_test(argv[1], G_FILE_TEST_IS_DIR)) {
 		pa = snapshot_path(argv[1], "baseline.json");
 		pb = snapshot_path(argv[1], "end.json");
@@ -91,7 +143,7 @@ int verb_compare(int argc, char **argv, void *userdata)
 	if (json) {
 		json_object_object_add(report, "a", json_object_new_string(pa));
 		json_object_object_add(report, "b", json_object_new_string(pb));
-		printf("%s\n", json_object_to_json_string_ext(report, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		print_json(report);
 	} else {
 		g_autofree char *text = mhp_compare_format(report, pa, pb);
 		fputs(text, stdout);

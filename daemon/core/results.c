@@ -598,7 +598,7 @@ void mhp_latency_from_samples(GArray *ms, MhpLatency *ret)
 	ret->max = g_array_index(ms, double, ms->len - 1);
 }
 
-static void latency_add(struct json_object *lat, const char *name, const MhpLatency *l)
+void mhp_latency_add(struct json_object *lat, const char *name, const MhpLatency *l)
 {
 	struct json_object *p;
 
@@ -628,8 +628,8 @@ gboolean mhp_summary_write(const char *dir, const MhpSummary *s, GError **error)
 		if (s->failures[c])
 			json_object_object_add(f, mhp_fail_class_to_string(c), json_object_new_int64((int64_t)s->failures[c]));
 	for (int ph = 0; ph < _MHP_PHASE_MAX; ph++)
-		latency_add(lat, mhp_phase_to_string(ph), &s->latency[ph]);
-	latency_add(lat, "cycle", &s->cycle_latency);
+		mhp_latency_add(lat, mhp_phase_to_string(ph), &s->latency[ph]);
+	mhp_latency_add(lat, "cycle", &s->cycle_latency);
 	json_object_object_add(o, "verdict", json_object_new_string(mhp_verdict_to_string(s->verdict)));
 	if (s->message)
 		json_object_object_add(o, "message", json_object_new_string(s->message));

@@ -218,6 +218,14 @@ typedef struct {
  */
 void mhp_latency_from_samples(GArray *ms, MhpLatency *ret);
 
+/**
+ * mhp_latency_add() - add @l to @lat as @name: {n, p50, p90, p99, max}.
+ * @lat: a JSON object (summary.json "latency_ms", or compare's)
+ * @name: a phase name, or "cycle"
+ * @l: the percentiles; nothing is added when @l->n is 0
+ */
+void mhp_latency_add(struct json_object *lat, const char *name, const MhpLatency *l);
+
 /*
  * summary.json. Keys are written in this order; @partial leaves out what
  * only a finished run knows (trends .. stopped): an interrupted run's

@@ -212,7 +212,7 @@ static MhpScenario *scenario_defaults(const char *path)
 	s->guest.memory = 1 * GiB;
 	s->guest.slots = 8;
 	s->guest.maxmem = 8 * GiB;
-	s->guest.firmware = g_strdup("/usr/share/qemu-efi-aarch64/QEMU_EFI.fd");
+	s->guest.firmware = g_strdup(MHP_SCENARIO_DEFAULT_FIRMWARE);
 	s->guest.machine = g_strdup("virt,gic-version=3");
 	s->guest.cpu = g_strdup("max,pauth-impdef=on");
 	s->guest.qemu = g_strdup("qemu-system-aarch64");

@@ -12,6 +12,10 @@
 #include "hostile.h"
 
 #define MHP_SCENARIO_ERROR (mhp_scenario_error_quark())
+
+/* The UEFI firmware a scenario boots unless it names one (Debian qemu-efi-aarch64). */
+#define MHP_SCENARIO_DEFAULT_FIRMWARE "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd"
+
 GQuark mhp_scenario_error_quark(void);
 
 typedef enum {

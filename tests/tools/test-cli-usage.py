@@ -81,6 +81,33 @@ def main():
     rc, _, err = run('compare', smoke)
     ok(rc == 2 and 'give a second one' in err, 'compare with one snapshot file asks for a second', err)
 
+    # two runs side by side (the numbers are checked in test-results-ab)
+    runs = []
+    for name, kernel, verdicts, pt in (('ra', '7.3.0', ['pass', 'pass'], 100), ('rb', '7.3.0-patched',
+                                                                                   ['pass', 'online-failed'], 120)):
+        d = os.path.join(tmp, name)
+        os.makedirs(os.path.join(d, 'snapshots'))
+        with open(os.path.join(d, 'run.json'), 'w') as f:
+            json.dump({'seed': '7', 'guest': {'kernel': kernel}, 'scenario': {'name': 'smoke'}}, f)
+        with open(os.path.join(d, 'cycles.jsonl'), 'w') as f:
+            for i, v in enumerate(verdicts):
+                f.write(json.dumps({'cycle': i + 1, 'verdict': v,
+                                    'phases': {'add': {'start_ns': 0, 'end_ns': (i + 1) * 1000000}}}) + '\n')
+        for snap in ('end', 'baseline'):
+            with open(os.path.join(d, 'snapshots', snap + '.json'), 'w') as f:
+                json.dump({'meminfo': {'PageTables': pt}}, f)
+        runs.append(d)
+    rc, out, err = run('compare', *runs)
+    ok(rc == 1 and '7.3.0-patched' in out and 'online-failed' in out and '+20' in out,
+       'compare RUN_A RUN_B: kernels, failures and the end state side by side, exit 1 on unequal ends', (rc, out, err))
+    rc, out, err = run('compare', '--json', *runs)
+    rep = json.loads(out) if rc in (0, 1) else {}
+    ok(rep.get('failures', {}).get('online-failed') == {'a': 0, 'b': 1} and rep.get('same_seed') is True
+       and rep['latency_ms']['add']['b']['max'] == 2.0 and rep['end']['b'].endswith('rb/snapshots/end.json'),
+       'compare --json RUN_A RUN_B', out)
+    rc, _, err = run('compare', runs[0], tmp)
+    ok(rc == 2 and 'is not the results directory of a run' in err, 'a directory that is no run is named', err)
+
     # exit 125: nothing to boot, so nothing could be tested (git bisect run: skip)
     gone = os.path.join(tmp, 'gone')
     rc, _, err = run('run', smoke, '--kernel', gone + '/Image', '--initrd', gone + '/initrd', '--results',

@@ -30,6 +30,21 @@ MhpBackend *mhp_backend_libvirt_new(GMainContext *ctx, const MhpBackendConfig *c
 const char *mhp_backend_libvirt_default_uri(void);
 
 /**
+ * mhp_backend_libvirt_probe() - whether libvirt answers at @uri, within a deadline.
+ * @uri: the URI; NULL: mhp_backend_libvirt_default_uri()
+ * @timeout_ms: how long to wait for virConnectOpen()
+ * @ret_detail: "libvirt 9.0.0, QEMU 7.2.0 at URI"; untouched on failure
+ * @error: set when the connection fails or does not answer in time
+ *
+ * The connection is opened in a thread of its own, which is left to end
+ * on its own when it does not answer in time: the caller never blocks
+ * past @timeout_ms.
+ *
+ * Return: TRUE when libvirt answered.
+ */
+gboolean mhp_backend_libvirt_probe(const char *uri, guint timeout_ms, char **ret_detail, GError **error);
+
+/**
  * mhp_backend_libvirt_domain_xml() - the transient domain for @cfg's scenario.
  * @cfg: the guest
  * @name: the domain's name
