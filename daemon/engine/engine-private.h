@@ -70,6 +70,7 @@ typedef struct Dimm {
 	gboolean hogged;
 	gboolean query_pending; /* plug.c: query-memory-devices in flight */
 	gboolean ost_done;      /* plug.c: the insert OST said 0 */
+	gboolean blocks_waited; /* plug.c: race mode waited for the blocks after all */
 	guint64 query_size;     /* plug.c: the DIMM's size as QEMU lists it */
 	char *query_error;      /* plug.c: why the query found no address */
 	gint64 t_start;

@@ -119,6 +119,21 @@ static void on_hog(MhpAgentLink *l, struct json_object *ok, const GError *error,
 	mhp_agent_link_call(e->agent, "blocks", NULL, (guint)e->s->timeouts.agent_ms, on_verify_blocks, ctx_new(e, d));
 }
 
+static void wait_blocks_present(MhpEngine *e, Dimm *d);
+
+/* Every block of an online reply was ENOENT: none of them exists yet. */
+static gboolean all_missing(struct json_object *ok)
+{
+	g_autoptr(GArray) res = NULL;
+
+	if (!mhp_reply_block_results(ok, &res, NULL) || !res->len)
+		return FALSE;
+	for (guint i = 0; i < res->len; i++)
+		if (g_array_index(res, MhpBlockResult, i).err != ENOENT)
+			return FALSE;
+	return TRUE;
+}
+
 static void on_online(MhpAgentLink *l, struct json_object *ok, const GError *error, gpointer user_data)
 {
 	Dimm *d;
@@ -129,6 +144,11 @@ static void on_online(MhpAgentLink *l, struct json_object *ok, const GError *err
 	phase_end(e, d, MHP_PHASE_ONLINE);
 	if (agent_failed(d, error, "online")) {
 		plug_failed(e, d);
+		return;
+	}
+	if (verify_is_light(e, d) && !d->blocks_waited && all_missing(ok)) {
+		d->blocks_waited = TRUE;
+		wait_blocks_present(e, d);
 		return;
 	}
 	block_results(d, ok, MHP_FAIL_ONLINE, "online");
@@ -154,11 +174,20 @@ static void on_online(MhpAgentLink *l, struct json_object *ok, const GError *err
 	mhp_agent_link_call(e->agent, "blocks", NULL, (guint)e->s->timeouts.agent_ms, on_verify_blocks, ctx_new(e, d));
 }
 
+static void start_online(MhpEngine *e, Dimm *d);
+static void on_blocks(MhpAgentLink *l, struct json_object *ok, const GError *error, gpointer user_data);
+
+static void wait_blocks_present(MhpEngine *e, Dimm *d)
+{
+	phase_begin(e, d, MHP_PHASE_BLOCKS);
+	mhp_agent_link_call(e->agent, "wait-blocks", wait_blocks_args(e, d, TRUE), (guint)e->s->timeouts.blocks_ms + 5000,
+			    on_blocks, ctx_new(e, d));
+}
+
 static void on_blocks(MhpAgentLink *l, struct json_object *ok, const GError *error, gpointer user_data)
 {
 	Dimm *d;
 	MhpEngine *e = ctx_take(user_data, &d);
-	struct json_object *a;
 
 	if (!e)
 		return;
@@ -174,6 +203,13 @@ static void on_blocks(MhpAgentLink *l, struct json_object *ok, const GError *err
 		plug_failed(e, d);
 		return;
 	}
+	start_online(e, d);
+}
+
+static void start_online(MhpEngine *e, Dimm *d)
+{
+	struct json_object *a;
+
 	phase_begin(e, d, MHP_PHASE_ONLINE);
 	a = blocks_args(d, e->s->timeouts.online_ms);
 	json_object_object_add(a, "zone", json_object_new_string(mhp_zone_state(d->zone)));
@@ -193,9 +229,12 @@ static void plug_located(MhpEngine *e, Dimm *d)
 	/* a misaligned DIMM still names the blocks it would cover */
 	d->first_block = d->addr / e->block_size;
 	d->nblocks = MAX((d->addr + d->query_size + e->block_size - 1) / e->block_size - d->first_block, 1);
-	phase_begin(e, d, MHP_PHASE_BLOCKS);
-	mhp_agent_link_call(e->agent, "wait-blocks", wait_blocks_args(e, d, TRUE), (guint)e->s->timeouts.blocks_ms + 5000,
-			    on_blocks, ctx_new(e, d));
+	/* race mode: the guest made the blocks before its insert OST, so online
+	 * them at once; a block not there yet sends the cycle to wait for them */
+	if (verify_is_light(e, d))
+		start_online(e, d);
+	else
+		wait_blocks_present(e, d);
 }
 
 /*

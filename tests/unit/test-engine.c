@@ -2464,6 +2464,7 @@ static void test_light(void)
 	TAP_EQ_U64(calls("snapshot"), 6, "snapshots: the baseline, two in each of cycles 1 and 3, the end");
 	TAP_EQ_U64(calls("blocks"), 2, "a blocks listing only in the full cycles");
 	TAP_EQ_U64(T.reports, 6, "the online and wait-blocks of cycles 2, 4 and 5 asked for a report");
+	TAP_EQ_U64(calls("wait-blocks"), 7, "light cycles online at once: wait-blocks only for their removal");
 	tap_ok(!jobj(jobj(cyc(0), "verify"), "level") && !jobj(jobj(cyc(2), "verify"), "level"),
 	       "cycles 1 and 3 are verified fully");
 	is_str(jstr(jobj(cyc(1), "verify"), "level"), "light", "cycle 2 is light");
@@ -2472,6 +2473,15 @@ static void test_light(void)
 	tap_ok(jobj(chk, "pass") && json_object_get_boolean(jobj(chk, "pass")), "and it passes");
 	TAP_EQ_U64(json_object_array_length(jobj(jobj(cyc(1), "verify"), "checks_plugged")), 1,
 		   "a light plug has the one check");
+	t_teardown();
+
+	t_setup("light-no-blocks", "[scenario]\ncycles = 2\non-failure = continue\n" GUEST DIMM512 "[verify]\nlevel = light\n");
+	plug_mode(PLUG_NORMAL);
+	plug_mode(PLUG_NO_BLOCKS);
+	t_run();
+	is_str(verdict(0), "pass", "cycle 1 (full) passes");
+	is_str(verdict(1), "add-not-seen", "a light cycle whose blocks never appear");
+	tap_ok(has_phase(1, "blocks"), "online found none, so it waited for them after all");
 	t_teardown();
 
 	t_setup("light-memtotal", "[scenario]\ncycles = 2\non-failure = continue\n" GUEST DIMM512
