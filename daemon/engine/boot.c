@@ -129,6 +129,9 @@ static void backend_started(MhpBackend *b, const GError *error, gpointer user_da
 	MhpEngine *e = user_data;
 
 	if (error) {
+		/* QEMU or libvirt could not start the VM: that is the host's
+		 * environment (a URI, a running domain), the same on every commit */
+		e->vm_start_failed = TRUE;
 		boot_failed(e, "%s", error->message);
 		return;
 	}

@@ -132,6 +132,7 @@ struct MhpEngine {
 	char *fatal_msg;
 	gboolean results_failed; /* a record could not be written: exit 2 */
 	gboolean booted;        /* a guest has been running: a boot failure after is a failure, not untestable */
+	gboolean vm_start_failed; /* the backend did not start the VM: an environment error, not untestable */
 	gboolean restarting;
 	gboolean restart_pending;
 	gboolean shutting_down; /* we asked the VM to quit */

@@ -247,14 +247,17 @@ static gboolean write_summary(MhpEngine *e, int exit_code, const char *message, 
 
 /*
  * A run that ended before its first guest was running, and not because it
- * was told to stop, tested nothing: the guest did not boot, QEMU or libvirt
- * did not start it, or its agent never answered.
+ * was told to stop, tested nothing: the guest did not boot or its agent
+ * never answered. When QEMU or libvirt did not start the VM at all (an
+ * unreachable URI, a domain already running), the environment is at fault
+ * whatever the kernel: that is an error (2), so git bisect run does not skip
+ * every commit for it.
  */
 static MhpRunExit run_exit_code(MhpEngine *e, guint leaks)
 {
 	if (e->results_failed)
 		return MHP_RUN_EXIT_ERROR;
-	if (e->fatal && !e->booted && !e->finished_cycles && !e->stopping)
+	if (e->fatal && !e->booted && !e->finished_cycles && !e->stopping && !e->vm_start_failed)
 		return MHP_RUN_EXIT_UNTESTABLE;
 	if (e->fatal && !e->finished_cycles)
 		return MHP_RUN_EXIT_ERROR;

@@ -274,6 +274,7 @@ typedef struct {
 	guint hellos, connections;
 	guint reports; /* online and wait-blocks asked for a light report */
 	gboolean hide_devices; /* query-memory-devices lists nothing */
+	const char *start_error; /* the backend fails to start the VM with it */
 	guint kmsg_logged; /* kmsg events in events.jsonl */
 	guint8 blk_state[MAX_BLOCKS]; /* 0 absent, 1 offline, 2 online */
 	const char *blk_zone[MAX_BLOCKS];
@@ -605,9 +606,11 @@ static gboolean run_action(void)
 		return FALSE;
 	b = &a->be->base;
 	switch (a->kind) {
-	case ACT_STARTED:
-		b->cb.started(b, NULL, b->user_data);
+	case ACT_STARTED: {
+		g_autoptr(GError) err = T.start_error ? g_error_new_literal(G_IO_ERROR, G_IO_ERROR_FAILED, T.start_error) : NULL;
+		b->cb.started(b, err, b->user_data);
 		break;
+	}
 	case ACT_DONE: {
 		g_autoptr(GError) err = a->error ? g_error_new_literal(G_FILE_ERROR, G_FILE_ERROR_FAILED, a->error) : NULL;
 		a->done(b, err, a->user_data);
@@ -2266,6 +2269,13 @@ static void test_boot(void)
 	is_str(jstr(T.summary, "verdict"), "error", "summary verdict error");
 	tap_ok(T.message && strstr(T.message, "did not answer within 10 s"), "the message names the boot timeout");
 	tap_ok(T.fake_us >= 10 * G_USEC_PER_SEC && T.fake_us < 20 * G_USEC_PER_SEC, "after [guest] boot-timeout");
+	t_teardown();
+
+	t_setup("start-fails", "[scenario]\ncycles = 1\n" GUEST DIMM512);
+	T.start_error = "cannot connect to 'qemu+tcp://127.0.0.1:1/system'";
+	t_run();
+	TAP_EQ_U64(T.exit_code, MHP_RUN_EXIT_ERROR,
+		   "a VM the backend cannot start is an environment error (2), not untestable (125)");
 	t_teardown();
 
 	t_setup("boot-exit", "[scenario]\ncycles = 1\n" GUEST DIMM512);
