@@ -2,7 +2,6 @@
 /*
  * commands.c - request parsing and the commands that are not about blocks.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -270,44 +269,6 @@ static void stat_refresh(struct agent *a)
 	close(fd);
 }
 
-/*
- * The user page tables right after /proc/meminfo: VmPTE of every process
- * (this child's included, as PageTables includes them), in kB. PageTables
- * and nr_page_table_pages count user and, on 7.3, hot-added kernel tables
- * together; the host takes this out of the differential.
- */
-static int frame_user_pt(struct agent *a, int out)
-{
-	char path[512], hdr[64], val[32];
-	unsigned long long sum = 0;
-	struct dirent *de;
-	DIR *d;
-	int m, n = 0;
-
-	if (path_join(a, path, sizeof(path), "/proc") < 0 || !(d = opendir(path))) {
-		m = snprintf(hdr, sizeof(hdr), "userpt %d 0\n", ENOENT);
-		return write(out, hdr, (size_t)m) == m ? 0 : -1;
-	}
-	while ((de = readdir(d))) {
-		char status[4096], *l;
-		unsigned long long kb;
-
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		if (read_sys(a, status, sizeof(status), "/proc/%s/status", de->d_name) < 0)
-			continue; /* gone meanwhile */
-		l = strstr(status, "\nVmPTE:");
-		if (l && sscanf(l, "\nVmPTE: %llu kB", &kb) == 1)
-			sum += kb;
-	}
-	closedir(d);
-	n = snprintf(val, sizeof(val), "%llu", sum);
-	m = snprintf(hdr, sizeof(hdr), "userpt 0 %d\n", n);
-	if (write(out, hdr, (size_t)m) != m || write(out, val, (size_t)n) != n)
-		return -1;
-	return 0;
-}
-
 static int snapshot_child(struct agent *a, void *vctx, int out)
 {
 	struct snapshot_ctx *c = vctx;
@@ -328,7 +289,7 @@ static int snapshot_child(struct agent *a, void *vctx, int out)
 	if (c->ptdump && frame_file(a, out, "ptdump", "/sys/kernel/debug/kernel_page_tables") < 0)
 		return 1;
 	stat_refresh(a);
-	if (frame_file(a, out, "meminfo", "/proc/meminfo") < 0 || frame_user_pt(a, out) < 0 ||
+	if (frame_file(a, out, "meminfo", "/proc/meminfo") < 0 ||
 	    frame_file(a, out, "vmstat", "/proc/vmstat") < 0 ||
 	    frame_file(a, out, "zoneinfo", "/proc/zoneinfo") < 0)
 		return 1;
@@ -394,7 +355,7 @@ static void snapshot_done(struct agent *a, struct json_object *id, int err,
 			  const char *out, size_t len, void *vctx)
 {
 	struct snapshot_ctx *c = vctx;
-	struct frame ptd = { 0 }, mi = { 0 }, vm = { 0 }, zi = { 0 }, upt = { 0 };
+	struct frame ptd = { 0 }, mi = { 0 }, vm = { 0 }, zi = { 0 };
 	const char *p = out, *end = out + len;
 	struct json_object *ok, *errors;
 	char name[32];
@@ -412,8 +373,6 @@ static void snapshot_done(struct agent *a, struct json_object *id, int err,
 			vm = f;
 		else if (strcmp(name, "zoneinfo") == 0)
 			zi = f;
-		else if (strcmp(name, "userpt") == 0)
-			upt = f;
 	}
 	if (err == -ETIMEDOUT && !mi.present) {
 		if (c->quiet)
@@ -431,15 +390,6 @@ static void snapshot_done(struct agent *a, struct json_object *id, int err,
 		uint64_t pcp;
 		if (procfs_zoneinfo_pcp(zi.data, zi.len, &pcp) == 0)
 			json_object_object_add(ok, "pcp_kb", json_object_new_int64((int64_t)(pcp * (uint64_t)sysconf(_SC_PAGESIZE) / 1024)));
-	}
-	if (upt.present && !upt.err && upt.len < 24) {
-		char v[24];
-		unsigned long long kb;
-
-		memcpy(v, upt.data, upt.len);
-		v[upt.len] = '\0';
-		if (sscanf(v, "%llu", &kb) == 1)
-			json_object_object_add(ok, "user_pt_kb", json_object_new_int64((int64_t)kb));
 	}
 	if (c->ptdump) {
 		struct ptdump_summary s;

@@ -34,17 +34,6 @@ MhpAcctCounts mhp_acct_counts_from_string(const char *s)
 
 #define HAS(v, s) (((v)->have & (1u << (s))) != 0)
 
-/* The agent's sum of every process's VmPTE, taken right after meminfo. */
-static gboolean user_pt_kb(struct json_object *snap, gint64 *ret)
-{
-	struct json_object *v;
-
-	if (!snap || !json_object_object_get_ex(snap, "user_pt_kb", &v) || !json_object_is_type(v, json_type_int))
-		return FALSE;
-	*ret = json_object_get_int64(v);
-	return TRUE;
-}
-
 void mhp_acct_rise(struct json_object *before, struct json_object *after, guint64 size, guint page_size,
 		   MhpAcctRise *ret)
 {
@@ -67,12 +56,6 @@ void mhp_acct_rise(struct json_object *before, struct json_object *after, guint6
 		guint64 span = (guint64)page_size * (page_size / 8);
 
 		ret->tables = (gint64)((size + span - 1) / span) + 1;
-	}
-	{
-		gint64 ub, ua;
-
-		ret->have_user = user_pt_kb(before, &ub) && user_pt_kb(after, &ua);
-		ret->user_kb = ret->have_user ? ua - ub : 0;
 	}
 	ret->valid = HAS(&ret->delta, MHP_ACCT_NR_PAGE_TABLE_PAGES);
 	if (ret->valid)
@@ -126,10 +109,9 @@ gint64 mhp_acct_diff_band(const MhpAcctDiff *st)
 
 static void check_one(struct json_object *arr, const char *name, struct json_object *before,
 		      struct json_object *after, const MhpAcctRise *rise, MhpAcctSeries s, gint64 band,
-		      gint64 unit_kb, const char **failed)
+		      const char **failed)
 {
 	MhpAcctValues b, a;
-	gint64 ub, ua;
 
 	mhp_acct_values(before, &b);
 	mhp_acct_values(after, &a);
@@ -138,18 +120,6 @@ static void check_one(struct json_object *arr, const char *name, struct json_obj
 		return;
 	}
 	gint64 fall = (gint64)(b.v[s] - a.v[s]), want = (gint64)rise->delta.v[s];
-
-	/*
-	 * The counters hold user page tables too: a process that grew between
-	 * the two snapshots hides that much of the fall (a clean 7.3.4 soak
-	 * with 4 DIMMs: 2 false alarms in 1,000 cycles, 43 and 44 pages short
-	 * with the kernel's tables all freed). Where the snapshots have the
-	 * processes' VmPTE sum, the kernel's share alone is compared.
-	 */
-	if (rise->have_user && user_pt_kb(before, &ub) && user_pt_kb(after, &ua)) {
-		fall += (ua - ub) / unit_kb;
-		want -= rise->user_kb / unit_kb;
-	}
 
 	/*
 	 * One-sided: leaked tables make the fall short of the rise. A fall past
@@ -183,10 +153,9 @@ void mhp_acct_check_returned(struct json_object *arr, struct json_object *before
 		mhp_acct_add_skipped(arr, names[1], why);
 		return;
 	}
-	check_one(arr, names[0], before, after, rise, MHP_ACCT_PAGE_TABLES, band * (gint64)(page_size / 1024), 1,
+	check_one(arr, names[0], before, after, rise, MHP_ACCT_PAGE_TABLES, band * (gint64)(page_size / 1024),
 		  ret_failed);
-	check_one(arr, names[1], before, after, rise, MHP_ACCT_NR_PAGE_TABLE_PAGES, band, MAX((gint64)(page_size / 1024), 1),
-		  ret_failed);
+	check_one(arr, names[1], before, after, rise, MHP_ACCT_NR_PAGE_TABLE_PAGES, band, ret_failed);
 }
 
 struct json_object *mhp_acct_rise_to_json(const MhpAcctRise *rise)
@@ -201,7 +170,5 @@ struct json_object *mhp_acct_rise_to_json(const MhpAcctRise *rise)
 	json_object_object_add(o, "tables_from", json_object_new_string(rise->from_ptdump ? "ptdump" : "geometry"));
 	if (rise->valid)
 		json_object_object_add(o, "noise", json_object_new_int64(rise->noise));
-	if (rise->have_user)
-		json_object_object_add(o, "user_pt_kb", json_object_new_int64(rise->user_kb));
 	return o;
 }

@@ -173,7 +173,6 @@ gboolean mhp_acct_snapshot_check(struct json_object *snap, GError **error)
 	}
 	if (!check_counters(snap, "meminfo", error) || !check_counters(snap, "vmstat", error) ||
 	    !mhp_json_opt_int(snap, "snapshot", "pcp_kb", 0, G_MAXINT64, 0, &n, error) ||
-	    !mhp_json_opt_int(snap, "snapshot", "user_pt_kb", 0, G_MAXINT64, 0, &n, error) ||
 	    !mhp_json_opt_string(snap, "snapshot", "ptdump_raw", G_MAXINT32, NULL, &str, error))
 		return FALSE;
 	/* absent or null: not asked for, or not readable */

@@ -130,8 +130,6 @@ typedef struct {
 	gint64 tables;    /* table pages the plug added: ptdump, else geometry */
 	gboolean from_ptdump;
 	gint64 noise;     /* nr_page_table_pages rise - tables: user page tables */
-	gboolean have_user;
-	gint64 user_kb;   /* the user page tables' change (snapshot user_pt_kb) */
 } MhpAcctRise;
 
 /**

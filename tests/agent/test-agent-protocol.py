@@ -63,6 +63,7 @@ def make_sysroot(root):
                 '# CONFIG_KASAN is not set\n')
     write(root + '/proc/sys/kernel/random/boot_id', '01234567-89ab-cdef-0123-456789abcdef\n')
     write(root + '/proc/sys/vm/drop_caches', '')
+    write(root + '/proc/sys/vm/stat_refresh', '')
     write(root + '/dev/kmsg', '4,812,21319760,-;WARNING: CPU: 1 PID: 42 at mm/memory_hotplug.c:1 test\n')
 
 
@@ -391,6 +392,8 @@ def main():
     lm = [x for x in s['ptdump']['sections'] if x['name'] == 'Linear Mapping'][0]
     ok(lm['mapped_bytes'] == 1066598400 and lm['table_pages'] == 514, 'snapshot: Linear Mapping summary', lm)
     ok(s['meminfo']['MemTotal'] == 1010168 and s['vmstat']['nr_page_table_pages'] == 49, 'snapshot: meminfo and vmstat')
+    ok(open(root + '/proc/sys/vm/stat_refresh').read() == '1',
+       'snapshot: the per-CPU counters are folded (stat_refresh written) before they are read')
     ok('ptdump_raw' not in s and 'errors' not in s, 'snapshot: summary only, no errors', s.get('errors'))
     s = a.call('snapshot', ptdump='raw', raw_procfs=True, drop_caches=True)['ok']
     ok(s['ptdump_raw'] == open(FIX + '/guest-7.3-512M/ptdump.before.txt').read(), 'snapshot raw: ptdump text verbatim')
