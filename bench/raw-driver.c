@@ -200,6 +200,33 @@ static int cmp(const void *a, const void *b)
 
 static double *race_ms;
 
+/*
+ * Race mode: each cycle's phases, named as cycles.jsonl names mhpstress's,
+ * so that bench/race-detect can say where the two loops' time goes.
+ */
+enum { PH_ADD, PH_OST, PH_BLOCKS, PH_ONLINE, PH_OFFLINE, PH_DEL, PH_EJECT_OST, PH_DELETED, PH_EJECT_DONE,
+       PH_OBJECT_DEL, PH_BLOCKS_GONE, PH_N };
+static const char *const ph_name[PH_N] = { "add", "ost", "blocks", "online", "offline", "del", "eject_ost",
+					    "deleted", "eject_done", "object_del", "blocks_gone" };
+#define PH_CAP 65536
+static float *ph_ms[PH_N];
+static double ph_t;
+
+static void ph_mark(int ph)
+{
+	double t = now_ms();
+
+	if (race && race_cycles < PH_CAP)
+		ph_ms[ph][race_cycles] = (float)(t - ph_t);
+	ph_t = t;
+}
+
+static int fcmp(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+	return x < y ? -1 : x > y;
+}
+
 /* An oops on the console since the last look? */
 static int console_oops(void)
 {
@@ -233,7 +260,13 @@ static void race_result(int caught, const char *why)
 	/* every cycle's time (sorted), for a median pooled over runs */
 	for (int i = 0; i < race_cycles; i++)
 		printf("%s%.1f", i ? "," : "", race_ms[i]);
-	printf("]}\n");
+	printf("],\"phase_p50_ms\":{");
+	for (int p = 0; p < PH_N; p++) {
+		int n = race_cycles < PH_CAP ? race_cycles : PH_CAP;
+		qsort(ph_ms[p], (size_t)n, sizeof(float), fcmp);
+		printf("%s\"%s\":%.2f", p ? "," : "", ph_name[p], n ? ph_ms[p][(n - 1) / 2] : 0.0);
+	}
+	printf("}}\n");
 	fflush(stdout);
 	_exit(0);
 }
@@ -249,12 +282,16 @@ static double one_cycle(int i, int size_mb, int verify)
 	double t0 = now_ms();
 	long long addr = 0x80000000ll; /* the first DIMM's, with nothing else plugged */
 
+	ph_t = t0;
+
 	snprintf(arg, sizeof(arg), "{\"qom-type\":\"memory-backend-ram\",\"id\":\"mem%d\",\"size\":%lld}", i,
 		 (long long)size_mb << 20);
 	json_object_put(qmp_cmd("object-add", arg));
 	snprintf(arg, sizeof(arg), "{\"driver\":\"pc-dimm\",\"id\":\"dimm%d\",\"memdev\":\"mem%d\",\"slot\":0}", i, i);
 	json_object_put(qmp_cmd("device_add", arg));
+	ph_mark(PH_ADD);
 	wait_event("ACPI_DEVICE_OST", 1, 0, 1);
+	ph_mark(PH_OST);
 	if (verify) {
 		struct json_object *r = qmp_cmd("query-memory-devices", NULL), *ret, *data, *a;
 		json_object_object_get_ex(r, "return", &ret);
@@ -269,24 +306,33 @@ static double one_cycle(int i, int size_mb, int verify)
 	strcat(blocks, "]");
 	snprintf(arg, sizeof(arg), "{\"phys_start\":%lld,\"size\":%lld}", addr, (long long)size_mb << 20);
 	json_object_put(agent_cmd("wait-blocks", arg));
+	ph_mark(PH_BLOCKS);
 	snprintf(arg, sizeof(arg), "{\"blocks\":%s,\"zone\":\"online_movable\"}", blocks);
 	json_object_put(agent_cmd("online", arg));
+	ph_mark(PH_ONLINE);
 	if (verify) {
 		json_object_put(agent_cmd("blocks", NULL));
 		json_object_put(agent_cmd("snapshot", "{\"ptdump\":\"none\"}"));
 	}
 	snprintf(arg, sizeof(arg), "{\"blocks\":%s}", blocks);
 	json_object_put(agent_cmd("offline", arg));
+	ph_mark(PH_OFFLINE);
 	snprintf(arg, sizeof(arg), "{\"id\":\"dimm%d\"}", i);
 	json_object_put(qmp_cmd("device_del", arg));
+	ph_mark(PH_DEL);
 	wait_event("ACPI_DEVICE_OST", 3, 0x84, 1);
+	ph_mark(PH_EJECT_OST);
 	wait_event("DEVICE_DELETED", -1, -1, 0);
+	ph_mark(PH_DELETED);
 	wait_event("ACPI_DEVICE_OST", 3, 0, 0);
+	ph_mark(PH_EJECT_DONE);
 	snprintf(arg, sizeof(arg), "{\"id\":\"mem%d\"}", i);
 	json_object_put(qmp_cmd("object-del", arg));
+	ph_mark(PH_OBJECT_DEL);
 	snprintf(arg, sizeof(arg), "{\"phys_start\":%lld,\"size\":%lld,\"present\":false}", addr,
 		 (long long)size_mb << 20);
 	json_object_put(agent_cmd("wait-blocks", arg));
+	ph_mark(PH_BLOCKS_GONE);
 	if (verify)
 		json_object_put(agent_cmd("snapshot", "{\"ptdump\":\"none\"}"));
 	return now_ms() - t0;
@@ -347,6 +393,8 @@ int main(int argc, char **argv)
 
 		race = 1;
 		race_ms = calloc(1000000, sizeof(double));
+		for (int p = 0; p < PH_N; p++)
+			ph_ms[p] = calloc(PH_CAP, sizeof(float));
 		json_object_put(agent_cmd("stressor-start", "{\"name\":\"pt\",\"kind\":\"ptdump\",\"rate_hz\":0}"));
 		race_t0 = now_ms();
 		while (race_cycles < 1000000) {

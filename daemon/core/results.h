@@ -72,20 +72,32 @@ char *mhp_results_path(MhpResults *r, const char *name);
  */
 gboolean mhp_results_write_json(MhpResults *r, const char *name, struct json_object *obj, GError **error);
 
+/* At most this often, events.jsonl and cycles.jsonl are fdatasync'ed (µs). */
+#define MHP_RESULTS_SYNC_US G_USEC_PER_SEC
+
 /**
- * mhp_results_append_cycle() - append @obj to cycles.jsonl as one line, and fdatasync it.
+ * mhp_results_append_cycle() - append @obj to cycles.jsonl as one line.
  * @r: the results
  * @obj: the cycle's record
- * @error: set on failure: "cannot write '/dir/cycles.jsonl': No space left on device"
+ * @error: set on failure: "cannot write '/dir/cycles.jsonl': No space left on device",
+ *         or "cannot sync '/dir/cycles.jsonl': ..." when an earlier sync pass failed
  *
  * A line is written whole or not at all: after a short write or an error
  * the file is cut back to its length before the call, so that freeing
  * space later never brings a half line back and the next line never
  * follows a cut one.
  *
+ * A written line survives the process's death at once. It reaches the
+ * disk in a worker thread's fdatasync pass (events.jsonl first), queued
+ * now unless one ran less than MHP_RESULTS_SYNC_US ago, and at the latest
+ * in mhp_results_close(): a power cut loses at most the last second.
+ *
  * Return: TRUE when the whole line is written.
  */
 gboolean mhp_results_append_cycle(MhpResults *r, struct json_object *obj, GError **error);
+
+/* The fdatasync passes queued so far (tests). */
+guint64 mhp_results_syncs(MhpResults *r);
 
 /**
  * mhp_results_append_event() - append one event to events.jsonl, whole or not at all.

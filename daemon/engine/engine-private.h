@@ -73,6 +73,9 @@ typedef struct Dimm {
 	gboolean blocks_waited; /* plug.c: race mode waited for the blocks after all */
 	guint64 query_size;     /* plug.c: the DIMM's size as QEMU lists it */
 	char *query_error;      /* plug.c: why the query found no address */
+	gboolean gone_asked;    /* unplug.c: race mode asked for the blocks' absence at DEVICE_DELETED */
+	gboolean gone_answered; /* unplug.c: ... and has the answer */
+	gboolean released;      /* unplug.c: object-del has returned */
 	gint64 t_start;
 	PhaseTimes phases[_MHP_PHASE_MAX];
 	struct json_object *data;

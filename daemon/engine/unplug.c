@@ -3,7 +3,9 @@
  * unplug.c - the removal half of a cycle: [unhog ->] offline -> del ->
  * eject-ost -> deleted -> eject-done -> object-del -> blocks-gone ->
  * verify-removed; refusals, stuck slots, and the end of the cycle with the
- * scenario's policy. device_del is never sent before the insert OST.
+ * scenario's policy. device_del is never sent before the insert OST. In
+ * race mode (a light cycle) blocks-gone starts at DEVICE_DELETED and runs
+ * beside eject-done and object-del.
  */
 #include <errno.h>
 #include <string.h>
@@ -71,34 +73,49 @@ static void on_blocks_gone(MhpAgentLink *l, struct json_object *ok, const GError
 		if (!error)
 			verify_light(e, d, ok, FALSE);
 		phase_end(e, d, MHP_PHASE_VERIFY_REMOVED);
-		unplug_finished(e, d);
+		d->gone_answered = TRUE;
+		/* asked at DEVICE_DELETED: the cycle ends when object-del has returned too */
+		if (!d->gone_asked || d->released)
+			unplug_finished(e, d);
 		return;
 	}
 	mhp_agent_link_call(e->agent, "snapshot", snapshot_args(e), (guint)e->s->timeouts.agent_ms, on_verify_removed,
 			    ctx_new(e, d));
 }
 
-static void on_released(MhpBackend *b, const GError *error, gpointer user_data)
+static void wait_blocks_gone(MhpEngine *e, Dimm *d)
 {
 	struct json_object *a;
-	Dimm *d;
-	MhpEngine *e = ctx_take(user_data, &d);
 
-	if (!e)
-		return;
-	phase_end(e, d, MHP_PHASE_OBJECT_DEL);
-	if (error)
-		set_failure(d, MHP_FAIL_QMP_ERROR, 0, "%s", error->message);
-	if (!d->nblocks) {
-		unplug_finished(e, d);
-		return;
-	}
 	phase_begin(e, d, MHP_PHASE_BLOCKS_GONE);
 	a = wait_blocks_args(e, d, FALSE);
 	if (verify_is_light(e, d))
 		json_object_object_add(a, "report", json_object_new_boolean(TRUE));
 	mhp_agent_link_call(e->agent, "wait-blocks", a, (guint)e->s->timeouts.blocks_ms + 5000,
 			    on_blocks_gone, ctx_new(e, d));
+}
+
+static void on_released(MhpBackend *b, const GError *error, gpointer user_data)
+{
+	Dimm *d;
+	MhpEngine *e = ctx_take(user_data, &d);
+
+	if (!e)
+		return;
+	phase_end(e, d, MHP_PHASE_OBJECT_DEL);
+	d->released = TRUE;
+	if (error)
+		set_failure(d, MHP_FAIL_QMP_ERROR, 0, "%s", error->message);
+	if (!d->nblocks) {
+		unplug_finished(e, d);
+		return;
+	}
+	if (d->gone_asked) {
+		if (d->gone_answered)
+			unplug_finished(e, d);
+		return;
+	}
+	wait_blocks_gone(e, d);
 }
 
 void release(MhpEngine *e, Dimm *d)
@@ -119,6 +136,15 @@ void deleted_seen(MhpEngine *e, Dimm *d)
 	cancel_wait(e);
 	phase_end(e, d, MHP_PHASE_DELETED);
 	d->deleted = TRUE;
+	/*
+	 * Race mode: the guest removed the blocks before its _EJ0, which is
+	 * what DEVICE_DELETED reports, so their absence is asked for now, while
+	 * the trailing OST and object-del go on, not after them.
+	 */
+	if (d->nblocks && !d->cleanup && !d->gone_asked && verify_is_light(e, d)) {
+		d->gone_asked = TRUE;
+		wait_blocks_gone(e, d);
+	}
 	phase_begin(e, d, MHP_PHASE_EJECT_DONE);
 	if (!d->eject_pending) {
 		eject_done(e, d);

@@ -592,6 +592,35 @@ static void test_elision(void)
 	json_object_put(event);
 }
 
+/* The cycle's record is written at once, its fdatasync is queued at most
+ * once a second, and close waits for it. */
+static void test_sync(void)
+{
+	g_autofree char *dir = g_build_filename(base, "sync", NULL);
+	g_autofree char *cycles = g_build_filename(dir, MHP_RESULTS_CYCLES, NULL);
+	g_autoptr(GError) err = NULL;
+	g_autofree char *last = NULL;
+	MhpResults *r = mhp_results_open(dir, &err);
+	gboolean all = TRUE;
+	gsize size = 0;
+
+	tap_ok(r != NULL, "a results directory opens (%s)", err ? err->message : "ok");
+	if (!r)
+		return;
+	for (guint i = 1; i <= 20; i++) {
+		struct json_object *o = record(i);
+
+		all = all && mhp_results_append_cycle(r, o, &err);
+		json_object_put(o);
+	}
+	tap_ok(all, "twenty records appended (%s)", err ? err->message : "ok");
+	tap_ok(whole_lines(cycles, &size, &last) == 20, "each is in cycles.jsonl before any sync");
+	tap_ok(mhp_results_syncs(r) >= 1 && mhp_results_syncs(r) <= 2,
+	       "back to back, they queue one fdatasync pass, not twenty (%" G_GUINT64_FORMAT ")", mhp_results_syncs(r));
+	mhp_results_close(r);
+	tap_ok(whole_lines(cycles, &size, &last) == 20, "closing waits for the pass and keeps every line");
+}
+
 int main(void)
 {
 	g_autoptr(GError) err = NULL;
@@ -618,6 +647,7 @@ int main(void)
 	test_segment_default();
 	test_cap();
 	test_elision();
+	test_sync();
 	{
 		const char *argv[] = { "rm", "-rf", base, NULL };
 		g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
