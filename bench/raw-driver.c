@@ -206,8 +206,8 @@ static double *race_ms;
  */
 enum { PH_ADD, PH_OST, PH_BLOCKS, PH_ONLINE, PH_OFFLINE, PH_DEL, PH_EJECT_OST, PH_DELETED, PH_EJECT_DONE,
        PH_OBJECT_DEL, PH_BLOCKS_GONE, PH_N };
-static const char *const ph_name[PH_N] = { "add", "ost", "blocks", "online", "offline", "del", "eject_ost",
-					    "deleted", "eject_done", "object_del", "blocks_gone" };
+static const char *const ph_name[PH_N] = { "add", "ost", "blocks", "online", "offline", "del", "eject-ost",
+					    "deleted", "eject-done", "object-del", "blocks-gone" };
 #define PH_CAP 65536
 static float *ph_ms[PH_N];
 static double ph_t;
