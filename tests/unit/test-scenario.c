@@ -90,6 +90,27 @@ static void test_shipped(const char *dir)
 	       "re-check against a 512M guest block size");
 }
 
+/* Every scenario shipped in @dir (scenarios/, bench/) loads; fleet files are not scenarios. */
+static void test_all_load(const char *dir)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *n;
+	guint count = 0;
+
+	while (d && (n = g_dir_read_name(d))) {
+		g_autofree char *path = g_build_filename(dir, n, NULL);
+		g_autoptr(GError) e = NULL;
+		g_autoptr(MhpScenario) x = NULL;
+
+		if (!g_str_has_suffix(n, ".ini") || g_str_has_prefix(n, "fleet"))
+			continue;
+		x = mhp_scenario_load(path, &e);
+		tap_ok(x != NULL, "%s loads%s%s", path, e ? ": " : "", e ? e->message : "");
+		count++;
+	}
+	tap_ok(count > 0, "%s has scenarios (%u)", dir, count);
+}
+
 static void test_units(void)
 {
 	guint64 v = 0;
@@ -145,6 +166,8 @@ int main(int argc, char **argv)
 	test_bad(argv[1]);
 	test_hostile(argv[1]);
 	test_shipped(argv[2]);
+	test_all_load(argv[2]);
+	test_all_load(argv[3]);
 	test_units();
 	return tap_done();
 }
