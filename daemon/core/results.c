@@ -33,6 +33,9 @@ struct MhpResults {
 	guint64 closed_bytes; /* the closed segments', as they are on disk */
 	guint segments;
 	guint64 events_dropped;
+	/* cycles.jsonl's segments: closed and compressed as events.jsonl's are */
+	guint64 cycles_segment_max, cycles_open_bytes;
+	guint cycles_segments;
 	/* the last elided messages, whole: their events.jsonl lines (char *, newline included) */
 	GQueue held;
 	gsize held_bytes;
@@ -149,6 +152,7 @@ MhpResults *mhp_results_open(const char *dir, GError **error)
 	r->dir = g_strdup(dir);
 	r->segment_max = MHP_RESULTS_EVENTS_SEGMENT;
 	r->events_max = MHP_RESULTS_EVENTS_MAX;
+	r->cycles_segment_max = MHP_RESULTS_CYCLES_SEGMENT;
 	g_queue_init(&r->held);
 	if (!g_file_test(dir, G_FILE_TEST_EXISTS) && !mhp_results_dir_create(dir, error))
 		return NULL;
@@ -292,12 +296,37 @@ static char *line_of(struct json_object *obj, gsize *ret_len)
 	return line;
 }
 
-static gboolean append_line(MhpResults *r, int fd, const char *name, struct json_object *obj, GError **error)
-{
-	gsize len;
-	g_autofree char *line = line_of(obj, &len);
+static gboolean compress_segment(MhpResults *r, const char *plain, guint64 *ret_size, GError **error);
 
-	return append_text(r, fd, name, line, len, error);
+/*
+ * The open cycles.jsonl is full: it becomes cycles.NNNN.jsonl, compressed to
+ * cycles.NNNN.jsonl.gz, and a new cycles.jsonl is opened. The plain segment
+ * goes only once its compressed copy is on disk; when compressing fails it
+ * stays, and readers take it as it is. Return: FALSE when no new
+ * cycles.jsonl could be opened (the next record could not be written).
+ */
+static gboolean close_cycles_segment(MhpResults *r, GError **error)
+{
+	g_autofree char *plain = g_strdup_printf("cycles.%04u.jsonl", r->cycles_segments + 1);
+	g_autoptr(GError) err = NULL;
+	guint64 size = 0;
+
+	if (renameat(r->dir_fd, MHP_RESULTS_CYCLES, r->dir_fd, plain) < 0) {
+		g_autofree char *path = mhp_results_path(r, MHP_RESULTS_CYCLES);
+
+		/* not fatal: the open segment goes on growing */
+		g_message("cannot rename '%s' to close its segment: %s", path, g_strerror(errno));
+		return TRUE;
+	}
+	close(r->cycles_fd);
+	r->cycles_segments++;
+	r->cycles_open_bytes = 0;
+	r->cycles_fd = open_new(r, MHP_RESULTS_CYCLES, error);
+	if (r->cycles_fd < 0)
+		return FALSE;
+	if (!compress_segment(r, plain, &size, &err))
+		g_message("%s stays uncompressed: %s", plain, err->message);
+	return TRUE;
 }
 
 static void sync_pass(gpointer data, gpointer user_data)
@@ -350,10 +379,26 @@ gboolean mhp_results_append_cycle(MhpResults *r, struct json_object *obj, GError
 
 		return fail_errno(error, err, "sync", path);
 	}
-	if (!append_line(r, r->cycles_fd, MHP_RESULTS_CYCLES, obj, error))
+	gsize len;
+	g_autofree char *line = line_of(obj, &len);
+
+	if (!append_text(r, r->cycles_fd, MHP_RESULTS_CYCLES, line, len, error))
 		return FALSE;
+	r->cycles_open_bytes += len;
+	if (r->cycles_open_bytes >= r->cycles_segment_max)
+		return close_cycles_segment(r, error);
 	sync_soon(r);
 	return TRUE;
+}
+
+void mhp_results_set_cycles_segment(MhpResults *r, guint64 segment)
+{
+	r->cycles_segment_max = segment;
+}
+
+guint mhp_results_cycles_segments(MhpResults *r)
+{
+	return r->cycles_segments;
 }
 
 guint64 mhp_results_syncs(MhpResults *r)
@@ -633,6 +678,13 @@ static const char *const verdict_names[_MHP_VERDICT_MAX] = {
 
 MHP_DEFINE_STRING_TABLE(mhp_verdict, MhpVerdict, verdict_names, _MHP_VERDICT_MAX, _MHP_VERDICT_INVALID)
 
+static int cmp_uint(gconstpointer a, gconstpointer b)
+{
+	guint x = *(const guint *)a, y = *(const guint *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static int cmp_double(gconstpointer a, gconstpointer b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -729,23 +781,79 @@ gboolean mhp_summary_write(const char *dir, const MhpSummary *s, GError **error)
 	return okv;
 }
 
-guint64 mhp_results_foreach_cycle(const char *dir, MhpCycleFunc func, gpointer user_data)
+/* The closed segments' numbers of @prefix ("cycles."), in order: NNNN from NAME.NNNN.jsonl[.gz]. */
+static GArray *segment_numbers(const char *dir, const char *prefix)
 {
-	g_autofree char *path = g_build_filename(dir, MHP_RESULTS_CYCLES, NULL);
-	g_autofree char *line = NULL;
-	FILE *f = fopen(path, "re");
-	size_t cap = 0;
-	guint64 n = 0;
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	GArray *nums = g_array_new(FALSE, FALSE, sizeof(guint));
+	const char *n;
 
-	while (f && getline(&line, &cap, f) >= 0) {
+	while (d && (n = g_dir_read_name(d))) {
+		const char *p = n + strlen(prefix);
+		char *end = NULL;
+		guint64 v;
+
+		if (!g_str_has_prefix(n, prefix) || !g_ascii_isdigit(*p))
+			continue;
+		v = g_ascii_strtoull(p, &end, 10);
+		if (v == 0 || v > G_MAXUINT || end - p != 4 || (strcmp(end, ".jsonl") && strcmp(end, ".jsonl.gz")))
+			continue;
+		guint u = (guint)v;
+		gboolean seen = FALSE;
+		for (guint i = 0; i < nums->len; i++)
+			seen = seen || g_array_index(nums, guint, i) == u;
+		if (!seen)
+			g_array_append_val(nums, u);
+	}
+	g_array_sort(nums, (GCompareFunc)cmp_uint);
+	return nums;
+}
+
+/* Each line of @in that is a JSON object, to @func; Return: the count so far. */
+static guint64 foreach_line(GInputStream *in, guint64 n, MhpCycleFunc func, gpointer user_data)
+{
+	g_autoptr(GDataInputStream) data = g_data_input_stream_new(in);
+	char *line;
+
+	g_data_input_stream_set_newline_type(data, G_DATA_STREAM_NEWLINE_TYPE_LF);
+	while ((line = g_data_input_stream_read_line(data, NULL, NULL, NULL))) {
 		struct json_object *c = json_tokener_parse(line);
 
 		if (json_object_is_type(c, json_type_object))
 			func(c, ++n, user_data);
 		json_object_put(c);
+		g_free(line);
 	}
-	if (f)
-		fclose(f);
+	return n;
+}
+
+guint64 mhp_results_foreach_cycle(const char *dir, MhpCycleFunc func, gpointer user_data)
+{
+	g_autoptr(GArray) nums = segment_numbers(dir, "cycles.");
+	g_autofree char *open_path = g_build_filename(dir, MHP_RESULTS_CYCLES, NULL);
+	guint64 n = 0;
+
+	/* the closed segments, compressed (or plain, when compressing failed), then the open one */
+	for (guint i = 0; i <= nums->len; i++) {
+		g_autofree char *plain = i < nums->len
+			? g_strdup_printf("%s/cycles.%04u.jsonl", dir, g_array_index(nums, guint, i)) : NULL;
+		g_autofree char *gz = plain ? g_strconcat(plain, ".gz", NULL) : NULL;
+		gboolean compressed = gz && g_file_test(gz, G_FILE_TEST_IS_REGULAR);
+		g_autoptr(GFile) file = g_file_new_for_path(compressed ? gz : plain ? plain : open_path);
+		g_autoptr(GInputStream) raw = G_INPUT_STREAM(g_file_read(file, NULL, NULL));
+		g_autoptr(GInputStream) in = NULL;
+
+		if (!raw)
+			continue;
+		if (compressed) {
+			g_autoptr(GZlibDecompressor) z = g_zlib_decompressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+
+			in = g_converter_input_stream_new(raw, G_CONVERTER(z));
+		} else {
+			in = g_object_ref(raw);
+		}
+		n = foreach_line(in, n, func, user_data);
+	}
 	return n;
 }
 

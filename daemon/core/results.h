@@ -99,6 +99,17 @@ gboolean mhp_results_append_cycle(MhpResults *r, struct json_object *obj, GError
 /* The fdatasync passes queued so far (tests). */
 guint64 mhp_results_syncs(MhpResults *r);
 
+/*
+ * cycles.jsonl is closed at this size like events.jsonl: renamed
+ * cycles.NNNN.jsonl and gzip-compressed to cycles.NNNN.jsonl.gz (the plain
+ * copy stays when compressing fails). mhp_results_foreach_cycle() reads
+ * them all in order.
+ */
+#define MHP_RESULTS_CYCLES_SEGMENT (8u << 20)
+/* Change the segment size (tests); the closed segments so far. */
+void mhp_results_set_cycles_segment(MhpResults *r, guint64 segment);
+guint mhp_results_cycles_segments(MhpResults *r);
+
 /**
  * mhp_results_append_event() - append one event to events.jsonl, whole or not at all.
  * @r: the results
@@ -266,9 +277,11 @@ typedef struct {
 typedef void (*MhpCycleFunc)(struct json_object *record, guint64 n, gpointer user_data);
 
 /**
- * mhp_results_foreach_cycle() - call @func on each record of @dir's cycles.jsonl.
+ * mhp_results_foreach_cycle() - call @func on each record of @dir's cycles.
  * @dir: a results directory
- * @func: called in the file's order
+ * @func: called in the records' order: the closed segments
+ *        (cycles.NNNN.jsonl.gz, or cycles.NNNN.jsonl where compressing
+ *        failed) by NNNN, then the open cycles.jsonl
  * @user_data: for @func
  *
  * One line is held at a time, so an 8-hour run's file is never read

@@ -3,13 +3,16 @@
 # test-daemon.py - mhpstressd on real guests: two runs at once to completion
 # while a follower is killed; status shows live progress; SIGTERM ends runs
 # as stopped with finalized summaries; after SIGKILL and a restart the runs
-# are interrupted and no QEMU is left; another uid cannot use the socket.
+# are interrupted and no QEMU is left; another uid cannot use the socket; a
+# follower that never reads a run of 1,500 fast cycles costs the daemon at
+# most its documented output cap.
 #
 # usage: test-daemon.py MHPSTRESS MHPSTRESSD SCENARIO_DIR
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -70,6 +73,86 @@ def wait_cycles(d, run, n, timeout=120):
     return d.status(run)
 
 
+# A run of light cycles, one 128M DIMM at a time and nothing else: about
+# 15 cycles a second, each of them a dozen progress events to every follower.
+FAST_INI = """[scenario]
+description = a follower's load: light cycles as fast as the guest goes
+cycles = %d
+[guest]
+cpus = 2
+memory = 1G
+slots = 2
+maxmem = 4G
+append = movablecore=256M
+[dimm]
+sizes = 128M
+zones = movable
+[verify]
+ptdump = none
+level = light
+full-every = 100
+"""
+FOLLOW_CYCLES = 1500
+# docs/control-protocol.md, "Limits": progress stops above 256 KiB unsent and
+# the client is dropped above 4 MiB; what the daemon may hold for it
+FOLLOWER_CAP_KIB = 4 * 1024 + 512
+
+
+def rss_kib(pid):
+    for line in open('/proc/%d/status' % pid):
+        if line.startswith('VmRSS:'):
+            return int(line.split()[1])
+    return 0
+
+
+def test_follower_never_reads(tap, d, top, kernel, initrd):
+    """A follower that never reads while a run of 1,500 fast cycles goes on:
+    about 3 KB of progress a cycle, 4.5 MB in all if the daemon kept it."""
+    ini = os.path.join(top, 'fast.ini')
+    with open(ini, 'w') as f:
+        f.write(FAST_INI % FOLLOW_CYCLES)
+    run = d.cli('start', ini, '--kernel', kernel, '--initrd', initrd).stdout.strip()
+    st = wait_cycles(d, run, 20)
+    rss0 = rss_kib(d.proc.pid)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(d.sock)
+    s.sendall(b'{"id":1,"cmd":"follow","args":{"run":"%s"}}\n' % run.encode())
+    peak = rss0
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        peak = max(peak, rss_kib(d.proc.pid))
+        st = d.status(run)
+        if st['state'] not in ('queued', 'running'):
+            break
+        time.sleep(1)
+    peak = max(peak, rss_kib(d.proc.pid))
+    tap.ok(st['state'] == 'passed' and st['progress']['cycle'] == FOLLOW_CYCLES,
+           'a follower that never reads: the run goes on to pass all %d cycles' % FOLLOW_CYCLES,
+           (st['state'], st.get('message'), st['progress']))
+    tap.ok(peak - rss0 <= FOLLOWER_CAP_KIB,
+           'the daemon grew %d KiB (%d -> peak %d KiB), within the %d KiB a follower may cost'
+           % (peak - rss0, rss0, peak, FOLLOWER_CAP_KIB))
+    tap.ok(d.cli('list').returncode == 0,
+           'the daemon still answers list')
+    # what the follower finally reads: whole lines, the latest progress, the end
+    s.setblocking(False)
+    data = b''
+    try:
+        while True:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            data += chunk
+    except BlockingIOError:
+        pass
+    s.close()
+    lines = [json.loads(x) for x in data.split(b'\n') if x.strip()]
+    print('# the follower had %d bytes waiting: %d lines, the last %s' % (len(data), len(lines),
+                                                                            lines[-1].get('event') if lines else None))
+    tap.ok(len(data) < 4 << 20, 'what waited for it is bounded too (%d bytes)' % len(data))
+
+
 def main():
     tap = Tap()
     kernel, initrd = require_guest(tap)
@@ -107,6 +190,8 @@ def main():
     tap.ok({r['run']: r['state'] for r in lst['runs']} == {r1: 'passed', r2: 'passed'}, 'list --json has states')
     p = d.cli('status', 'no-such-run')
     tap.ok(p.returncode == 1 and 'no run' in p.stderr, 'status of an unknown run', p.stderr)
+
+    test_follower_never_reads(tap, d, top, kernel, initrd)
 
     # another uid: the directory keeps it out, and so does SO_PEERCRED. The
     # client is copied where uid 65534 can run it, wherever the tree lives.

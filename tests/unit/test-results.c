@@ -621,6 +621,79 @@ static void test_sync(void)
 	tap_ok(whole_lines(cycles, &size, &last) == 20, "closing waits for the pass and keeps every line");
 }
 
+static void count_cycle(struct json_object *c, guint64 n, gpointer user_data)
+{
+	GString *order = user_data;
+	struct json_object *v;
+
+	if (json_object_object_get_ex(c, "cycle", &v))
+		g_string_append_printf(order, "%s%s", order->len ? "," : "", json_object_get_string(v));
+}
+
+/* cycles.jsonl is closed and compressed like events.jsonl, and read back whole and in order. */
+static void test_cycle_segments(void)
+{
+	g_autofree char *dir = g_build_filename(base, "cycle-segments", NULL);
+	g_autofree char *gz1 = g_build_filename(dir, "cycles.0001.jsonl.gz", NULL);
+	g_autofree char *plain1 = g_build_filename(dir, "cycles.0001.jsonl", NULL);
+	g_autofree char *gz2 = g_build_filename(dir, "cycles.0002.jsonl.gz", NULL);
+	g_autofree char *gz2_saved = g_build_filename(base, "saved.gz", NULL);
+	g_autoptr(GString) order = g_string_new(NULL);
+	g_autoptr(GString) want = g_string_new(NULL);
+	g_autoptr(GError) err = NULL;
+	MhpResults *r = mhp_results_open(dir, &err);
+	gboolean all = TRUE;
+	guint64 n;
+
+	tap_ok(r != NULL, "a results directory opens (%s)", err ? err->message : "ok");
+	if (!r)
+		return;
+	/* three records to a segment */
+	mhp_results_set_cycles_segment(r, 3 * record_len());
+	for (guint i = 1; i <= 10; i++) {
+		struct json_object *o = record(i);
+
+		all = all && mhp_results_append_cycle(r, o, &err);
+		json_object_put(o);
+		g_string_append_printf(want, "%s%06u", i > 1 ? "," : "", i);
+	}
+	tap_ok(all, "ten records appended (%s)", err ? err->message : "ok");
+	TAP_EQ_U64(mhp_results_cycles_segments(r), 3, "three segments closed");
+	mhp_results_close(r);
+	tap_ok(g_file_test(gz1, G_FILE_TEST_IS_REGULAR) && !g_file_test(plain1, G_FILE_TEST_EXISTS),
+	       "cycles.0001.jsonl.gz is written and its plain copy gone");
+	n = mhp_results_foreach_cycle(dir, count_cycle, order);
+	TAP_EQ_U64(n, 10, "foreach reads the ten records");
+	tap_ok(!strcmp(order->str, want->str), "in order, across the segments and the open file (%s)", order->str);
+
+	/* a segment whose compression failed stays plain, and is read as it is */
+	{
+		g_autofree char *data = NULL;
+		gsize len = 0;
+		g_autoptr(GConverter) z = G_CONVERTER(g_zlib_decompressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP));
+		g_autoptr(GInputStream) raw = NULL, in = NULL;
+		g_autoptr(GFile) f = g_file_new_for_path(gz2);
+		char buf[4096];
+		gssize got;
+		GString *plain = g_string_new(NULL);
+
+		raw = G_INPUT_STREAM(g_file_read(f, NULL, NULL));
+		in = g_converter_input_stream_new(raw, z);
+		while ((got = g_input_stream_read(in, buf, sizeof(buf), NULL, NULL)) > 0)
+			g_string_append_len(plain, buf, got);
+		g_file_get_contents(gz2, &data, &len, NULL);
+		g_file_set_contents(gz2_saved, data, (gssize)len, NULL);
+		g_unlink(gz2);
+		g_autofree char *plain2 = g_build_filename(dir, "cycles.0002.jsonl", NULL);
+		g_file_set_contents(plain2, plain->str, (gssize)plain->len, NULL);
+		g_string_free(plain, TRUE);
+	}
+	g_string_truncate(order, 0);
+	n = mhp_results_foreach_cycle(dir, count_cycle, order);
+	tap_ok(n == 10 && !strcmp(order->str, want->str), "with cycles.0002.jsonl plain: still ten, in order (%s)",
+	       order->str);
+}
+
 int main(void)
 {
 	g_autoptr(GError) err = NULL;
@@ -648,6 +721,7 @@ int main(void)
 	test_cap();
 	test_elision();
 	test_sync();
+	test_cycle_segments();
 	{
 		const char *argv[] = { "rm", "-rf", base, NULL };
 		g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
