@@ -42,7 +42,7 @@ static void test_domain_xml(void)
 	tap_ok(strstr(x, "<gic version='3'/>") != NULL, "gic-version=3 becomes <gic version='3'/>");
 	tap_ok(strstr(x, "<qemu:arg value='max-arm-cpu.pauth-impdef=on'/>") != NULL, "CPU properties through -global");
 	tap_ok(strstr(x, "name='org.mhpstress.agent.0'") != NULL, "the agent's virtio-serial channel");
-	tap_ok(strstr(x, "console=ttyAMA0 panic=-1 movablecore=256M</cmdline>") != NULL, "the kernel command line");
+	tap_ok(strstr(x, "console=ttyAMA0 panic=-1 loglevel=6 movablecore=256M</cmdline>") != NULL, "the kernel command line");
 	tap_ok(strstr(x, "<on_reboot>destroy</on_reboot>") != NULL, "no reboot unless asked");
 	tap_ok(strstr(x, "pvpanic-pci") && strstr(x, "panic=pause"), "pvpanic, and a panicked guest stays paused");
 

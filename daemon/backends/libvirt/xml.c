@@ -24,7 +24,7 @@ char *mhp_backend_libvirt_domain_xml(const MhpBackendConfig *cfg, const char *na
 	g_autoptr(GString) q = g_string_new(NULL);
 	g_auto(GStrv) mach = g_strsplit(s->guest.machine, ",", -1);
 	g_auto(GStrv) cpu = g_strsplit(s->guest.cpu, ",", -1);
-	g_autofree char *append = g_strdup_printf("console=ttyAMA0 panic=-1 %s", s->guest.append ? s->guest.append : "");
+	g_autofree char *append = g_strdup_printf(MHP_GUEST_CMDLINE " %s", s->guest.append ? s->guest.append : "");
 	const char *gic = NULL;
 	char *t;
 

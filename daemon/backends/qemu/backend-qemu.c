@@ -104,7 +104,7 @@ GPtrArray *mhp_backend_qemu_argv(const MhpBackendConfig *cfg, const char *rundir
 {
 	const MhpScenario *s = cfg->scenario;
 	GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
-	g_autofree char *append = g_strdup_printf("console=ttyAMA0 panic=-1 %s", s->guest.append ? s->guest.append : "");
+	g_autofree char *append = g_strdup_printf(MHP_GUEST_CMDLINE " %s", s->guest.append ? s->guest.append : "");
 	g_autofree char *console_log = console_log_opts(cfg->results_dir);
 	g_autofree char *name = mhp_backend_qemu_opt_escape(s->name);
 	g_autofree char *qmp = opt_path(rundir, "qmp.sock");
