@@ -115,7 +115,7 @@ static gboolean parse_globals(int *argc, char ***argv, CliGlobals *g, gboolean *
 	}
 	memcpy(head + n, *argv + before, sizeof(char *) * (size_t)(*argc - before + 1));
 	*argc = n + *argc - before;
-	*argv = head; /* main's until exit */
+	*argv = head; /* main's, freed at its end */
 	return TRUE;
 }
 
@@ -123,11 +123,13 @@ int main(int argc, char **argv)
 {
 	CliGlobals g = { 0 };
 	gboolean version = FALSE, help = FALSE;
+	g_autofree char **args = NULL; /* the vector, not its strings: those are the process's */
 	int rc;
 
 	setlocale(LC_ALL, "");
 	if (!parse_globals(&argc, &argv, &g, &version, &help))
 		return CLI_EXIT_USAGE;
+	args = argv;
 	if (version) {
 		printf("mhpstress %s\n", MHP_VERSION);
 		rc = CLI_EXIT_PASS;
