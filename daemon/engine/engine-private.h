@@ -33,6 +33,8 @@
 #include "results.h"
 
 #define CONSOLE_TAIL 1000
+/* console lines added to evidence/console.txt after the failure's: the rest of an oops */
+#define CONSOLE_AFTER 200
 #define EVIDENCE_AGENT_MS 5000
 
 typedef enum {
@@ -163,6 +165,8 @@ struct MhpEngine {
 	struct json_object *last_snapshot;
 	gboolean evidence_taken; /* evidence is collected for the first failure only */
 	gboolean collecting;     /* the evidence sequence is running */
+	char *evidence_console;  /* evidence/console.txt, while lines are still added to it */
+	guint evidence_console_left;
 	gboolean guest_gone;     /* panicked or hung: nothing more can be asked of it */
 	gboolean fatal_expected; /* the guest is gone as a case expected */
 	gboolean held;           /* paused after a failure for a debugger */
@@ -227,6 +231,7 @@ void stressors_phase(MhpEngine *e, MhpStressorPhase phase, gboolean start);
 
 /* evidence.c */
 void kernel_failure(MhpEngine *e, MhpFailClass cls, const char *detail);
+void evidence_console_line(MhpEngine *e, const char *line);
 
 /* verify.c */
 guint64 memtotal_kb(struct json_object *snap);

@@ -438,6 +438,7 @@ void mhp_engine_free(MhpEngine *e)
 		g_source_unref(e->idle);
 	}
 	g_queue_clear_full(&e->console_tail, g_free);
+	g_free(e->evidence_console);
 	json_object_put(e->last_snapshot);
 	json_object_put(e->diff_snap);
 	mhp_backend_free(e->backend);

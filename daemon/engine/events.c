@@ -145,6 +145,7 @@ static void backend_console(MhpBackend *b, const char *line, gpointer user_data)
 	g_queue_push_tail(&e->console_tail, g_strdup(line));
 	if (e->console_tail.length > CONSOLE_TAIL)
 		g_free(g_queue_pop_head(&e->console_tail));
+	evidence_console_line(e, line);
 	if (e->hello && (cls = mhp_failure_classify(line)) != MHP_FAIL_NONE) {
 		g_autofree char *detail = g_strdup_printf("console: %.200s", line);
 		kernel_failure(e, cls, detail);

@@ -5,7 +5,10 @@
  * run's first failure in evidence/, and end every open cycle when the
  * guest is gone (panic, hang).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine-private.h"
 #include "jsonget.h"
@@ -183,6 +186,10 @@ static void collect_evidence(MhpEngine *e, MhpFailClass cls, const char *detail,
 	console = g_build_filename(ev->dir, MHP_EVIDENCE_CONSOLE, NULL);
 	evidence_write(ev, console, text->str, (gssize)text->len);
 	g_string_free(text, TRUE);
+	/* the failure's first line is here; the registers and the trace follow */
+	g_free(e->evidence_console);
+	e->evidence_console = g_strdup(console);
+	e->evidence_console_left = CONSOLE_AFTER;
 	if (e->last_snapshot) {
 		g_autofree char *snap = g_build_filename(ev->dir, MHP_EVIDENCE_SNAPSHOT, NULL);
 		evidence_write(ev, snap, json_object_to_json_string_ext(e->last_snapshot, JSON_C_TO_STRING_PRETTY), -1);
@@ -195,6 +202,27 @@ static void collect_evidence(MhpEngine *e, MhpFailClass cls, const char *detail,
 		return;
 	}
 	mhp_agent_link_call(e->agent, "dmesg", NULL, EVIDENCE_AGENT_MS, on_evidence_dmesg, ev);
+}
+
+/*
+ * A console line after the evidence was taken: the first CONSOLE_AFTER go
+ * to evidence/console.txt too, so that it holds the whole oops, not only
+ * the line that was recognised.
+ */
+void evidence_console_line(MhpEngine *e, const char *line)
+{
+	int fd;
+
+	if (!e->evidence_console_left)
+		return;
+	e->evidence_console_left--;
+	fd = open(e->evidence_console, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || write(fd, line, strlen(line)) < 0 || write(fd, "\n", 1) < 0) {
+		evidence_error(e, e->evidence_console, g_strerror(errno));
+		e->evidence_console_left = 0;
+	}
+	if (fd >= 0)
+		close(fd);
 }
 
 /* The guest is gone: every cycle still open ends with the class. */

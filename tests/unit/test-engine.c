@@ -2124,9 +2124,20 @@ static void test_kernel_failures(void)
 	t_teardown();
 
 	t_setup("kernel-oops-console", "[scenario]\ncycles = 1\n" GUEST "[dimm]\nsizes = 512M\nhold = 2s\n");
-	hook("hold", 0, HOOK_CONSOLE, "[   12.345678] Internal error: Oops: 0000000096000004 [#1] SMP");
+	hook("hold", 0, HOOK_CONSOLE, "[   12.345678] Internal error: Oops: 0000000096000004 [#1] SMP\n"
+				       "[   12.345700] pc : ptdump_pte_entry+0x18/0x50\n"
+				       "[   12.345800] Call trace:\n"
+				       "[   12.345900]  walk_pgd_range+0x2a0/0x620");
 	t_run();
 	is_str(verdict(0), "kernel-oops", "an oops on the console during the cycle");
+	{
+		g_autofree char *path = T.evidence ? g_build_filename(T.evidence, "console.txt", NULL) : NULL;
+		g_autofree char *con = NULL;
+
+		tap_ok(path && g_file_get_contents(path, &con, NULL, NULL) && strstr(con, "Internal error: Oops") &&
+		       strstr(con, "pc : ptdump_pte_entry+0x18/0x50") && strstr(con, "walk_pgd_range"),
+		       "evidence/console.txt has the lines after the recognised one: pc and the trace");
+	}
 	t_teardown();
 
 	t_setup("kernel-warning-between", "[scenario]\ncycles = 2\non-failure = continue\n" GUEST DIMM512);
