@@ -48,7 +48,7 @@ char *mhp_html_escape(const char *s, gssize len)
 	return g_string_free(out, FALSE);
 }
 
-/* Six significant digits, with a '.' whatever the locale (mhpstress calls setlocale()). */
+/* Seven significant digits (1500000, not 1.5e+06), with a '.' whatever the locale (mhpstress calls setlocale()). */
 void mhp_report_num(GString *out, double v)
 {
 	char buf[G_ASCII_DTOSTR_BUF_SIZE];
@@ -57,7 +57,7 @@ void mhp_report_num(GString *out, double v)
 		g_string_append(out, "-");
 		return;
 	}
-	g_string_append(out, g_ascii_formatd(buf, sizeof(buf), "%.6g", v));
+	g_string_append(out, g_ascii_formatd(buf, sizeof(buf), "%.7g", v));
 }
 
 void mhp_report_row(GString *out, const char *label, const char *value)

@@ -261,7 +261,8 @@ void mhp_report_svg_hist(GString *out, const char *title, const ReportHist *h, i
 
 void mhp_report_svg_failures(GString *out, const ReportRun *r, double x1)
 {
-	Frame f = { 40, 8, STRIP_W - 40 - 14, STRIP_H - 8 - 40, { 1, MAX(x1, 2), 0, 1 } };
+	/* a cycle's bar spans [n, n + 1) */
+	Frame f = { 40, 8, STRIP_W - 40 - 14, STRIP_H - 8 - 40, { 1, MAX(x1, 1) + 1, 0, 1 } };
 
 	svg_open(out, STRIP_W, STRIP_H, "failed cycles");
 	g_string_append_printf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"frame\"/>\n", f.x, f.y,
@@ -274,7 +275,7 @@ void mhp_report_svg_failures(GString *out, const ReportRun *r, double x1)
 			g_string_append_printf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n", xa,
 					       f.y, MAX(xb - xa, 2), f.h, mhp_report_class_colour(b->cls));
 	}
-	for (double v = 1, s = MAX(nice_step(f.r.x1 - 1, 10), 1); v <= f.r.x1; v = v == 1 && s > 1 ? s : v + s)
+	for (double v = 1, s = MAX(nice_step(x1, 10), 1); v <= x1; v = v == 1 && s > 1 ? s : v + s)
 		num_text(out, px(&f, v), f.y + f.h + 15, "middle", v);
 	text(out, f.x + f.w / 2, STRIP_H - 6, "middle", "label", "cycle (a bar: a failed cycle, coloured by its class)");
 	g_string_append(out, "</svg>\n");

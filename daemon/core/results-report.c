@@ -478,6 +478,24 @@ static void section_stressors(GString *out, ReportRun **runs, guint n)
 
 /* ---- ptdump ---- */
 
+/* Bytes in the largest unit that divides them: "512 MiB", "1 GiB"; else the number. */
+static void bytes_text(GString *out, double v)
+{
+	static const char *const units[] = { "GiB", "MiB", "KiB" };
+	double a = fabs(v);
+
+	for (int i = 0; i < 3; i++) {
+		double unit = (double)(1ull << (30 - 10 * i));
+
+		if (a >= unit && fmod(a, unit) == 0) {
+			mhp_report_num(out, v / unit);
+			g_string_append_printf(out, " %s", units[i]);
+			return;
+		}
+	}
+	mhp_report_num(out, v);
+}
+
 static void sections_table(GString *out, struct json_object *report, const char *a, const char *b)
 {
 	struct json_object *secs;
@@ -497,7 +515,10 @@ static void sections_table(GString *out, struct json_object *report, const char 
 			double v;
 
 			g_string_append(out, "<td>");
-			mhp_report_num(out, mhp_report_double(s, keys[k], &v) ? v : NAN);
+			if (k < 2 && mhp_report_double(s, keys[k], &v))
+				bytes_text(out, v);
+			else
+				mhp_report_num(out, mhp_report_double(s, keys[k], &v) ? v : NAN);
 			g_string_append(out, "</td>");
 		}
 		g_string_append_printf(out, "<td>%s</td></tr>\n", json_object_object_get_ex(s, "equal", &eq) &&
