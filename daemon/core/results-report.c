@@ -127,13 +127,12 @@ static void plot_range(ReportRun **runs, guint n, ReportPlotId p, ReportRange *r
 {
 	gboolean any = FALSE;
 	double lo = 0, hi = 1;
+	double cycles = 2;
 
-	ret->x0 = 1;
-	ret->x1 = 2;
 	for (guint i = 0; i < n; i++) {
 		double a, b;
 
-		ret->x1 = MAX(ret->x1, (double)runs[i]->cycles);
+		cycles = MAX(cycles, (double)runs[i]->cycles);
 		if (!mhp_report_plot_extent(runs[i], p, &a, &b))
 			continue;
 		lo = any ? MIN(lo, a) : a;
@@ -146,42 +145,59 @@ static void plot_range(ReportRun **runs, guint n, ReportPlotId p, ReportRange *r
 		lo -= pad;
 		hi += pad;
 	}
+	/* half a cycle (or 1%) either side, so the first and last points are not on the frame */
+	ret->x0 = 1 - MAX(0.5, cycles * 0.01);
+	ret->x1 = cycles + MAX(0.5, cycles * 0.01);
 	ret->y0 = lo - (hi - lo) * 0.05;
 	ret->y1 = hi + (hi - lo) * 0.05;
+}
+
+/* The start of a caption's next part: "; " after the first. */
+static void part(GString *out, gsize start)
+{
+	if (out->len > start)
+		g_string_append(out, "; ");
 }
 
 static void plot_caption(GString *out, const ReportRun *r, ReportPlotId p)
 {
 	const ReportPlotData *d = &r->plots[p];
+	gsize start;
 
 	g_string_append(out, "<figcaption>");
+	start = out->len;
 	if (d->have_baseline) {
 		g_string_append(out, "baseline ");
 		mhp_report_num(out, d->baseline);
 		g_string_append_printf(out, " (%s)", d->baseline_from);
 	}
 	if (d->have_band) {
-		g_string_append(out, "; band ±");
+		part(out, start);
+		g_string_append(out, "band ±");
 		mhp_report_num(out, d->band);
-		g_string_append_printf(out, " around ");
+		g_string_append(out, " around ");
 		mhp_report_num(out, d->band_center);
 		g_string_append_printf(out, " (verify.checks_removed %s)", report_plots[p].band);
 	}
 	if (d->have_trend) {
-		g_string_append(out, "; trend ");
+		part(out, start);
+		g_string_append(out, "trend ");
 		mhp_report_num(out, d->slope);
 		g_string_append_printf(out, " %s/cycle, ", report_plots[p].unit);
 		esc(out, d->trend_verdict ? d->trend_verdict : "no verdict");
 		g_string_append(out, " (summary.json, drawn through the mean of the points)");
 	}
 	if (p == REPORT_PLOT_RISE && r->table_accounting) {
-		g_string_append_printf(out, "; the plug of cycle %" G_GUINT64_FORMAT " found hot-added page tables ",
+		part(out, start);
+		g_string_append_printf(out, "the plug of cycle %" G_GUINT64_FORMAT " found hot-added page tables ",
 				       r->table_accounting_n);
 		esc(out, mhp_report_str(r->table_accounting, "hotplug_page_tables"));
 		g_string_append(out, " (verify.table_accounting)");
 	}
-	if (r->width > 1)
-		g_string_append_printf(out, "; %" G_GUINT64_FORMAT " cycles a bucket", r->width);
+	if (r->width > 1) {
+		part(out, start);
+		g_string_append_printf(out, "%" G_GUINT64_FORMAT " cycles a bucket", r->width);
+	}
 	g_string_append(out, "</figcaption>\n");
 }
 
@@ -560,8 +576,11 @@ static void ptdump_of(GString *out, const ReportRun *r)
 	mhp_compare(base, plugged, &report);
 	sections_table(out, report, "baseline", "plugged-1");
 	ranges = mhp_report_obj(report, "ranges");
-	if (!ranges || !json_object_object_length(ranges))
+	if (!ranges || !json_object_object_length(ranges)) {
 		g_string_append(out, "<p>No mapped range differs.</p>\n");
+		json_object_put(report);
+		return;
+	}
 	json_object_object_foreach(ranges, name, rr) {
 		g_string_append(out, "<h4>");
 		esc(out, name);
@@ -760,7 +779,10 @@ static void section_ab(GString *out, ReportRun **runs)
 	ab_table(out, r, "trends", "Trends (slope per cycle, verdict)", ab_trend);
 	ab_table(out, r, "latency_ms", "Latency ms per phase (p50 / p90 / p99 / max)", ab_latency);
 	g_string_append(out, "<h3>End state: A's snapshots/end.json against B's</h3>\n");
-	if (end) {
+	if (end && !(json_object_object_get_ex(end, "ptdump", &v) && json_object_get_boolean(v))) {
+		g_string_append(out, "<p class=\"note\">The end snapshots hold no ptdump: the page-table invariants "
+				     "cannot be judged.</p>\n");
+	} else if (end) {
 		g_string_append_printf(out, "<p>Page-table invariants (Linear Mapping and vmemmap equal): %s</p>\n",
 				       json_object_object_get_ex(end, "invariants_hold", &v) && json_object_get_boolean(v)
 				       ? "<span class=\"pass\">hold</span>" : "<span class=\"fail\">do not hold</span>");

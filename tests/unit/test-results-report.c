@@ -117,6 +117,7 @@ static char *failing_run(const char *name, int drift)
 	g_mkdir(snaps, 0700);
 	snapshot(snaps, "baseline.json", PTDUMP_BEFORE, 1024, 3);
 	snapshot(snaps, "plugged-1.json", PTDUMP_PLUGGED, 1536, 260);
+	snapshot(snaps, "end.json", PTDUMP_BEFORE, 1024, 3);
 	g_mkdir(evidence, 0700);
 	put(evidence, "info.json", "{\"class\":\"online-failed\",\"cycle\":6}", -1);
 	put(evidence, "dmesg.txt", "[    1.000] hotplug: " HOSTILE "\n[    2.000] done\n", -1);
@@ -243,6 +244,8 @@ static void test_ab(void)
 		return;
 	tap_ok(has(html, "run-alpha") && has(html, "run-beta"), "it names both runs");
 	tap_ok(has(html, "A against B") && has(html, "Failures by class"), "with compare's numbers side by side");
+	tap_ok(has(html, "(Linear Mapping and vmemmap equal): <span class=\"pass\">hold</span>"),
+	       "and A's end snapshot against B's");
 	tap_ok(!g_strrstr(html, "<script") && self_contained(html), "and it is escaped and self-contained too");
 	if (keep)
 		put(base, "report-ab.html", html, -1);
