@@ -40,6 +40,8 @@ static int to_px(double v, double v0, double v1, int p0, int len)
 {
 	double p = p0 + (v - v0) / (v1 - v0) * len;
 
+	if (!isfinite(p)) /* a range of 1e308 to -1e308 from a hostile guest */
+		return p0;
 	return (int)lround(CLAMP(p, -PX_LIMIT, PX_LIMIT));
 }
 
@@ -84,23 +86,35 @@ static void num_text(GString *out, int x, int y, const char *anchor, double v)
 	text(out, x, y, anchor, "tick", s->str);
 }
 
+/*
+ * The @k-th tick from @v0 by @step, while it is at most @v1. Counted, not
+ * added up: near 2^63 a step of 200 is below a double's resolution, and
+ * v += step would never end; TICKS_MAX ends it.
+ */
+#define TICKS_MAX 24
+static gboolean tick(double v0, double step, double v1, int k, double *ret)
+{
+	*ret = v0 + k * step;
+	return k < TICKS_MAX && *ret <= v1 + step * 1e-9;
+}
+
 /* The frame, grid lines and tick labels; the axis titles under and beside it. */
 static void axes(GString *out, const Frame *f, const char *xlabel, const char *ylabel, gboolean whole_x)
 {
-	double ys = nice_step(f->r.y1 - f->r.y0, 5), xs = nice_step(f->r.x1 - f->r.x0, 6);
+	double ys = nice_step(f->r.y1 - f->r.y0, 5), xs = nice_step(f->r.x1 - f->r.x0, 6), v;
 
 	if (whole_x)
 		xs = MAX(xs, 1);
 	g_string_append_printf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"frame\"/>\n", f->x, f->y,
 			       f->w, f->h);
-	for (double v = ceil(f->r.y0 / ys) * ys; v <= f->r.y1 + ys * 1e-9; v += ys) {
+	for (int k = 0; tick(ceil(f->r.y0 / ys) * ys, ys, f->r.y1, k, &v); k++) {
 		int y = py(f, v);
 
 		g_string_append_printf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"grid\"/>\n", f->x, y,
 				       f->x + f->w, y);
 		num_text(out, f->x - 5, y + 4, "end", fabs(v) < ys * 1e-9 ? 0 : v);
 	}
-	for (double v = ceil(f->r.x0 / xs) * xs; v <= f->r.x1 + xs * 1e-9; v += xs) {
+	for (int k = 0; tick(ceil(f->r.x0 / xs) * xs, xs, f->r.x1, k, &v); k++) {
 		int x = px(f, v);
 
 		g_string_append_printf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"grid\"/>\n", x, f->y, x,
@@ -262,6 +276,7 @@ void mhp_report_svg_hist(GString *out, const char *title, const ReportHist *h, i
 void mhp_report_svg_failures(GString *out, const ReportRun *r, double x1)
 {
 	/* a cycle's bar spans [n, n + 1) */
+	double v;
 	Frame f = { 40, 8, STRIP_W - 40 - 14, STRIP_H - 8 - 40, { 1, MAX(x1, 1) + 1, 0, 1 } };
 
 	svg_open(out, STRIP_W, STRIP_H, "failed cycles");
@@ -275,8 +290,10 @@ void mhp_report_svg_failures(GString *out, const ReportRun *r, double x1)
 			g_string_append_printf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n", xa,
 					       f.y, MAX(xb - xa, 2), f.h, mhp_report_class_colour(b->cls));
 	}
-	for (double v = 1, s = MAX(nice_step(x1, 10), 1); v <= x1; v = v == 1 && s > 1 ? s : v + s)
-		num_text(out, px(&f, v), f.y + f.h + 15, "middle", v);
+	num_text(out, px(&f, 1), f.y + f.h + 15, "middle", 1);
+	for (int k = 1; tick(0, MAX(nice_step(x1, 10), 1), x1, k, &v); k++)
+		if (v > 1)
+			num_text(out, px(&f, v), f.y + f.h + 15, "middle", v);
 	text(out, f.x + f.w / 2, STRIP_H - 6, "middle", "label", "cycle (a bar: a failed cycle, coloured by its class)");
 	g_string_append(out, "</svg>\n");
 }

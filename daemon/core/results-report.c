@@ -248,9 +248,10 @@ static void trends_table(GString *out, const ReportRun *r)
 		g_string_append(out, "</td><td>");
 		mhp_report_num(out, mhp_report_double(t, "t", &v) ? v : NAN);
 		g_string_append(out, "</td><td>");
-		verdict_span(out, g_strcmp0(mhp_report_str(t, "verdict"), "leak") ? "pass" : "leak");
-		g_string_append(out, " ");
-		esc(out, mhp_report_str(t, "verdict"));
+		if (!g_strcmp0(mhp_report_str(t, "verdict"), "leak"))
+			g_string_append(out, "<span class=\"fail\">leak</span>");
+		else
+			esc(out, mhp_report_str(t, "verdict") ? mhp_report_str(t, "verdict") : "-");
 		g_string_append(out, "</td></tr>\n");
 	}
 	g_string_append(out, "</table>\n");

@@ -251,6 +251,31 @@ static void test_ab(void)
 		put(base, "report-ab.html", html, -1);
 }
 
+/* Numbers a hostile guest can put in its snapshots: near 2^63, negative, a range no double step can walk. */
+static void test_hostile_numbers(void)
+{
+	g_autofree char *dir = new_dir("numbers");
+	g_autoptr(GError) err = NULL;
+	g_autofree char *html = NULL;
+
+	put(dir, "cycles.jsonl",
+	    "{\"cycle\":1,\"verdict\":\"pass\",\"cycle_ms\":1e308,\"verify\":{\"removed\":"
+	    "{\"PageTables\":9223372036854775000,\"MemFree\":-9223372036854775807,\"pcp_kb\":-9223372036854775807},"
+	    "\"plugged\":{\"PageTables\":-1e308},\"checks_removed\":[{\"name\":\"page-tables-band\","
+	    "\"expected\":9223372036854775807,\"band\":9223372036854775807}]},"
+	    "\"phases\":{\"add\":{\"start_ns\":-9223372036854775807,\"end_ns\":9223372036854775807},"
+	    "\"online\":{\"start_ns\":5,\"end_ns\":1}}}\n"
+	    "{\"cycle\":2,\"verdict\":\"pass\",\"cycle_ms\":-1,\"verify\":{\"removed\":"
+	    "{\"PageTables\":9223372036854775807},\"plugged\":{\"PageTables\":1e308}}}\n"
+	    "[1,2]\n\"str\"\n{\"cycle\":3,\"verdict\":{\"x\":1},\"phases\":[],\"verify\":[]}\n", -1);
+	put(dir, "summary.json", "{\"trends\":{\"PageTables\":{\"slope\":1e308},\"MemFree\":[]},\"latency_ms\":7,"
+				 "\"stressors\":{\"x\":{\"ops\":1e400}}}", -1);
+	html = mhp_report_html(dir, NULL, &err);
+	tap_ok(html && has(html, "<svg") && has(html, "3 recorded, 1 failed"),
+	       "values near 2^63, 1e308 and of the wrong type make a page, and end (%s)", err ? err->message : "ok");
+	tap_ok(html && !has(html, "nan") && !has(html, "inf\""), "with no NaN or infinity in it");
+}
+
 static void test_not_a_run(void)
 {
 	g_autofree char *empty = new_dir("empty");
@@ -279,6 +304,7 @@ int main(int argc, char **argv)
 	test_failing_run();
 	test_large_run();
 	test_ab();
+	test_hostile_numbers();
 	test_not_a_run();
 	if (!keep) {
 		const char *rm[] = { "rm", "-rf", base, NULL };
