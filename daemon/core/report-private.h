@@ -165,8 +165,9 @@ typedef struct {
 } ReportRange;
 
 void mhp_report_svg_plot(GString *out, const ReportRun *r, ReportPlotId p, const ReportRange *range);
-/* Bins @first..@last (inclusive) of @h, or "no sample". */
-void mhp_report_svg_hist(GString *out, const char *title, const ReportHist *h, int first, int last);
+/* Bins @first..@last (inclusive) of @h, under @title and a smaller @subtitle. */
+void mhp_report_svg_hist(GString *out, const char *title, const char *subtitle, const ReportHist *h, int first,
+			 int last);
 void mhp_report_svg_failures(GString *out, const ReportRun *r, double x1);
 
 #endif

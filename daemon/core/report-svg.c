@@ -19,7 +19,7 @@
 #define STRIP_W 1200
 #define STRIP_H 84
 #define MARGIN_L 76
-#define MARGIN_R 14
+#define MARGIN_R 30  /* the last x tick label is centred on the frame's edge */
 #define MARGIN_T 26
 #define MARGIN_B 58
 #define PX_LIMIT 100000.0  /* far outside any plot: a value off the chart stays a finite int */
@@ -246,16 +246,18 @@ static double bin_ms(int bin)
 	return pow(10, REPORT_HIST_MIN_LOG10 + bin / 10.0);
 }
 
-void mhp_report_svg_hist(GString *out, const char *title, const ReportHist *h, int first, int last)
+void mhp_report_svg_hist(GString *out, const char *title, const char *subtitle, const ReportHist *h, int first,
+			 int last)
 {
 	guint64 top = 1;
-	Frame f = { 56, 24, HIST_W - 56 - 10, HIST_H - 24 - 40, { first, last + 1, 0, 1 } };
+	Frame f = { 56, 36, HIST_W - 56 - 16, HIST_H - 36 - 40, { first, last + 1, 0, 1 } };
 
 	for (int i = first; i <= last; i++)
 		top = MAX(top, h->bins[i]);
 	f.r.y1 = (double)top * 1.05;
 	svg_open(out, HIST_W, HIST_H, title);
-	text(out, HIST_W / 2, 15, "middle", "title", title);
+	text(out, HIST_W / 2, 14, "middle", "title", title);
+	text(out, HIST_W / 2, 28, "middle", "tick", subtitle);
 	g_string_append_printf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"frame\"/>\n", f.x, f.y,
 			       f.w, f.h);
 	for (int i = first; i <= last; i++) {

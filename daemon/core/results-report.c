@@ -329,20 +329,21 @@ static gboolean hist_bins(ReportRun **runs, guint n, int ph, int *first, int *la
 
 static void hist_one(GString *out, const char *name, const ReportHist *h, int first, int last, int side)
 {
-	g_autoptr(GString) title = g_string_new(NULL);
+	g_autoptr(GString) title = g_string_new(NULL), sub = g_string_new(NULL);
 
 	if (side >= 0)
 		g_string_append_printf(title, "%c · ", 'A' + side);
-	g_string_append_printf(title, "%s: n %" G_GUINT64_FORMAT, name, h->n);
+	g_string_append(title, name);
+	g_string_append_printf(sub, "n %" G_GUINT64_FORMAT, h->n);
 	if (h->n) {
-		g_string_append(title, ", ");
-		mhp_report_num(title, h->min);
-		g_string_append(title, " to ");
-		mhp_report_num(title, h->max);
-		g_string_append(title, " ms");
+		g_string_append(sub, ", ");
+		mhp_report_num(sub, h->min);
+		g_string_append(sub, " to ");
+		mhp_report_num(sub, h->max);
+		g_string_append(sub, " ms");
 	}
 	g_string_append(out, "<div>");
-	mhp_report_svg_hist(out, title->str, h, first, last);
+	mhp_report_svg_hist(out, title->str, sub->str, h, first, last);
 	g_string_append(out, "</div>\n");
 }
 
