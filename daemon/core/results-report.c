@@ -54,20 +54,31 @@ static const char *scalar(struct json_object *o, const char *path)
 	return json_object_get_string(v);
 }
 
-/* With two runs, a grid of columns and each run's heading; with one, nothing. */
-static void col_open(GString *out, const ReportRun *r, guint i, guint n)
-{
-	g_string_append(out, "<div>");
-	if (n < 2)
-		return;
-	g_string_append_printf(out, "<h3>%c: ", 'A' + i);
-	esc(out, r->dir);
-	g_string_append(out, "</h3>\n");
-}
+/* What one section shows of one run; @data is the section's own (a shared axis). */
+typedef void (*RunPart)(GString *out, const ReportRun *r, gconstpointer data);
 
-static void cols_open(GString *out, guint n)
+/*
+ * A section: its heading and note, then @part of each run; with two runs,
+ * in two columns headed "A: DIR" and "B: DIR". @note is ours, not escaped.
+ */
+static void section(GString *out, const char *id, const char *title, const char *note, ReportRun **runs, guint n,
+		    RunPart part, gconstpointer data)
 {
+	g_string_append_printf(out, "<section id=\"%s\"><h2>%s</h2>\n", id, title);
+	if (note)
+		g_string_append_printf(out, "<p class=\"note\">%s</p>\n", note);
 	g_string_append(out, n > 1 ? "<div class=\"cols\">\n" : "<div>\n");
+	for (guint i = 0; i < n; i++) {
+		g_string_append(out, "<div>");
+		if (n > 1) {
+			g_string_append_printf(out, "<h3>%c: ", 'A' + i);
+			esc(out, runs[i]->dir);
+			g_string_append(out, "</h3>\n");
+		}
+		part(out, runs[i], data);
+		g_string_append(out, "</div>\n");
+	}
+	g_string_append(out, "</div></section>\n");
 }
 
 static void verdict_span(GString *out, const char *verdict)
@@ -79,7 +90,7 @@ static void verdict_span(GString *out, const char *verdict)
 
 /* ---- the run ---- */
 
-static void run_table(GString *out, const ReportRun *r)
+static void run_table(GString *out, const ReportRun *r, gconstpointer data)
 {
 	static const char *const rows[][2] = {
 		{ "scenario", "run.scenario.name" }, { "kernel", "run.guest.kernel" }, { "kernel image", "run.kernel_image" },
@@ -106,18 +117,6 @@ static void run_table(GString *out, const ReportRun *r)
 	if (!r->run)
 		mhp_report_row(out, "note", "no readable run.json");
 	g_string_append(out, "</table>\n");
-}
-
-static void section_runs(GString *out, ReportRun **runs, guint n)
-{
-	g_string_append(out, "<section id=\"run\"><h2>The run</h2>\n");
-	cols_open(out, n);
-	for (guint i = 0; i < n; i++) {
-		col_open(out, runs[i], i, n);
-		run_table(out, runs[i]);
-		g_string_append(out, "</div>\n");
-	}
-	g_string_append(out, "</div></section>\n");
 }
 
 /* ---- plots ---- */
@@ -224,7 +223,7 @@ static void section_plots(GString *out, ReportRun **runs, guint n)
 
 /* ---- trends and latency ---- */
 
-static void trends_table(GString *out, const ReportRun *r)
+static void trends_table(GString *out, const ReportRun *r, gconstpointer data)
 {
 	struct json_object *trends = mhp_report_obj(r->summary, "trends");
 
@@ -257,7 +256,7 @@ static void trends_table(GString *out, const ReportRun *r)
 	g_string_append(out, "</table>\n");
 }
 
-static void latency_table(GString *out, const ReportRun *r)
+static void latency_table(GString *out, const ReportRun *r, gconstpointer data)
 {
 	static const char *const keys[] = { "n", "p50", "p90", "p99", "max" };
 	struct json_object *lat = mhp_report_obj(r->summary, "latency_ms");
@@ -282,27 +281,6 @@ static void latency_table(GString *out, const ReportRun *r)
 		g_string_append(out, "</tr>\n");
 	}
 	g_string_append(out, "</table>\n");
-}
-
-static void section_tables(GString *out, ReportRun **runs, guint n)
-{
-	g_string_append(out, "<section id=\"trends\"><h2>Trends</h2>\n");
-	cols_open(out, n);
-	for (guint i = 0; i < n; i++) {
-		col_open(out, runs[i], i, n);
-		trends_table(out, runs[i]);
-		g_string_append(out, "</div>\n");
-	}
-	g_string_append(out, "</div></section>\n<section id=\"latency\"><h2>Latency</h2>\n"
-			     "<p class=\"note\">Percentiles from summary.json (cycle: passing cycles); histograms "
-			     "from every cycle's phases in cycles.jsonl.</p>\n");
-	cols_open(out, n);
-	for (guint i = 0; i < n; i++) {
-		col_open(out, runs[i], i, n);
-		latency_table(out, runs[i]);
-		g_string_append(out, "</div>\n");
-	}
-	g_string_append(out, "</div>\n");
 }
 
 /* The bins with samples in any run, widened to whole decades. */
@@ -349,6 +327,8 @@ static void hist_one(GString *out, const char *name, const ReportHist *h, int fi
 
 static void section_histograms(GString *out, ReportRun **runs, guint n)
 {
+	g_string_append(out, "<section id=\"histograms\"><h2>Latency histograms</h2>\n<p class=\"note\">Every "
+			     "cycle's time in each phase, from cycles.jsonl.</p>\n");
 	g_string_append(out, n > 1 ? "<div class=\"cols\">\n" : "<div class=\"hists\">\n");
 	for (int ph = -1; ph < _MHP_PHASE_MAX; ph++) {
 		const char *name = ph < 0 ? "cycle_ms" : mhp_phase_to_string((MhpPhase)ph);
@@ -399,13 +379,15 @@ static void failure_row(GString *out, const ReportFailure *f)
 	g_string_append(out, "</pre></td></tr>\n");
 }
 
-static void failures_of(GString *out, const ReportRun *r, double x1)
+static void failures_of(GString *out, const ReportRun *r, gconstpointer data)
 {
+	const double *x1 = data;
+
 	if (!r->failed) {
 		g_string_append(out, "<p class=\"pass\">No cycle failed.</p>\n");
 		return;
 	}
-	mhp_report_svg_failures(out, r, x1);
+	mhp_report_svg_failures(out, r, *x1);
 	class_counts(out, r);
 	g_string_append(out, "<table><tr><th>cycle</th><th>class</th><th>case</th><th>errno</th><th>detail</th></tr>\n");
 	for (guint i = 0; i < r->failures->len; i++)
@@ -414,22 +396,6 @@ static void failures_of(GString *out, const ReportRun *r, double x1)
 	if (r->failed > r->failures->len)
 		g_string_append_printf(out, "<p class=\"note\">%" G_GUINT64_FORMAT " more failed cycles are not listed: "
 				       "see cycles.jsonl.</p>\n", r->failed - r->failures->len);
-}
-
-static void section_failures(GString *out, ReportRun **runs, guint n)
-{
-	double x1 = 2;
-
-	for (guint i = 0; i < n; i++)
-		x1 = MAX(x1, (double)runs[i]->cycles);
-	g_string_append(out, "<section id=\"failures\"><h2>Failures</h2>\n");
-	cols_open(out, n);
-	for (guint i = 0; i < n; i++) {
-		col_open(out, runs[i], i, n);
-		failures_of(out, runs[i], x1);
-		g_string_append(out, "</div>\n");
-	}
-	g_string_append(out, "</div></section>\n");
 }
 
 /* ---- stressors ---- */
@@ -451,7 +417,7 @@ static void stressor_cell(GString *out, struct json_object *all, const char *nam
 	g_string_append(out, "</td>");
 }
 
-static void stressors_of(GString *out, const ReportRun *r)
+static void stressors_of(GString *out, const ReportRun *r, gconstpointer data)
 {
 	struct json_object *sources[4] = { mhp_report_obj(r->snap[0], "stressors"), mhp_report_obj(r->snap[1], "stressors"),
 					   mhp_report_obj(r->snap[2], "stressors"), mhp_report_obj(r->summary, "stressors") };
@@ -478,20 +444,6 @@ static void stressors_of(GString *out, const ReportRun *r)
 	if (!g_hash_table_size(seen))
 		g_string_append(out, "<p class=\"note\">No stressor counters: none ran, or the snapshots and "
 				     "summary.json are missing.</p>\n");
-}
-
-static void section_stressors(GString *out, ReportRun **runs, guint n)
-{
-	g_string_append(out, "<section id=\"stressors\"><h2>Stressors</h2>\n<p class=\"note\">cycles.jsonl records "
-			     "no stressor counters, so they are not shown over time: only at the snapshots kept "
-			     "(snapshots/) and the last one (summary.json).</p>\n");
-	cols_open(out, n);
-	for (guint i = 0; i < n; i++) {
-		col_open(out, runs[i], i, n);
-		stressors_of(out, runs[i]);
-		g_string_append(out, "</div>\n");
-	}
-	g_string_append(out, "</div></section>\n");
 }
 
 /* ---- ptdump ---- */
@@ -563,7 +515,7 @@ static void range_list(GString *out, struct json_object *ranges, const char *key
 	g_string_append(out, "</pre>\n");
 }
 
-static void ptdump_of(GString *out, const ReportRun *r)
+static void ptdump_of(GString *out, const ReportRun *r, gconstpointer data)
 {
 	struct json_object *base = r->snap[REPORT_SNAP_BASELINE], *plugged = r->snap[REPORT_SNAP_PLUGGED];
 	struct json_object *report = NULL, *ranges;
@@ -591,20 +543,6 @@ static void ptdump_of(GString *out, const ReportRun *r)
 		range_list(out, rr, "only_a", "mapped at the baseline, not after the first plug");
 	}
 	json_object_put(report);
-}
-
-static void section_ptdump(GString *out, ReportRun **runs, guint n)
-{
-	g_string_append(out, "<section id=\"ptdump\"><h2>Page tables: the first plug against the baseline</h2>\n"
-			     "<p class=\"note\">snapshots/plugged-1.json against snapshots/baseline.json, as "
-			     "<code>mhpstress compare</code> does.</p>\n");
-	cols_open(out, n);
-	for (guint i = 0; i < n; i++) {
-		col_open(out, runs[i], i, n);
-		ptdump_of(out, runs[i]);
-		g_string_append(out, "</div>\n");
-	}
-	g_string_append(out, "</div></section>\n");
 }
 
 /* ---- evidence ---- */
@@ -646,7 +584,7 @@ static void evidence_file(GString *out, const char *dir, const char *name, gsize
 	g_string_append(out, "</pre>\n");
 }
 
-static void evidence_of(GString *out, const ReportRun *r)
+static void evidence_of(GString *out, const ReportRun *r, gconstpointer data)
 {
 	g_autofree char *dir = g_build_filename(r->dir, MHP_RESULTS_EVIDENCE, NULL);
 	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
@@ -666,19 +604,6 @@ static void evidence_of(GString *out, const ReportRun *r)
 	if (names->len > REPORT_EVIDENCE_FILES)
 		g_string_append_printf(out, "<p class=\"note\">%u more files are not shown.</p>\n",
 				       names->len - REPORT_EVIDENCE_FILES);
-}
-
-static void section_evidence(GString *out, ReportRun **runs, guint n)
-{
-	g_string_append(out, "<section id=\"evidence\"><h2>Evidence</h2>\n<p class=\"note\">evidence/ as the guest and "
-			     "the host left it: a long file is shown by its head and its tail.</p>\n");
-	cols_open(out, n);
-	for (guint i = 0; i < n; i++) {
-		col_open(out, runs[i], i, n);
-		evidence_of(out, runs[i]);
-		g_string_append(out, "</div>\n");
-	}
-	g_string_append(out, "</div></section>\n");
 }
 
 /* ---- A/B ---- */
@@ -803,7 +728,10 @@ static char *page(ReportRun **runs, guint n)
 {
 	GString *out = g_string_sized_new(256 * 1024);
 	const char *scenario = mhp_report_str(runs[0]->run, "scenario.name");
+	double x1 = 2; /* the failure strips' axis */
 
+	for (guint i = 0; i < n; i++)
+		x1 = MAX(x1, (double)runs[i]->cycles);
 	g_string_append_printf(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 			       "<title>mhpstress report%s", n > 1 ? " A/B" : "");
 	if (scenario) {
@@ -812,16 +740,21 @@ static char *page(ReportRun **runs, guint n)
 	}
 	g_string_append_printf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>mhpstress report%s</h1>\n", css,
 			       n > 1 ? ": A against B" : "");
-	section_runs(out, runs, n);
+	section(out, "run", "The run", NULL, runs, n, run_table, NULL);
 	if (n > 1)
 		section_ab(out, runs);
 	section_plots(out, runs, n);
-	section_tables(out, runs, n);
+	section(out, "trends", "Trends", NULL, runs, n, trends_table, NULL);
+	section(out, "latency", "Latency", "Percentiles from summary.json (cycle: passing cycles).", runs, n,
+		latency_table, NULL);
 	section_histograms(out, runs, n);
-	section_failures(out, runs, n);
-	section_stressors(out, runs, n);
-	section_ptdump(out, runs, n);
-	section_evidence(out, runs, n);
+	section(out, "failures", "Failures", NULL, runs, n, failures_of, &x1);
+	section(out, "stressors", "Stressors", "cycles.jsonl records no stressor counters, so they are not shown over "
+		"time: only at the snapshots kept (snapshots/) and the last one (summary.json).", runs, n, stressors_of, NULL);
+	section(out, "ptdump", "Page tables: the first plug against the baseline", "snapshots/plugged-1.json against "
+		"snapshots/baseline.json, as <code>mhpstress compare</code> does.", runs, n, ptdump_of, NULL);
+	section(out, "evidence", "Evidence", "evidence/ as the guest and the host left it: a long file is shown by its "
+		"head and its tail.", runs, n, evidence_of, NULL);
 	g_string_append_printf(out, "<footer class=\"note\">Written by mhpstress %s from the results directory; "
 			       "docs/results-format.md says what each file holds.</footer>\n</body>\n</html>\n",
 			       MHP_VERSION);
