@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
+
 #include "report-private.h"
 #include "results.h"
 
@@ -167,7 +169,8 @@ GString *mhp_report_read_text(const char *path, gsize max, guint64 *ret_size, gb
 	*ret_binary = FALSE;
 	if (fd < 0) {
 		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot read '%s': %s", path,
-			    errno == EINVAL ? "not a regular file" : g_strerror(errno));
+			    errno == EINVAL ? "not a regular file" : errno == ELOOP ? "a symbolic link, not followed"
+			    : g_strerror(errno));
 		return NULL;
 	}
 	*ret_size = (guint64)st.st_size;
@@ -211,7 +214,10 @@ static struct json_object *load_json(const char *dir, const char *name, gsize ma
 	struct json_object *o;
 	guint64 size;
 	gboolean binary;
+	GStatBuf st;
 
+	if (g_stat(path, &st) == 0 && (guint64)st.st_size > max)
+		return NULL; /* not read at all */
 	text = mhp_report_read_text(path, max + 1, &size, &binary, NULL);
 	if (!text || size > max)
 		return NULL;

@@ -13,6 +13,7 @@
  */
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -277,6 +278,31 @@ static void test_hostile_numbers(void)
 	tap_ok(html && !has(html, "nan") && !has(html, "inf\""), "with no NaN or infinity in it");
 }
 
+/* Links in a results directory are not followed to files outside it. */
+static void test_links(void)
+{
+	g_autofree char *dir = new_dir("links");
+	g_autofree char *evidence = g_build_filename(dir, "evidence", NULL);
+	g_autofree char *secret_dir = new_dir("secret"), *html = NULL, *html2 = NULL;
+	g_autofree char *secret = g_build_filename(secret_dir, "key.txt", NULL);
+	g_autofree char *link = g_build_filename(secret_dir, "dmesg.txt", NULL);
+
+	put(dir, "cycles.jsonl", "{\"cycle\":1,\"verdict\":\"pass\"}\n", -1);
+	put(secret_dir, "key.txt", "SECRET-KEY-TEXT", -1);
+	tap_ok(symlink(secret_dir, evidence) == 0 && symlink(secret, link) == 0, "links made");
+	html = mhp_report_html(dir, NULL, NULL);
+	tap_ok(html && !has(html, "SECRET-KEY-TEXT") && has(html, "evidence/ is a symbolic link: not followed"),
+	       "an evidence/ that is a link is not followed");
+	g_unlink(evidence);
+	g_mkdir(evidence, 0700);
+	g_unlink(link);
+	link = g_build_filename(evidence, "dmesg.txt", NULL);
+	tap_ok(symlink(secret, link) == 0, "a link in evidence/ made");
+	html2 = mhp_report_html(dir, NULL, NULL);
+	tap_ok(html2 && !has(html2, "SECRET-KEY-TEXT") && has(html2, "a symbolic link, not followed"),
+	       "a file in evidence/ that is a link is not followed");
+}
+
 static void test_not_a_run(void)
 {
 	g_autofree char *empty = new_dir("empty");
@@ -306,6 +332,7 @@ int main(int argc, char **argv)
 	test_large_run();
 	test_ab();
 	test_hostile_numbers();
+	test_links();
 	test_not_a_run();
 	if (!keep) {
 		const char *rm[] = { "rm", "-rf", base, NULL };
