@@ -296,6 +296,7 @@ static void test_links(void)
 	g_unlink(evidence);
 	g_mkdir(evidence, 0700);
 	g_unlink(link);
+	g_free(link);
 	link = g_build_filename(evidence, "dmesg.txt", NULL);
 	tap_ok(symlink(secret, link) == 0, "a link in evidence/ made");
 	html2 = mhp_report_html(dir, NULL, NULL);
