@@ -212,7 +212,7 @@ static void section_plots(GString *out, ReportRun **runs, guint n)
 		for (guint i = 0; i < n; i++) {
 			g_string_append(out, "<figure>");
 			if (n > 1)
-				g_string_append_printf(out, "<figcaption><b>%c</b></figcaption>", 'A' + i);
+				g_string_append_printf(out, "<b>%c</b>", 'A' + i); /* a figure has one figcaption */
 			mhp_report_svg_plot(out, runs[i], (ReportPlotId)p, &range);
 			plot_caption(out, runs[i], (ReportPlotId)p);
 			g_string_append(out, "</figure>\n");
