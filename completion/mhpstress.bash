@@ -42,7 +42,7 @@ _mhpstress_opts_or_ini()
 _mhpstress()
 {
 	local cur prev verb socket= i
-	local verbs="run fleet compare snapshot doctor start list status stop follow results help"
+	local verbs="run fleet compare report snapshot doctor start list status stop follow results help"
 	local run_opts="--kernel --initrd --cycles --duration --seed --backend --connect --domain"
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -63,7 +63,7 @@ _mhpstress()
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
-	--kernel | --initrd | --out | --config | --firmware)
+	--kernel | --initrd | --out | --output | -o | --config | --firmware)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
@@ -96,6 +96,12 @@ _mhpstress()
 		else
 			_mhpstress_results_dirs "$cur"
 			COMPREPLY+=($(compgen -f -X '!*.json' -- "$cur"))
+		fi ;;
+	report)
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--output --help" -- "$cur"))
+		else
+			_mhpstress_results_dirs "$cur"
 		fi ;;
 	snapshot)
 		COMPREPLY=($(compgen -W "--agent --out --help" -- "$cur")) ;;

@@ -21,6 +21,7 @@ int cli_usage(FILE *f)
 		"       mhpstress run --replay RESULTS_DIR [OPTION...]\n"
 		"       mhpstress fleet FLEET [--results DIR]\n"
 		"       mhpstress compare A [B] [--json]\n"
+		"       mhpstress report RESULTS [RESULTS_B] [-o FILE]\n"
 		"       mhpstress snapshot --agent SOCKET --out FILE\n"
 		"       mhpstress doctor [--kernel IMAGE | --config FILE] [--firmware FILE]\n"
 		"       mhpstress [--socket PATH] start SCENARIO [--kernel IMAGE] [--initrd FILE]\n"
@@ -40,7 +41,11 @@ int cli_usage(FILE *f)
 		"compare: A and B are snapshot files or results directories. One directory\n"
 		"compares its baseline with its end; two are shown side by side, ending\n"
 		"with their ends compared. Exit 0 when the page-table invariants hold, 1\n"
-		"when they do not. See mhpstress(1).\n");
+		"when they do not.\n"
+		"\n"
+		"report: RESULTS as one self-contained HTML page (RESULTS/report.html, which\n"
+		"every run also writes); two directories side by side (./report-ab.html).\n"
+		"See mhpstress(1).\n");
 	return f == stdout ? CLI_EXIT_PASS : CLI_EXIT_USAGE;
 }
 

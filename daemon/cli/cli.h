@@ -35,6 +35,7 @@ int verb_run(int argc, char **argv, void *userdata);
 int verb_fleet(int argc, char **argv, void *userdata);
 int verb_compare(int argc, char **argv, void *userdata);
 int verb_snapshot(int argc, char **argv, void *userdata);
+int verb_report(int argc, char **argv, void *userdata);
 int verb_doctor(int argc, char **argv, void *userdata);
 int verb_ctl_start(int argc, char **argv, void *userdata);
 int verb_ctl_list(int argc, char **argv, void *userdata);

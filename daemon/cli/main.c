@@ -6,6 +6,7 @@
  *   run                                 run.c        a scenario in the foreground
  *   fleet                               fleet-run.c  one scenario on several libvirt targets
  *   compare, snapshot                   compare.c    page-table invariants between snapshots
+ *   report                              report.c     a results directory as one HTML page
  *   doctor                              doctor.c     what this host lacks to run a guest
  *   start, list, status, stop,          ctl.c        mhpstressd's client
  *   follow, results
@@ -32,6 +33,7 @@ static const Verb verbs[] = {
 	{ "fleet", verb_fleet },
 	{ "compare", verb_compare },
 	{ "snapshot", verb_snapshot },
+	{ "report", verb_report },
 	{ "doctor", verb_doctor },
 	{ "start", verb_ctl_start },
 	{ "list", verb_ctl_list },

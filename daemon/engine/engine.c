@@ -40,6 +40,7 @@
 
 #include "engine-private.h"
 #include "results-ci.h"
+#include "results-report.h"
 #include "strtable.h"
 
 static const char *const state_names[_MHP_ENGINE_STATE_MAX] = {
@@ -266,13 +267,25 @@ static MhpRunExit run_exit_code(MhpEngine *e, guint leaks)
 	return MHP_RUN_EXIT_PASS;
 }
 
-/* results.ktap or junit.xml: the run's verdict stands, the event says what is missing. */
-static void ci_files_failed(MhpEngine *e, const GError *err)
+/* results.ktap, junit.xml or report.html (@what): the run's verdict stands, the event says what is missing. */
+static void results_file_failed(MhpEngine *e, const char *what, const GError *err)
 {
 	struct json_object *f = json_object_new_object();
 
 	json_object_object_add(f, "error", json_object_new_string(err->message));
-	engine_event(e, "ci-files-error", f);
+	engine_event(e, what, f);
+}
+
+/* What the summary is read into once it is written: the CI files and report.html. */
+static void write_readers_files(MhpEngine *e)
+{
+	const char *dir = mhp_results_dir(e->results);
+	g_autoptr(GError) ci = NULL, report = NULL;
+
+	if (!mhp_results_write_ci(dir, &ci))
+		results_file_failed(e, "ci-files-error", ci);
+	if (!mhp_results_write_report(dir, &report))
+		results_file_failed(e, "report-error", report);
 }
 
 static void finish_run(MhpEngine *e)
@@ -302,8 +315,9 @@ static void finish_run(MhpEngine *e)
 		code = MHP_RUN_EXIT_ERROR;
 		g_free(e->fatal_msg);
 		e->fatal_msg = msg;
-	} else if (!mhp_results_write_ci(mhp_results_dir(e->results), &err))
-		ci_files_failed(e, err);
+	} else {
+		write_readers_files(e);
+	}
 	json_object_put(trends);
 	emit_progress(e);
 	if (e->cb.finished)

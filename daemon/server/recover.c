@@ -13,6 +13,7 @@
 #include "control-proto.h"
 #include "recover.h"
 #include "results-ci.h"
+#include "results-report.h"
 #include "results.h"
 
 #define INTERRUPTED_MESSAGE "the daemon running this ended without finishing it"
@@ -31,7 +32,8 @@ static void write_interrupted_summary(const char *dir)
 	if (g_file_test(spath, G_FILE_TEST_EXISTS))
 		return;
 	mhp_summary_from_cycles(dir, &s);
-	if (!mhp_summary_write(dir, &s, &error) || !mhp_results_write_ci(dir, &error))
+	if (!mhp_summary_write(dir, &s, &error) || !mhp_results_write_ci(dir, &error) ||
+	    !mhp_results_write_report(dir, &error))
 		g_warning("%s: %s", dir, error->message);
 }
 

@@ -6,7 +6,7 @@ usage: test-cli-usage.py MHPSTRESS SCENARIOS_DIR
 
 Global options anywhere, help and --version, option errors that name the
 option, exit 125 when the guest to boot is missing (also through --replay
-with a string seed), 2 for usage errors. Prints TAP.
+with a string seed), 2 for usage errors, report's files. Prints TAP.
 """
 import json
 import os
@@ -107,6 +107,33 @@ def main():
        'compare --json RUN_A RUN_B', out)
     rc, _, err = run('compare', runs[0], tmp)
     ok(rc == 2 and 'is not the results directory of a run' in err, 'a directory that is no run is named', err)
+
+    # report: one run's page in it, two runs' in the current directory (the page itself: test-results-report)
+    rc, out, _ = run('help', 'report')
+    ok(rc == 0 and 'mhpstress report [OPTION' in out and 'RESULTS [RESULTS_B]' in out and '--output' in out,
+       'help report: RESULTS [RESULTS_B] and --output', out)
+    rc, _, err = run('report')
+    ok(rc == 2 and 'expected RESULTS [RESULTS_B]' in err, 'report without a directory: exit 2, says what it needs', err)
+    rc, _, err = run('report', runs[0], runs[1], tmp)
+    ok(rc == 2 and 'expected RESULTS [RESULTS_B]' in err, 'report with three directories: exit 2', err)
+    rc, _, err = run('report', '--bogus', runs[0])
+    ok(rc == 2 and '--bogus' in err, 'report --bogus: exit 2, named', err)
+    rc, _, err = run('report', os.path.join(tmp, 'missing'))
+    ok(rc == 2 and "missing': no such directory" in err, 'report of a missing directory: exit 2, named', err)
+    rc, _, err = run('report', tmp)
+    ok(rc == 2 and 'is not the results directory of a run' in err, 'report of a directory that is no run: exit 2', err)
+    rc, out, err = run('report', runs[0])
+    page = os.path.join(runs[0], 'report.html')
+    ok(rc == 0 and out.strip() == page and os.path.isfile(page) and (os.stat(page).st_mode & 0o777) == 0o600,
+       'report RUN writes RUN/report.html, 0600, and prints its path', (rc, out, err))
+    rc, out, err = run('report', *runs)
+    ok(rc == 0 and out.strip() == 'report-ab.html' and os.path.isfile(os.path.join(tmp, 'report-ab.html')),
+       'report RUN_A RUN_B writes ./report-ab.html', (rc, out, err))
+    mine = os.path.join(tmp, 'mine.html')
+    rc, out, err = run('report', runs[0], '-o', mine)
+    ok(rc == 0 and os.path.isfile(mine) and '<svg' in open(mine).read(), 'report -o FILE writes FILE', (rc, out, err))
+    rc, _, err = run('report', runs[0], '--output', os.path.join(tmp, 'no', 'dir', 'x.html'))
+    ok(rc == 2 and 'x.html' in err, 'report to a file that cannot be written: exit 2, named', err)
 
     # exit 125: nothing to boot, so nothing could be tested (git bisect run: skip)
     gone = os.path.join(tmp, 'gone')

@@ -67,7 +67,7 @@ def main():
         if not good:
             print('#   %r: got %r, want %r' % (line, got, sorted(want)))
 
-    case('mhpstress ', ['run', 'fleet', 'compare', 'snapshot', 'doctor', 'start', 'list', 'status', 'stop',
+    case('mhpstress ', ['run', 'fleet', 'compare', 'report', 'snapshot', 'doctor', 'start', 'list', 'status', 'stop',
                         'follow', 'results', 'help', '--socket', '--version', '--help'], 'the verbs and global options')
     case('mhpstress st', ['start', 'status', 'stop'], 'a verb from its start')
     case('mhpstress run ', ['smoke.ini', 'soak.ini', 'res-a', 'res-b', 'scenarios'],
@@ -77,6 +77,9 @@ def main():
     case('mhpstress run smoke.ini --backend ', ['qemu', 'libvirt'], '--backend: the backends')
     case('mhpstress compare re', ['res-a', 'res-b'], 'compare: results directories')
     case('mhpstress compare --', ['--json', '--help'], 'compare: its options')
+    case('mhpstress report re', ['res-a', 'res-b'], 'report: results directories')
+    case('mhpstress report res-a --', ['--output', '--help'], 'report: its options')
+    case('mhpstress report res-a -o no', ['notes.txt'], 'report -o: a file')
     case('mhpstress doctor --', ['--kernel', '--config', '--firmware', '--help'], 'doctor: its options')
     case('mhpstress status ', ['20261206-0301-smoke-ab12', '20261205-2200-soak-cd34'],
          'status: the run ids mhpstress list gives')
@@ -91,6 +94,7 @@ def main():
     failed += seen != '/tmp/ctl'
     print('%s %d - and list is asked at that --socket' % ('ok' if seen == '/tmp/ctl' else 'not ok', n))
     case('mhpstress help c', ['compare'], 'help: the verbs')
+    case('mhpstress help r', ['run', 'report', 'results'], 'help: report among the verbs')
     case('/nonexistent/mhpstress follow ', [], 'no daemon (list fails): no ids, no error')
     print('1..%d' % n)
     return 1 if failed else 0

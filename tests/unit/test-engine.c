@@ -1584,6 +1584,15 @@ static void test_pass(void)
 		       "results.ktap is written at the end: two tests, both ok");
 		tap_ok(junit && strstr(junit, "tests=\"2\" failures=\"0\""), "junit.xml is written: two testcases");
 	}
+	{
+		g_autofree char *path = g_build_filename(T.dir, "results", "report.html", NULL);
+		g_autofree char *html = NULL;
+
+		g_file_get_contents(path, &html, NULL, NULL);
+		tap_ok(html && strstr(html, "<svg") && strstr(html, "2 recorded, 0 failed"),
+		       "report.html is written at the end: both cycles");
+		TAP_EQ_U64(n_events("report-error"), 0, "and no report-error event");
+	}
 	t_teardown();
 }
 
