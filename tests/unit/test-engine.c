@@ -173,6 +173,7 @@ typedef enum {
 	FAULT_DROP,        /* the agent restarts: the connection drops, no answer */
 	FAULT_REPLY,       /* answer with this "ok" instead (a hostile agent) */
 	FAULT_RAW_BEFORE,  /* write these bytes, then answer (the hostile agent's stream cases) */
+	FAULT_ERROR_REPLY, /* answer with this "error" object instead (a hostile agent) */
 } FaultKind;
 
 typedef struct {
@@ -180,7 +181,7 @@ typedef struct {
 	guint nth; /* 0: every call */
 	FaultKind kind;
 	int err;
-	const char *json; /* FAULT_REPLY, FAULT_RAW_BEFORE */
+	const char *json; /* FAULT_REPLY, FAULT_RAW_BEFORE, FAULT_ERROR_REPLY */
 } Fault;
 
 typedef enum {
@@ -932,6 +933,14 @@ static void agent_request(gint64 id, const char *cmd, struct json_object *args)
 		case FAULT_RAW_BEFORE:
 			agent_write(f->json, strlen(f->json));
 			break;
+		case FAULT_ERROR_REPLY: {
+			struct json_object *m = json_object_new_object();
+
+			json_object_object_add(m, "id", json_object_new_int64(id));
+			json_object_object_add(m, "error", json_tokener_parse(f->json));
+			agent_send(m);
+			return;
+		}
 		case FAULT_BLOCK_ERRNO:
 			break;
 		}
@@ -1979,6 +1988,23 @@ static void test_hostile_case(void)
 	is_str(verdict(0), "agent-protocol", "a reply whose ok is not an object is agent-protocol");
 	is_str(verdict(1), "pass", "the next cycle passes");
 	t_teardown();
+
+	/* guest-agent/hostile.c error-garbage, and errnos no int holds */
+	static const char *const bad_errno[] = {
+		"{\"errno\":\"EIO\",\"msg\":7}", "{\"errno\":1e308}", "{\"errno\":9223372036854775807}",
+		"{\"errno\":-5}", "{\"errno\":null}",
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(bad_errno); i++) {
+		t_setup("error-errno-not-int", "[scenario]\ncycles = 2\non-failure = continue\n" GUEST DIMM512);
+		T.faults[T.nfaults++] = (Fault){ .cmd = "online", .nth = 1, .kind = FAULT_ERROR_REPLY,
+						 .json = bad_errno[i] };
+		t_run();
+		is_str(verdict(0), "agent-protocol", bad_errno[i]);
+		tap_ok(strstr(jstr(cyc(0), "detail"), "errno is not an integer") != NULL, "the detail says why: %s",
+		       jstr(cyc(0), "detail"));
+		is_str(verdict(1), "pass", "the next cycle passes");
+		t_teardown();
+	}
 }
 
 /* cycles.jsonl: every line whole, none empty, the file ends with a newline. Return: the lines, or -1. */
