@@ -1742,6 +1742,16 @@ static void test_guest_refused(void)
 	is_str(T.ops->str, "start plug:dimm1@0 query unplug:dimm1 unplug:dimm1 release:dimm1 stop",
 	       "cleanup: device_del again after the offline");
 	TAP_EQ_U64(n_events("slot-stuck"), 0, "the slot is not stuck after a clean second unplug");
+	{
+		/* device_del ran twice in the one cycle: its latency is counted once, the last run's */
+		struct json_object *lat = jobj(T.summary, "latency_ms");
+
+		TAP_EQ_U64(jint(T.summary, "cycles", -1), 1, "one cycle");
+		tap_ok(jobj(lat, "del") != NULL, "latency_ms has del");
+		json_object_object_foreach(lat, name, v)
+			tap_ok(jint(v, "n", -1) == 1, "latency_ms.%s counts its phase once in the cycle (n %lld)", name,
+			       (long long)jint(v, "n", -1));
+	}
 	t_teardown();
 
 	t_setup("guest-refused-expectation", "[scenario]\n" GUEST DIMM512 "[case no-refusal]\nexpect = guest-refused\n");
