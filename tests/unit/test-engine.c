@@ -195,6 +195,7 @@ typedef enum {
 	HOOK_PANIC,   /* QEMU reports GUEST_PANICKED (pvpanic) */
 	HOOK_STOP,    /* mhp_engine_stop(), as on SIGTERM */
 	HOOK_FILL_DISK, /* write results/filler until the disk is full (ENOSPC tests) */
+	HOOK_PLANT_EVIDENCE, /* results/evidence becomes a symlink to the directory 'elsewhere' */
 } HookKind;
 
 typedef struct {
@@ -1085,6 +1086,15 @@ static void fire_hooks(void)
 				agent_kmsg(line);
 			}
 			break;
+		case HOOK_PLANT_EVIDENCE: {
+			g_autofree char *link = g_build_filename(T.dir, "results", "evidence", NULL);
+			g_autofree char *target = g_build_filename(T.dir, "elsewhere", NULL);
+
+			g_mkdir(target, 0700);
+			if (symlink(target, link) < 0)
+				printf("# symlink %s: %s\n", link, g_strerror(errno));
+			break;
+		}
 		case HOOK_FILL_DISK: {
 			g_autofree char *filler = g_build_filename(T.dir, "results", "filler", NULL);
 			int fd = open(filler, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
@@ -2151,6 +2161,21 @@ static void test_kernel_failures(void)
 		tap_ok(0, "evidence/info.json names the class");
 	TAP_EQ_U64(calls("dmesg"), 1, "the agent's dmesg is fetched for the evidence");
 	tap_ok(strstr(T.ops->str, "pause resume") != NULL, "the VM is paused and resumed for it");
+	t_teardown();
+
+	t_setup("evidence-symlink", "[scenario]\ncycles = 1\n" GUEST "[dimm]\nsizes = 512M\nhold = 2s\n");
+	hook("hold", 0, HOOK_PLANT_EVIDENCE, NULL);
+	hook("hold", 0, HOOK_KMSG, "WARNING: CPU: 1 PID: 77 at mm/memory_hotplug.c:1234 offline_pages+0x1c/0x40");
+	t_run();
+	is_str(verdict(0), "kernel-warning", "evidence-symlink: the warning");
+	TAP_EQ_U64(n_events("evidence-error"), 1, "a symlinked evidence directory is refused, once");
+	{
+		g_autofree char *elsewhere = g_build_filename(T.dir, "elsewhere", NULL);
+		g_autoptr(GDir) d = g_dir_open(elsewhere, 0, NULL);
+		const char *first = d ? g_dir_read_name(d) : NULL;
+
+		tap_ok(d && !first, "nothing is written through the symlink%s%s", first ? ": " : "", first ? first : "");
+	}
 	t_teardown();
 
 	t_setup("kernel-oops", "[scenario]\ncycles = 1\n" GUEST "[dimm]\nsizes = 512M\nhold = 2s\n");
