@@ -236,10 +236,16 @@ static gboolean on_reconnect_timer(gpointer user_data)
 static void try_reconnect(MhpAgentLink *l)
 {
 	g_autoptr(GError) error = NULL;
+	gboolean cut = mhp_json_sock_cut_line(l->sock);
 
 	if (!l->path)
 		error = g_error_new_literal(MHP_AGENT_ERROR, MHP_AGENT_ERROR_DISCONNECTED, "the channel closed");
 	else if (mhp_json_sock_connect(l->sock, l->path, &error)) {
+		/* the agent's output waited while we were away: a line cut when
+		 * the last connection dropped (a 64 MiB one) goes on here, and
+		 * nothing of it is to be parsed */
+		if (cut)
+			mhp_json_sock_skip_line(l->sock);
 		connected(l);
 		return;
 	}

@@ -1985,6 +1985,16 @@ static void test_hostile_case(void)
 		t_run();
 		is_str(verdict(0), stream[i].cls, stream[i].name);
 		is_str(verdict(1), "pass", "the next cycle passes");
+		if (!strcmp(stream[i].name, "invalid-utf8")) {
+			g_autofree char *events = g_build_filename(T.dir, "results", "events.jsonl", NULL);
+			g_autofree char *text = NULL;
+			gsize len = 0;
+
+			tap_ok(g_file_get_contents(events, &text, &len, NULL) && g_utf8_validate(text, (gssize)len, NULL),
+			       "events.jsonl is valid UTF-8");
+			tap_ok(text && strstr(text, "\"text\":\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd(\"") != NULL,
+			       "the event is logged with U+FFFD for the invalid bytes");
+		}
 		t_teardown();
 	}
 	{
