@@ -135,8 +135,12 @@ static int fleet_summary(const MhpFleet *fl, Fleet *f, const char *results)
 	json_object_object_add(o, "verdict", json_object_new_string(exit_verdict(worst)));
 	json_object_object_add(o, "targets_passed", json_object_new_int((int)passed));
 	json_object_object_add(o, "targets", targets);
-	if (json_object_to_file_ext(out, o, JSON_C_TO_STRING_PRETTY) < 0) {
-		fprintf(stderr, "mhpstress fleet: cannot write '%s': %s\n", out, g_strerror(errno));
+	/* json_object_to_file() would write through a symlink planted there */
+	g_autofree char *text = g_strconcat(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY), "\n", NULL);
+	g_autoptr(GError) error = NULL;
+
+	if (!mhp_results_write_file(out, text, -1, &error)) {
+		fprintf(stderr, "mhpstress fleet: %s\n", error->message);
 		worst = cli_exit_worst(worst, CLI_EXIT_USAGE);
 	}
 	json_object_put(o);

@@ -250,6 +250,20 @@ gboolean mhp_results_write_json(MhpResults *r, const char *name, struct json_obj
 	return write_json_file(r->dir_fd, r->dir, name, obj, error);
 }
 
+gboolean mhp_results_write_file(const char *path, const char *data, gssize len, GError **error)
+{
+	g_autofree char *dir = g_path_get_dirname(path);
+	g_autofree char *name = g_path_get_basename(path);
+	int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	gboolean ok;
+
+	if (dir_fd < 0)
+		return fail_errno(error, errno, "write", path);
+	ok = write_file_at(dir_fd, dir, name, data, len < 0 ? strlen(data) : (gsize)len, error);
+	close(dir_fd);
+	return ok;
+}
+
 /*
  * @len bytes of @line (a whole line, newline included), whole or not at
  * all: after a short write or an error the file is cut back to where it

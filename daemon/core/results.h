@@ -72,6 +72,22 @@ char *mhp_results_path(MhpResults *r, const char *name);
  */
 gboolean mhp_results_write_json(MhpResults *r, const char *name, struct json_object *obj, GError **error);
 
+/**
+ * mhp_results_write_file() - replace @path with @data, atomically, never through a symlink.
+ * @path: a file in a run's directory (state.json, evidence, fleet-summary.json)
+ * @data: the bytes
+ * @len: how many, or -1 for a NUL-terminated @data
+ * @error: set on failure, naming the file
+ *
+ * As mhp_results_write_json(): a temporary file "@path.tmp" opened
+ * O_NOFOLLOW (0600), fsync, rename. A symlink planted at @path.tmp makes
+ * the write fail; one at @path is replaced, its target left alone. For
+ * files of a run written outside an open MhpResults.
+ *
+ * Return: TRUE on success.
+ */
+gboolean mhp_results_write_file(const char *path, const char *data, gssize len, GError **error);
+
 /* At most this often, events.jsonl and cycles.jsonl are fdatasync'ed (µs). */
 #define MHP_RESULTS_SYNC_US G_USEC_PER_SEC
 

@@ -80,6 +80,7 @@ typedef struct Dimm {
 	gboolean released;      /* unplug.c: object-del has returned */
 	gint64 t_start;
 	PhaseTimes phases[_MHP_PHASE_MAX];
+	guint latency_sample[_MHP_PHASE_MAX]; /* record.c: 1 + this cycle's index in latencies[], 0: none */
 	struct json_object *data;
 	MhpFailClass failure;   /* the cycle's first failure */
 	char *detail;

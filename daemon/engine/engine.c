@@ -238,8 +238,12 @@ static gboolean write_summary(MhpEngine *e, int exit_code, const char *message, 
 	};
 
 	memcpy(sum.failures, e->failures, sizeof(sum.failures));
-	for (int ph = 0; ph < _MHP_PHASE_MAX; ph++)
-		mhp_latency_from_samples(e->latencies[ph], &sum.latency[ph]);
+	/* a copy: the samples are sorted, and record.c keeps indices into them */
+	for (int ph = 0; ph < _MHP_PHASE_MAX; ph++) {
+		g_autoptr(GArray) ms = e->latencies[ph] ? g_array_copy(e->latencies[ph]) : NULL;
+
+		mhp_latency_from_samples(ms, &sum.latency[ph]);
+	}
 	mhp_latency_from_samples(e->cycle_latency, &sum.cycle_latency);
 	if (e->last_snapshot)
 		json_object_object_get_ex(e->last_snapshot, "stressors", &sum.stressors);

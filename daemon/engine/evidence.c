@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine-private.h"
@@ -20,6 +21,7 @@ typedef struct {
 	guint64 cycle;
 	MhpPhase phase;
 	char *dir;
+	gboolean dir_refused; /* not a directory of its own: nothing is written there */
 	gboolean fatal;
 	gint64 t_us;
 } Evidence;
@@ -52,7 +54,9 @@ static void evidence_write(Evidence *ev, const char *path, const char *text, gss
 {
 	g_autoptr(GError) error = NULL;
 
-	if (!g_file_set_contents_full(path, text, len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
+	if (ev->dir_refused)
+		return; /* said once, by evidence-error */
+	if (!mhp_results_write_file(path, text, len, &error))
 		evidence_error(ev->e, path, error->message);
 }
 
@@ -131,6 +135,19 @@ static void on_evidence_paused(MhpBackend *b, const GError *error, gpointer user
 
 	if (e->s->evidence.vmcore && !error) {
 		g_autofree char *vmcore = g_build_filename(ev->dir, MHP_EVIDENCE_VMCORE, NULL);
+		/* QEMU (or libvirt) opens the path and would follow a symlink: it
+		 * finds a regular file of ours there, or no dump is taken */
+		int fd = ev->dir_refused ? -1 : open(vmcore, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+		const char *err = ev->dir_refused ? "the directory is refused" : g_strerror(errno);
+
+		if (fd < 0) {
+			g_autofree char *why = g_strdup_printf("cannot create '%s': %s", vmcore, err);
+
+			write_evidence_info(ev, FALSE, why);
+			evidence_unpause(ev);
+			return;
+		}
+		close(fd);
 		e->backend->ops->dump_memory(e->backend, vmcore, on_evidence_dump, ev);
 		return;
 	}
@@ -179,8 +196,14 @@ static void collect_evidence(MhpEngine *e, MhpFailClass cls, const char *detail,
 	ev->fatal = fatal;
 	ev->t_us = engine_now(e);
 	ev->dir = mhp_results_path(e->results, MHP_RESULTS_EVIDENCE);
-	if (g_mkdir_with_parents(ev->dir, 0700) < 0)
+	/* its files are written through the directory: a symlink planted in its
+	 * place would send the guest's memory elsewhere, so it is refused */
+	if (mkdir(ev->dir, 0700) < 0 && errno != EEXIST)
 		evidence_error(e, ev->dir, g_strerror(errno));
+	else if (g_file_test(ev->dir, G_FILE_TEST_IS_SYMLINK) || !g_file_test(ev->dir, G_FILE_TEST_IS_DIR)) {
+		ev->dir_refused = TRUE;
+		evidence_error(e, ev->dir, "not a directory (a symlink?): no evidence is written there");
+	}
 	for (GList *l = e->console_tail.head; l; l = l->next)
 		g_string_append_printf(text, "%s\n", (char *)l->data);
 	console = g_build_filename(ev->dir, MHP_EVIDENCE_CONSOLE, NULL);
@@ -189,7 +212,7 @@ static void collect_evidence(MhpEngine *e, MhpFailClass cls, const char *detail,
 	/* the failure's first line is here; the registers and the trace follow */
 	g_free(e->evidence_console);
 	e->evidence_console = g_strdup(console);
-	e->evidence_console_left = CONSOLE_AFTER;
+	e->evidence_console_left = ev->dir_refused ? 0 : CONSOLE_AFTER;
 	if (e->last_snapshot) {
 		g_autofree char *snap = g_build_filename(ev->dir, MHP_EVIDENCE_SNAPSHOT, NULL);
 		evidence_write(ev, snap, json_object_to_json_string_ext(e->last_snapshot, JSON_C_TO_STRING_PRETTY), -1);

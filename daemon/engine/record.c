@@ -68,15 +68,31 @@ static void record_latency(GArray **a, double ms)
 	g_array_append_val(*a, ms);
 }
 
+/*
+ * A phase counts once per cycle in the latency samples, with its last run:
+ * a phase run twice (device_del again after a refusal, a cleanup's second
+ * offline) would otherwise weigh twice, and its first try is the one
+ * cycles.jsonl no longer shows. The sample is taken when the phase ends, so
+ * a cycle that never gets written (the run stopped) still counts, and a
+ * later run of the phase overwrites it in place. The index stays valid:
+ * samples are only appended until the summary, which sorts a copy.
+ */
 void phase_end(MhpEngine *e, Dimm *d, MhpPhase ph)
 {
 	PhaseTimes *t = &d->phases[ph];
+	double ms;
 
 	if (!t->begun || t->ended)
 		return;
 	t->end_ns = run_ns(e);
 	t->ended = TRUE;
-	record_latency(&e->latencies[ph], (t->end_ns - t->start_ns) / 1e6);
+	ms = (t->end_ns - t->start_ns) / 1e6;
+	if (d->latency_sample[ph]) {
+		g_array_index(e->latencies[ph], double, d->latency_sample[ph] - 1) = ms;
+		return;
+	}
+	record_latency(&e->latencies[ph], ms);
+	d->latency_sample[ph] = e->latencies[ph]->len;
 }
 
 /* The phases' times as cycles.jsonl has them: { "add": { "start_ns", "end_ns" }, ... } */

@@ -6,7 +6,9 @@
  * guest fails a request with MHP_AGENT_ERROR_TIMEOUT instead of blocking.
  * The agent is untrusted: every message is size- and depth-limited, and
  * replies must have an integer id and an "ok" object or an "error" object
- * with an integer errno; anything else is counted and dropped. When the
+ * whose errno, when present, is an integer; anything else is counted and
+ * dropped, and a reply to a pending request that breaks this fails it as
+ * MHP_AGENT_ERROR_PROTOCOL. When the
  * socket drops, the link retries on a timer for reconnect_ms.
  *
  * A request made while the link is not connected (reconnecting, or not yet
@@ -175,7 +177,19 @@ static void on_message(MhpJsonSock *sock, struct json_object *msg, gpointer user
 		struct json_object *en = NULL, *m = NULL;
 		int e = EIO;
 
-		if (json_object_object_get_ex(err, "errno", &en) && json_object_is_type(en, json_type_int))
+		/* an errno that is there but no integer is a malformed reply, not
+		 * a failure the agent reported: it must not pass for EIO */
+		if (json_object_object_get_ex(err, "errno", &en) &&
+		    (!json_object_is_type(en, json_type_int) || json_object_get_int64(en) < 0 ||
+		     json_object_get_int64(en) > G_MAXINT)) {
+			g_autoptr(GError) ge = g_error_new(MHP_AGENT_ERROR, MHP_AGENT_ERROR_PROTOCOL,
+							   "agent '%s': error reply whose errno is not an integer errno",
+							   r->cmd);
+			mhp_agent_link_bad_message(l);
+			complete(l, r, NULL, ge);
+			return;
+		}
+		if (en)
 			e = json_object_get_int(en);
 		json_object_object_get_ex(err, "msg", &m);
 		g_autoptr(GError) ge = g_error_new(MHP_AGENT_ERRNO, e, "agent '%s': %s (errno %d)", r->cmd,
@@ -222,10 +236,16 @@ static gboolean on_reconnect_timer(gpointer user_data)
 static void try_reconnect(MhpAgentLink *l)
 {
 	g_autoptr(GError) error = NULL;
+	gboolean cut = mhp_json_sock_cut_line(l->sock);
 
 	if (!l->path)
 		error = g_error_new_literal(MHP_AGENT_ERROR, MHP_AGENT_ERROR_DISCONNECTED, "the channel closed");
 	else if (mhp_json_sock_connect(l->sock, l->path, &error)) {
+		/* the agent's output waited while we were away: a line cut when
+		 * the last connection dropped (a 64 MiB one) goes on here, and
+		 * nothing of it is to be parsed */
+		if (cut)
+			mhp_json_sock_skip_line(l->sock);
 		connected(l);
 		return;
 	}

@@ -16,6 +16,7 @@ typedef struct {
 	const char *key;
 	enum json_type type;
 	gboolean required;
+	gboolean or_digits; /* an integer may come as a string of decimal digits too */
 } Arg;
 
 static const struct {
@@ -26,7 +27,7 @@ static const struct {
 	{ "start", MHP_CTL_START, { { "scenario", json_type_string, TRUE }, { "scenario_name", json_type_string, FALSE },
 				    { "kernel", json_type_string, TRUE }, { "initrd", json_type_string, TRUE },
 				    { "cycles", json_type_int, FALSE }, { "duration_ms", json_type_int, FALSE },
-				    { "seed", json_type_int, FALSE }, { "backend", json_type_string, FALSE },
+				    { "seed", json_type_int, FALSE, TRUE }, { "backend", json_type_string, FALSE },
 				    { "connect", json_type_string, FALSE }, { "domain", json_type_string, FALSE } } },
 	{ "list", MHP_CTL_LIST, { { NULL } } },
 	{ "status", MHP_CTL_STATUS, { { "run", json_type_string, TRUE } } },
@@ -67,6 +68,23 @@ static gboolean fail(GError **error, const char *fmt, ...)
 	return FALSE;
 }
 
+/* Decimal digits only, 0 to 2^64-1: no sign, blank, "0x" or trailing text
+ * (core's mhp_parse_u64(), which this layer does not link). */
+static gboolean parse_u64(const char *text, guint64 *ret)
+{
+	guint64 v;
+	char *end;
+
+	if (!g_ascii_isdigit(text[0]))
+		return FALSE;
+	errno = 0;
+	v = g_ascii_strtoull(text, &end, 10);
+	if (errno || *end)
+		return FALSE;
+	*ret = v;
+	return TRUE;
+}
+
 static const char *str_arg(struct json_object *args, const char *key)
 {
 	struct json_object *v;
@@ -104,9 +122,11 @@ gboolean mhp_ctl_parse(const char *line, MhpCtlRequest *ret, GError **error)
 				a++;
 			if (!a->key)
 				return fail(error, "%s: unknown argument '%.64s'", req.cmd, key);
-			if (!json_object_is_type(val, a->type))
+			if (!json_object_is_type(val, a->type) &&
+			    !(a->or_digits && json_object_is_type(val, json_type_string)))
 				return fail(error, "%s: argument '%s' must be %s", req.cmd, key,
-					    a->type == json_type_int ? "an integer" : "a string");
+					    a->or_digits ? "an integer or a string of decimal digits"
+					    : a->type == json_type_int ? "an integer" : "a string");
 			if (a->type == json_type_string && json_object_get_string_len(val) >
 				    (int)(strcmp(key, "scenario") ? MHP_CTL_MAX_STRING : MHP_CTL_MAX_SCENARIO))
 				return fail(error, "%s: argument '%s' is too long", req.cmd, key);
@@ -143,10 +163,18 @@ gboolean mhp_ctl_parse(const char *line, MhpCtlRequest *ret, GError **error)
 			return fail(error, "start: 'duration_ms' must be 1 ms to 30 days");
 	}
 	if (json_object_object_get_ex(req.args, "seed", &v)) {
-		/* json-c keeps integers above INT64_MAX as unsigned: the whole 64-bit range is a seed */
-		if (json_object_get_int64(v) < 0)
-			return fail(error, "start: 'seed' must be 0 to 18446744073709551615");
-		ret->seed = json_object_get_uint64(v);
+		/* a string as run.json has it: clients whose numbers are doubles
+		 * (jq, JavaScript) round integers above 2^53 */
+		if (json_object_is_type(v, json_type_string)) {
+			if (!parse_u64(json_object_get_string(v), &ret->seed))
+				return fail(error, "start: 'seed' \"%.32s\" must be decimal digits, 0 to 18446744073709551615",
+					    json_object_get_string(v));
+		} else {
+			/* json-c keeps integers above INT64_MAX as unsigned: the whole 64-bit range is a seed */
+			if (json_object_get_int64(v) < 0)
+				return fail(error, "start: 'seed' must be 0 to 18446744073709551615");
+			ret->seed = json_object_get_uint64(v);
+		}
 		ret->have_seed = TRUE;
 	}
 	return TRUE;

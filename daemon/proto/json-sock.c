@@ -30,6 +30,7 @@ struct MhpJsonSock {
 	MhpJsonSockClosedFunc on_closed;
 	gpointer user_data;
 	gboolean dispatching_closed;
+	gboolean cut; /* the last connection ended mid-line */
 };
 
 MhpJsonSock *mhp_json_sock_new(GMainContext *ctx, gsize max_msg, int max_depth,
@@ -67,6 +68,7 @@ void mhp_json_sock_disconnect(MhpJsonSock *s)
 {
 	drop_sources(s);
 	if (s->fd >= 0) {
+		s->cut = s->stream.error ? s->stream.line_cut : s->stream.msg_bytes > 0;
 		close(s->fd);
 		s->fd = -1;
 	}
@@ -203,6 +205,17 @@ gboolean mhp_json_sock_connect(MhpJsonSock *s, const char *path, GError **error)
 gboolean mhp_json_sock_is_connected(MhpJsonSock *s)
 {
 	return s->fd >= 0;
+}
+
+gboolean mhp_json_sock_cut_line(MhpJsonSock *s)
+{
+	return s->cut;
+}
+
+void mhp_json_sock_skip_line(MhpJsonSock *s)
+{
+	if (s->fd >= 0)
+		json_stream_skip_line(&s->stream);
 }
 
 gboolean mhp_json_sock_send_raw(MhpJsonSock *s, const char *data, gsize len, GError **error)

@@ -33,6 +33,15 @@ MhpJsonSock *mhp_json_sock_new(GMainContext *ctx, gsize max_msg, int max_depth,
 gboolean mhp_json_sock_connect(MhpJsonSock *sock, const char *path, GError **error);
 gboolean mhp_json_sock_is_connected(MhpJsonSock *sock);
 
+/*
+ * Whether the last connection ended in the middle of a line (a message cut
+ * by a protocol violation or a close): a peer whose output resumes on the
+ * next connection (the agent) then sends that line's tail first. After
+ * connecting again, mhp_json_sock_skip_line() drops it up to its newline.
+ */
+gboolean mhp_json_sock_cut_line(MhpJsonSock *sock);
+void mhp_json_sock_skip_line(MhpJsonSock *sock);
+
 /* Serve an already connected fd (a server's accepted client); takes the fd. */
 gboolean mhp_json_sock_adopt(MhpJsonSock *sock, int fd, GError **error);
 

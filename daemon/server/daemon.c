@@ -271,7 +271,7 @@ static void cmd_start(Client *c, MhpCtlRequest *q)
 		g_rmdir(dir);
 		return;
 	}
-	g_file_set_contents(spath, q->scenario, -1, NULL);
+	mhp_results_write_file(spath, q->scenario, -1, NULL); /* never through a symlink */
 	if (!g_file_test(q->kernel, G_FILE_TEST_IS_REGULAR) || !g_file_test(q->initrd, G_FILE_TEST_IS_REGULAR)) {
 		reply_error(c, q->id, ENOENT, "kernel '%s' or initrd '%s' does not exist on the daemon's host", q->kernel,
 			    q->initrd);

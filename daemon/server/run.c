@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "jsonget.h"
+#include "results.h"
 #include "run.h"
 
 static const char *const run_state_table[_MHP_RUN_STATE_MAX] = {
@@ -83,7 +84,8 @@ static void run_write_state(Run *r)
 	json_object_object_add(o, "ended", json_object_new_int64(r->ended));
 	if (r->message)
 		json_object_object_add(o, "message", json_object_new_string(r->message));
-	g_file_set_contents(path, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY), -1, NULL);
+	/* never through a symlink planted in the run's directory */
+	mhp_results_write_file(path, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY), -1, NULL);
 	json_object_put(o);
 }
 

@@ -173,6 +173,7 @@ typedef enum {
 	FAULT_DROP,        /* the agent restarts: the connection drops, no answer */
 	FAULT_REPLY,       /* answer with this "ok" instead (a hostile agent) */
 	FAULT_RAW_BEFORE,  /* write these bytes, then answer (the hostile agent's stream cases) */
+	FAULT_ERROR_REPLY, /* answer with this "error" object instead (a hostile agent) */
 } FaultKind;
 
 typedef struct {
@@ -180,7 +181,7 @@ typedef struct {
 	guint nth; /* 0: every call */
 	FaultKind kind;
 	int err;
-	const char *json; /* FAULT_REPLY, FAULT_RAW_BEFORE */
+	const char *json; /* FAULT_REPLY, FAULT_RAW_BEFORE, FAULT_ERROR_REPLY */
 } Fault;
 
 typedef enum {
@@ -194,6 +195,7 @@ typedef enum {
 	HOOK_PANIC,   /* QEMU reports GUEST_PANICKED (pvpanic) */
 	HOOK_STOP,    /* mhp_engine_stop(), as on SIGTERM */
 	HOOK_FILL_DISK, /* write results/filler until the disk is full (ENOSPC tests) */
+	HOOK_PLANT_EVIDENCE, /* results/evidence becomes a symlink to the directory 'elsewhere' */
 } HookKind;
 
 typedef struct {
@@ -932,6 +934,14 @@ static void agent_request(gint64 id, const char *cmd, struct json_object *args)
 		case FAULT_RAW_BEFORE:
 			agent_write(f->json, strlen(f->json));
 			break;
+		case FAULT_ERROR_REPLY: {
+			struct json_object *m = json_object_new_object();
+
+			json_object_object_add(m, "id", json_object_new_int64(id));
+			json_object_object_add(m, "error", json_tokener_parse(f->json));
+			agent_send(m);
+			return;
+		}
 		case FAULT_BLOCK_ERRNO:
 			break;
 		}
@@ -1076,6 +1086,15 @@ static void fire_hooks(void)
 				agent_kmsg(line);
 			}
 			break;
+		case HOOK_PLANT_EVIDENCE: {
+			g_autofree char *link = g_build_filename(T.dir, "results", "evidence", NULL);
+			g_autofree char *target = g_build_filename(T.dir, "elsewhere", NULL);
+
+			g_mkdir(target, 0700);
+			if (symlink(target, link) < 0)
+				printf("# symlink %s: %s\n", link, g_strerror(errno));
+			break;
+		}
 		case HOOK_FILL_DISK: {
 			g_autofree char *filler = g_build_filename(T.dir, "results", "filler", NULL);
 			int fd = open(filler, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
@@ -1742,6 +1761,16 @@ static void test_guest_refused(void)
 	is_str(T.ops->str, "start plug:dimm1@0 query unplug:dimm1 unplug:dimm1 release:dimm1 stop",
 	       "cleanup: device_del again after the offline");
 	TAP_EQ_U64(n_events("slot-stuck"), 0, "the slot is not stuck after a clean second unplug");
+	{
+		/* device_del ran twice in the one cycle: its latency is counted once, the last run's */
+		struct json_object *lat = jobj(T.summary, "latency_ms");
+
+		TAP_EQ_U64(jint(T.summary, "cycles", -1), 1, "one cycle");
+		tap_ok(jobj(lat, "del") != NULL, "latency_ms has del");
+		json_object_object_foreach(lat, name, v)
+			tap_ok(jint(v, "n", -1) == 1, "latency_ms.%s counts its phase once in the cycle (n %lld)", name,
+			       (long long)jint(v, "n", -1));
+	}
 	t_teardown();
 
 	t_setup("guest-refused-expectation", "[scenario]\n" GUEST DIMM512 "[case no-refusal]\nexpect = guest-refused\n");
@@ -1965,6 +1994,16 @@ static void test_hostile_case(void)
 		t_run();
 		is_str(verdict(0), stream[i].cls, stream[i].name);
 		is_str(verdict(1), "pass", "the next cycle passes");
+		if (!strcmp(stream[i].name, "invalid-utf8")) {
+			g_autofree char *events = g_build_filename(T.dir, "results", "events.jsonl", NULL);
+			g_autofree char *text = NULL;
+			gsize len = 0;
+
+			tap_ok(g_file_get_contents(events, &text, &len, NULL) && g_utf8_validate(text, (gssize)len, NULL),
+			       "events.jsonl is valid UTF-8");
+			tap_ok(text && strstr(text, "\"text\":\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd(\"") != NULL,
+			       "the event is logged with U+FFFD for the invalid bytes");
+		}
 		t_teardown();
 	}
 	{
@@ -1988,6 +2027,23 @@ static void test_hostile_case(void)
 	is_str(verdict(0), "agent-protocol", "a reply whose ok is not an object is agent-protocol");
 	is_str(verdict(1), "pass", "the next cycle passes");
 	t_teardown();
+
+	/* guest-agent/hostile.c error-garbage, and errnos no int holds */
+	static const char *const bad_errno[] = {
+		"{\"errno\":\"EIO\",\"msg\":7}", "{\"errno\":1e308}", "{\"errno\":9223372036854775807}",
+		"{\"errno\":-5}", "{\"errno\":null}",
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(bad_errno); i++) {
+		t_setup("error-errno-not-int", "[scenario]\ncycles = 2\non-failure = continue\n" GUEST DIMM512);
+		T.faults[T.nfaults++] = (Fault){ .cmd = "online", .nth = 1, .kind = FAULT_ERROR_REPLY,
+						 .json = bad_errno[i] };
+		t_run();
+		is_str(verdict(0), "agent-protocol", bad_errno[i]);
+		tap_ok(strstr(jstr(cyc(0), "detail"), "errno is not an integer") != NULL, "the detail says why: %s",
+		       jstr(cyc(0), "detail"));
+		is_str(verdict(1), "pass", "the next cycle passes");
+		t_teardown();
+	}
 }
 
 /* cycles.jsonl: every line whole, none empty, the file ends with a newline. Return: the lines, or -1. */
@@ -2124,6 +2180,21 @@ static void test_kernel_failures(void)
 		tap_ok(0, "evidence/info.json names the class");
 	TAP_EQ_U64(calls("dmesg"), 1, "the agent's dmesg is fetched for the evidence");
 	tap_ok(strstr(T.ops->str, "pause resume") != NULL, "the VM is paused and resumed for it");
+	t_teardown();
+
+	t_setup("evidence-symlink", "[scenario]\ncycles = 1\n" GUEST "[dimm]\nsizes = 512M\nhold = 2s\n");
+	hook("hold", 0, HOOK_PLANT_EVIDENCE, NULL);
+	hook("hold", 0, HOOK_KMSG, "WARNING: CPU: 1 PID: 77 at mm/memory_hotplug.c:1234 offline_pages+0x1c/0x40");
+	t_run();
+	is_str(verdict(0), "kernel-warning", "evidence-symlink: the warning");
+	TAP_EQ_U64(n_events("evidence-error"), 1, "a symlinked evidence directory is refused, once");
+	{
+		g_autofree char *elsewhere = g_build_filename(T.dir, "elsewhere", NULL);
+		g_autoptr(GDir) d = g_dir_open(elsewhere, 0, NULL);
+		const char *first = d ? g_dir_read_name(d) : NULL;
+
+		tap_ok(d && !first, "nothing is written through the symlink%s%s", first ? ": " : "", first ? first : "");
+	}
 	t_teardown();
 
 	t_setup("kernel-oops", "[scenario]\ncycles = 1\n" GUEST "[dimm]\nsizes = 512M\nhold = 2s\n");

@@ -694,6 +694,39 @@ static void test_cycle_segments(void)
 	       order->str);
 }
 
+/* Files of a run written outside MhpResults (state.json, evidence, fleet-summary.json): never through a symlink. */
+static void test_write_file(void)
+{
+	g_autofree char *dir = g_build_filename(base, "nofollow", NULL);
+	g_autofree char *outside = g_build_filename(base, "outside", NULL);
+	g_autofree char *state = g_build_filename(dir, "state.json", NULL);
+	g_autofree char *fleet = g_build_filename(dir, "fleet-summary.json", NULL);
+	g_autofree char *fleet_tmp = g_build_filename(dir, "fleet-summary.json.tmp", NULL);
+	g_autofree char *text = NULL;
+	g_autoptr(GError) err = NULL;
+	struct stat st;
+
+	g_mkdir(dir, 0700);
+	g_file_set_contents(outside, "the user's file\n", -1, NULL);
+	tap_ok(symlink(outside, state) == 0, "a symlink planted at state.json");
+	tap_ok(mhp_results_write_file(state, "{}\n", -1, &err), "state.json is written: %s",
+	       err ? err->message : "ok");
+	tap_ok(g_file_get_contents(outside, &text, NULL, NULL) && !strcmp(text, "the user's file\n"),
+	       "the symlink's target is left alone");
+	tap_ok(lstat(state, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0600,
+	       "state.json is a regular file of mode 0600, the symlink replaced");
+	g_clear_pointer(&text, g_free);
+	tap_ok(g_file_get_contents(state, &text, NULL, NULL) && !strcmp(text, "{}\n"), "with what was written");
+
+	tap_ok(symlink(outside, fleet_tmp) == 0, "a symlink planted at the temporary file's name");
+	tap_ok(!mhp_results_write_file(fleet, "{\"a\":1}", 7, &err) && err && strstr(err->message, fleet),
+	       "the write is refused, naming the file: %s", err ? err->message : "(written)");
+	g_clear_pointer(&text, g_free);
+	tap_ok(g_file_get_contents(outside, &text, NULL, NULL) && !strcmp(text, "the user's file\n"),
+	       "the symlink's target is left alone");
+	tap_ok(!g_file_test(fleet, G_FILE_TEST_EXISTS), "no fleet-summary.json");
+}
+
 int main(void)
 {
 	g_autoptr(GError) err = NULL;
@@ -722,6 +755,7 @@ int main(void)
 	test_elision();
 	test_sync();
 	test_cycle_segments();
+	test_write_file();
 	{
 		const char *argv[] = { "rm", "-rf", base, NULL };
 		g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);

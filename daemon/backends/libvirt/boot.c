@@ -229,7 +229,7 @@ static gboolean attach_streams(BackendLibvirt *b, StartResult *r, GError **error
 	g_autofree char *log = g_build_filename(b->base.cfg.results_dir, "console.log", NULL);
 	int sv[2];
 
-	b->console_log = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	b->console_log = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644); /* not through a symlink */
 	if (b->console_log < 0) {
 		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "cannot open '%s': %s", log,
 			    g_strerror(errno));

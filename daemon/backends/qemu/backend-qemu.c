@@ -24,6 +24,7 @@
 
 #include "backend-qemu.h"
 #include "qmp.h"
+#include "results.h"
 
 #define CONNECT_RETRY_MS 20
 #define START_TIMEOUT_MS 30000
@@ -332,7 +333,7 @@ static void qemu_start(MhpBackend *b)
 	}
 	argv = mhp_backend_qemu_argv(&q->base.cfg, q->rundir);
 	g_ptr_array_add(argv, NULL);
-	logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644); /* not through a symlink */
 	if (logfd < 0) {
 		fail_start(q, g_error_new(G_IO_ERROR, g_io_error_from_errno(errno), "cannot open '%s': %s", log,
 					  g_strerror(errno)));
@@ -357,7 +358,7 @@ static void qemu_start(MhpBackend *b)
 	close(logfd);
 	close(devnull);
 	pidtext = g_strdup_printf("%d\n", q->pid);
-	g_file_set_contents(pidfile, pidtext, -1, NULL);
+	mhp_results_write_file(pidfile, pidtext, -1, NULL);
 	q->child_src = g_child_watch_source_new(q->pid);
 	g_source_set_callback(q->child_src, G_SOURCE_FUNC(on_child_exit), q, NULL);
 	g_source_attach(q->child_src, b->ctx);
