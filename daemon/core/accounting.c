@@ -213,7 +213,11 @@ typedef struct {
 	char *unit;
 	int direction;    /* +1: a leak makes it grow; -1: shrink; 0: context only */
 	double threshold; /* one page per cycle, in the series' unit */
-	GArray *x, *y;
+	/* the least-squares line's sums, kept as they come (Welford): a soak's
+	 * millions of points take no memory */
+	guint64 n;
+	double mx, my;    /* means */
+	double cxx, cxy, cyy; /* sums of the products of deviations */
 } Series;
 
 struct MhpTrends {
@@ -232,8 +236,6 @@ static void series_free(gpointer p)
 	Series *s = p;
 
 	g_free(s->unit);
-	g_array_unref(s->x);
-	g_array_unref(s->y);
 	g_free(s);
 }
 
@@ -262,8 +264,6 @@ static Series *series_get(MhpTrends *t, const char *name, const char *unit)
 	if (!s) {
 		s = g_new0(Series, 1);
 		s->unit = g_strdup(unit);
-		s->x = g_array_new(FALSE, FALSE, sizeof(double));
-		s->y = g_array_new(FALSE, FALSE, sizeof(double));
 		s->direction = strcmp(name, "MemFree") == 0 ? -1 : 1;
 		if (!strcmp(name, "VmallocUsed") || !strcmp(name, "Percpu") || !strcmp(name, "KernelStack") ||
 		    !strcmp(name, "pcp_kb"))
@@ -282,9 +282,15 @@ static Series *series_get(MhpTrends *t, const char *name, const char *unit)
 void mhp_trends_add(MhpTrends *t, const char *name, const char *unit, double x, double y)
 {
 	Series *s = series_get(t, name, unit);
+	double dx = x - s->mx, dy = y - s->my;
 
-	g_array_append_val(s->x, x);
-	g_array_append_val(s->y, y);
+	/* deviations from the old means times those from the new: exact sums, stably */
+	s->n++;
+	s->mx += dx / (double)s->n;
+	s->my += dy / (double)s->n;
+	s->cxx += dx * (x - s->mx);
+	s->cxy += dx * (y - s->my);
+	s->cyy += dy * (y - s->my);
 }
 
 static const char *const series_names[_MHP_ACCT_SERIES_MAX] = {
@@ -362,25 +368,14 @@ struct json_object *mhp_trends_to_json(MhpTrends *t, guint *ret_leaks)
 	for (guint i = 0; i < t->order->len; i++) {
 		const char *name = g_ptr_array_index(t->order, i);
 		Series *s = g_hash_table_lookup(t->series, name);
-		guint n = s->x->len;
-		double mx = 0, my = 0, sxx = 0, sxy = 0, sse = 0, slope = 0, se = 0, tstat = 0;
+		guint n = (guint)MIN(s->n, G_MAXUINT);
+		double sxx = s->cxx, sxy = s->cxy, sse = 0, slope = 0, se = 0, tstat = 0;
 		const char *verdict;
 		struct json_object *e = json_object_new_object();
 
-		for (guint k = 0; k < n; k++) {
-			mx += g_array_index(s->x, double, k) / n;
-			my += g_array_index(s->y, double, k) / n;
-		}
-		for (guint k = 0; k < n; k++) {
-			double dx = g_array_index(s->x, double, k) - mx;
-			sxx += dx * dx;
-			sxy += dx * (g_array_index(s->y, double, k) - my);
-		}
-		if (sxx > 0)
+		if (sxx > 0) {
 			slope = sxy / sxx;
-		for (guint k = 0; k < n; k++) {
-			double r = g_array_index(s->y, double, k) - (my + slope * (g_array_index(s->x, double, k) - mx));
-			sse += r * r;
+			sse = MAX(s->cyy - slope * sxy, 0.0); /* the residuals' squares */
 		}
 		if (n > 2 && sxx > 0) {
 			se = sqrt(sse / (n - 2) / sxx);

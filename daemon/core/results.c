@@ -6,7 +6,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <gio/gio.h>
+#include <gio/gunixoutputstream.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
@@ -436,25 +438,57 @@ static void event_lost(MhpResults *r, GError *err)
 	event_error(r, err);
 }
 
-/* @plain.gz from the closed segment @plain: compressed in memory, then tmp + fsync + rename. */
+/*
+ * @plain.gz from the closed segment @plain, 64 KiB at a time through the
+ * compressor into @plain.gz.tmp (O_NOFOLLOW), then fsync and rename: an
+ * 8 MiB segment is never held in memory (whole, it left the daemon 8 MB
+ * larger for good after the first segment: malloc keeps what it had).
+ */
 static gboolean compress_segment(MhpResults *r, const char *plain, guint64 *ret_size, GError **error)
 {
 	g_autofree char *path = g_build_filename(r->dir, plain, NULL);
 	g_autofree char *gz = g_strconcat(plain, ".gz", NULL);
-	g_autofree char *data = NULL;
-	gsize len = 0;
+	g_autofree char *tmp = g_strconcat(gz, ".tmp", NULL);
+	g_autofree char *tmp_path = g_build_filename(r->dir, tmp, NULL);
 	g_autoptr(GZlibCompressor) z = g_zlib_compressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP, 6);
-	g_autoptr(GOutputStream) mem = g_memory_output_stream_new_resizable();
-	g_autoptr(GOutputStream) out = g_converter_output_stream_new(mem, G_CONVERTER(z));
-	GMemoryOutputStream *m = G_MEMORY_OUTPUT_STREAM(mem);
+	g_autoptr(GOutputStream) file = NULL, out = NULL;
+	g_autofree char *buf = g_malloc(64 << 10);
+	int in = openat(r->dir_fd, plain, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = -1;
+	ssize_t got = 0;
+	gboolean ok = FALSE;
+	struct stat st;
 
-	if (!g_file_get_contents(path, &data, &len, error) ||
-	    !g_output_stream_write_all(out, data, len, NULL, NULL, error) || !g_output_stream_close(out, NULL, error))
+	if (in < 0)
+		return fail_errno(error, errno, "read", path);
+	fd = openat(r->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fail_errno(error, errno, "write", tmp_path);
+		close(in);
 		return FALSE;
-	if (!write_file_at(r->dir_fd, r->dir, gz, g_memory_output_stream_get_data(m),
-			   g_memory_output_stream_get_data_size(m), error))
+	}
+	file = g_unix_output_stream_new(fd, FALSE);
+	out = g_converter_output_stream_new(file, G_CONVERTER(z));
+	while ((got = read(in, buf, 64 << 10)) > 0)
+		if (!g_output_stream_write_all(out, buf, (gsize)got, NULL, NULL, error))
+			break;
+	if (got < 0)
+		fail_errno(error, errno, "read", path);
+	else if (got == 0 && g_output_stream_close(out, NULL, error)) {
+		if (fsync(fd) < 0 || fstat(fd, &st) < 0)
+			fail_errno(error, errno, "write", tmp_path);
+		else if (renameat(r->dir_fd, tmp, r->dir_fd, gz) < 0)
+			fail_errno(error, errno, "rename", tmp_path);
+		else
+			ok = TRUE;
+	}
+	close(in);
+	close(fd);
+	if (!ok) {
+		unlinkat(r->dir_fd, tmp, 0);
 		return FALSE;
-	*ret_size = g_memory_output_stream_get_data_size(m);
+	}
+	*ret_size = (guint64)st.st_size;
 	if (unlinkat(r->dir_fd, plain, 0) < 0)
 		return fail_errno(error, errno, "remove", path);
 	return TRUE;
@@ -729,6 +763,111 @@ void mhp_latency_from_samples(GArray *ms, MhpLatency *ret)
 	ret->p90 = percentile(ms, 90);
 	ret->p99 = percentile(ms, 99);
 	ret->max = g_array_index(ms, double, ms->len - 1);
+}
+
+/* ---- bounded latency samples ---- */
+
+#define LAT_MIN_MS 1e-3                  /* bucket 0: up to a microsecond */
+#define LAT_RATIO (1.0 + 1.0 / 128.0)    /* each bucket's upper bound over its lower */
+#define LAT_BUCKETS 3000                 /* to about 1e10 x LAT_MIN_MS: 2.8 hours */
+
+struct MhpLatencyAcc {
+	GArray *exact; /* double ms; NULL once there were more than MHP_LATENCY_EXACT */
+	guint32 *buckets;
+	guint64 n;
+	double max;
+};
+
+static guint lat_bucket(double ms)
+{
+	double i;
+
+	if (!(ms > LAT_MIN_MS)) /* NaN too */
+		return 0;
+	i = 1 + floor(log(ms / LAT_MIN_MS) / log(LAT_RATIO));
+	return i >= LAT_BUCKETS - 1 ? LAT_BUCKETS - 1 : (guint)i;
+}
+
+/* A bucket's geometric middle: within half a bucket of any of its samples. */
+static double lat_value(guint b)
+{
+	return b == 0 ? LAT_MIN_MS : LAT_MIN_MS * pow(LAT_RATIO, (double)b - 0.5);
+}
+
+MhpLatencyAcc *mhp_latency_acc_new(void)
+{
+	MhpLatencyAcc *a = g_new0(MhpLatencyAcc, 1);
+
+	a->exact = g_array_sized_new(FALSE, FALSE, sizeof(double), MHP_LATENCY_EXACT);
+	a->buckets = g_new0(guint32, LAT_BUCKETS);
+	return a;
+}
+
+void mhp_latency_acc_free(MhpLatencyAcc *a)
+{
+	if (!a)
+		return;
+	if (a->exact)
+		g_array_unref(a->exact);
+	g_free(a->buckets);
+	g_free(a);
+}
+
+void mhp_latency_acc_add(MhpLatencyAcc *a, double ms)
+{
+	a->n++;
+	a->max = a->n == 1 ? ms : MAX(a->max, ms);
+	a->buckets[lat_bucket(ms)]++;
+	if (a->exact && a->exact->len < MHP_LATENCY_EXACT)
+		g_array_append_val(a->exact, ms);
+	else
+		g_clear_pointer(&a->exact, g_array_unref);
+}
+
+void mhp_latency_acc_replace(MhpLatencyAcc *a, double old_ms, double ms)
+{
+	guint ob = lat_bucket(old_ms);
+
+	if (a->buckets[ob])
+		a->buckets[ob]--;
+	a->buckets[lat_bucket(ms)]++;
+	a->max = MAX(a->max, ms); /* an old maximum stays: max is of every sample taken */
+	for (guint i = a->exact ? a->exact->len : 0; i-- > 0;)
+		if (g_array_index(a->exact, double, i) == old_ms) {
+			g_array_index(a->exact, double, i) = ms;
+			break;
+		}
+}
+
+static double lat_percentile(const MhpLatencyAcc *a, double p)
+{
+	guint64 rank = (guint64)(p / 100.0 * (double)a->n + 0.999999), seen = 0;
+
+	rank = CLAMP(rank, 1, a->n);
+	for (guint b = 0; b < LAT_BUCKETS; b++) {
+		seen += a->buckets[b];
+		if (seen >= rank)
+			return MIN(lat_value(b), a->max);
+	}
+	return a->max;
+}
+
+void mhp_latency_acc_get(const MhpLatencyAcc *a, MhpLatency *ret)
+{
+	*ret = (MhpLatency){ 0 };
+	if (!a || !a->n)
+		return;
+	if (a->exact) {
+		g_autoptr(GArray) copy = g_array_copy(a->exact);
+
+		mhp_latency_from_samples(copy, ret);
+		return;
+	}
+	ret->n = (guint)MIN(a->n, G_MAXUINT);
+	ret->p50 = lat_percentile(a, 50);
+	ret->p90 = lat_percentile(a, 90);
+	ret->p99 = lat_percentile(a, 99);
+	ret->max = a->max;
 }
 
 void mhp_latency_add(struct json_object *lat, const char *name, const MhpLatency *l)

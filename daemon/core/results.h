@@ -257,6 +257,22 @@ typedef struct {
  */
 void mhp_latency_from_samples(GArray *ms, MhpLatency *ret);
 
+/*
+ * A run's samples of one phase, in bounded memory: kept exactly up to
+ * MHP_LATENCY_EXACT (percentiles as mhp_latency_from_samples() gives
+ * them), then in logarithmic buckets 1/128 wide (a percentile within 0.8 %,
+ * max exact). 24 KB a phase however long the run.
+ */
+#define MHP_LATENCY_EXACT 1024
+typedef struct MhpLatencyAcc MhpLatencyAcc;
+MhpLatencyAcc *mhp_latency_acc_new(void);
+void mhp_latency_acc_free(MhpLatencyAcc *a);
+void mhp_latency_acc_add(MhpLatencyAcc *a, double ms);
+/* A sample taken again (a phase run twice in a cycle): @old_ms becomes @ms. */
+void mhp_latency_acc_replace(MhpLatencyAcc *a, double old_ms, double ms);
+/* @a may be NULL: no sample. */
+void mhp_latency_acc_get(const MhpLatencyAcc *a, MhpLatency *ret);
+
 /**
  * mhp_latency_add() - add @l to @lat as @name: {n, p50, p90, p99, max}.
  * @lat: a JSON object (summary.json "latency_ms", or compare's)

@@ -80,7 +80,8 @@ typedef struct Dimm {
 	gboolean released;      /* unplug.c: object-del has returned */
 	gint64 t_start;
 	PhaseTimes phases[_MHP_PHASE_MAX];
-	guint latency_sample[_MHP_PHASE_MAX]; /* record.c: 1 + this cycle's index in latencies[], 0: none */
+	double latency_ms[_MHP_PHASE_MAX]; /* record.c: the sample this cycle gave latencies[], */
+	gboolean latency_taken[_MHP_PHASE_MAX]; /* ... once taken */
 	struct json_object *data;
 	MhpFailClass failure;   /* the cycle's first failure */
 	char *detail;
@@ -124,8 +125,8 @@ struct MhpEngine {
 	guint64 finished_cycles;
 	guint64 failed_cycles;
 	guint64 failures[_MHP_FAIL_MAX]; /* cycles (and leaks) per class */
-	GArray *latencies[_MHP_PHASE_MAX]; /* double ms per phase, NULL until one ends */
-	GArray *cycle_latency;  /* double ms of passed cycles */
+	MhpLatencyAcc *latencies[_MHP_PHASE_MAX]; /* per phase, NULL until one ends */
+	MhpLatencyAcc *cycle_latency; /* passed cycles */
 
 	gint64 t0;
 	gint64 boot_deadline;

@@ -238,13 +238,9 @@ static gboolean write_summary(MhpEngine *e, int exit_code, const char *message, 
 	};
 
 	memcpy(sum.failures, e->failures, sizeof(sum.failures));
-	/* a copy: the samples are sorted, and record.c keeps indices into them */
-	for (int ph = 0; ph < _MHP_PHASE_MAX; ph++) {
-		g_autoptr(GArray) ms = e->latencies[ph] ? g_array_copy(e->latencies[ph]) : NULL;
-
-		mhp_latency_from_samples(ms, &sum.latency[ph]);
-	}
-	mhp_latency_from_samples(e->cycle_latency, &sum.cycle_latency);
+	for (int ph = 0; ph < _MHP_PHASE_MAX; ph++)
+		mhp_latency_acc_get(e->latencies[ph], &sum.latency[ph]);
+	mhp_latency_acc_get(e->cycle_latency, &sum.cycle_latency);
 	if (e->last_snapshot)
 		json_object_object_get_ex(e->last_snapshot, "stressors", &sum.stressors);
 	return mhp_summary_write(mhp_results_dir(e->results), &sum, error);
@@ -472,10 +468,8 @@ void mhp_engine_free(MhpEngine *e)
 	if (e->rand)
 		g_rand_free(e->rand);
 	for (int ph = 0; ph < _MHP_PHASE_MAX; ph++)
-		if (e->latencies[ph])
-			g_array_unref(e->latencies[ph]);
-	if (e->cycle_latency)
-		g_array_unref(e->cycle_latency);
+		mhp_latency_acc_free(e->latencies[ph]);
+	mhp_latency_acc_free(e->cycle_latency);
 	g_free(e->fatal_msg);
 	g_free(e->pending_kernel_detail);
 	mhp_run_options_clear(&e->opts);

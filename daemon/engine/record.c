@@ -61,11 +61,11 @@ void phase_begin(MhpEngine *e, Dimm *d, MhpPhase ph)
 	emit_progress(e);
 }
 
-static void record_latency(GArray **a, double ms)
+static void record_latency(MhpLatencyAcc **a, double ms)
 {
 	if (!*a)
-		*a = g_array_new(FALSE, FALSE, sizeof(double));
-	g_array_append_val(*a, ms);
+		*a = mhp_latency_acc_new();
+	mhp_latency_acc_add(*a, ms);
 }
 
 /*
@@ -74,8 +74,7 @@ static void record_latency(GArray **a, double ms)
  * offline) would otherwise weigh twice, and its first try is the one
  * cycles.jsonl no longer shows. The sample is taken when the phase ends, so
  * a cycle that never gets written (the run stopped) still counts, and a
- * later run of the phase overwrites it in place. The index stays valid:
- * samples are only appended until the summary, which sorts a copy.
+ * later run of the phase replaces it.
  */
 void phase_end(MhpEngine *e, Dimm *d, MhpPhase ph)
 {
@@ -87,12 +86,14 @@ void phase_end(MhpEngine *e, Dimm *d, MhpPhase ph)
 	t->end_ns = run_ns(e);
 	t->ended = TRUE;
 	ms = (t->end_ns - t->start_ns) / 1e6;
-	if (d->latency_sample[ph]) {
-		g_array_index(e->latencies[ph], double, d->latency_sample[ph] - 1) = ms;
+	if (d->latency_taken[ph]) {
+		mhp_latency_acc_replace(e->latencies[ph], d->latency_ms[ph], ms);
+		d->latency_ms[ph] = ms;
 		return;
 	}
 	record_latency(&e->latencies[ph], ms);
-	d->latency_sample[ph] = e->latencies[ph]->len;
+	d->latency_ms[ph] = ms;
+	d->latency_taken[ph] = TRUE;
 }
 
 /* The phases' times as cycles.jsonl has them: { "add": { "start_ns", "end_ns" }, ... } */

@@ -17,6 +17,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from guestlib import Tap, require_guest  # noqa: E402
 
 MHP, SCEN = sys.argv[1], sys.argv[2]
+CHECK_HTML = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tools',
+                          'check-report-html.py')
+
+
+def check_html(tap, html, png, what):
+    """report.html in headless Chromium: no console message, a screenshot that is not blank."""
+    p = subprocess.run([sys.executable, CHECK_HTML, html, '--screenshot', png], capture_output=True, text=True,
+                       timeout=180)
+    tap.ok(p.returncode == 0 and os.path.getsize(png) > 20 * 1024,
+           '%s opens in headless Chromium with no console message; screenshot %s' % (what, png),
+           p.stdout + p.stderr)
 PHASES_PLUG = ['add', 'ost', 'query', 'blocks', 'online', 'verify-online']
 PHASES_UNPLUG = ['offline', 'del', 'eject-ost', 'deleted', 'eject-done', 'object-del', 'blocks-gone', 'verify-removed']
 
@@ -86,6 +97,12 @@ def main():
     tap.ok(all(os.path.exists(os.path.join(r, 'snapshots', n)) for n in ('baseline.json', 'plugged-1.json', 'end.json')),
            'snapshots: baseline, plugged-1, end')
     tap.ok(not qemu_running(r), 'no QEMU left after the run')
+    html = os.path.join(r, 'report.html')
+    text = open(html, errors='replace').read() if os.path.exists(html) else ''
+    tap.ok(text.count('<svg') >= 5 and 'PageTables' in text and 'nr_page_table_pages' in text and 'MemFree' in text,
+           'smoke: report.html has its plots (%d svg)' % text.count('<svg'))
+    check_html(tap, html, os.path.join(top, 'smoke-report.png'), 'smoke: report.html')
+    smoke_dir = r
 
     # negative: each case classified as documented
     r = os.path.join(top, 'negative')
@@ -98,6 +115,11 @@ def main():
         tap.ok(c.get('verdict') == 'pass' and c.get('outcome') == cls, 'negative: %s ends in %s' % (name, cls), c)
     c = cases.get('offline-boot', {})
     tap.ok(c.get('errno') in (16, 22), 'negative: offline-boot fails with EBUSY or EINVAL', c.get('errno'))
+    ab = os.path.join(top, 'report-ab.html')
+    p = subprocess.run([MHP, 'report', smoke_dir, r, '-o', ab], capture_output=True, text=True, timeout=120)
+    tap.ok(p.returncode == 0 and os.path.exists(ab), 'report A B writes the A/B page', p.stderr)
+    if os.path.exists(ab):
+        check_html(tap, ab, os.path.join(top, 'ab-report.png'), 'the A/B report')
 
     # SIGKILL mid-cycle: the files still parse, QEMU goes with us
     r = os.path.join(top, 'killed')

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <stdlib.h>
@@ -621,6 +622,32 @@ static void test_sync(void)
 	tap_ok(whole_lines(cycles, &size, &last) == 20, "closing waits for the pass and keeps every line");
 }
 
+/* Latency samples in bounded memory: exact when few, within a bucket when many. */
+static void test_latency_acc(void)
+{
+	MhpLatencyAcc *a = mhp_latency_acc_new();
+	MhpLatency l;
+
+	for (guint i = 1; i <= 10; i++)
+		mhp_latency_acc_add(a, i);
+	mhp_latency_acc_replace(a, 10, 20);
+	mhp_latency_acc_get(a, &l);
+	tap_ok(l.n == 10 && l.p50 == 5 && l.p90 == 9 && l.p99 == 20 && l.max == 20,
+	       "10 samples, one replaced: exact nearest-rank percentiles (%g %g %g %g)", l.p50, l.p90, l.p99, l.max);
+	for (guint i = 11; i <= 100000; i++)
+		mhp_latency_acc_add(a, i == 20 ? 10 : i);
+	mhp_latency_acc_get(a, &l);
+	tap_ok(l.n == 100000 && fabs(l.p50 - 50000) / 50000 < 0.008 && fabs(l.p90 - 90000) / 90000 < 0.008 &&
+	       fabs(l.p99 - 99000) / 99000 < 0.008 && l.max == 100000,
+	       "100,000 samples: percentiles within 0.8 %%, max exact (%g %g %g %g)", l.p50, l.p90, l.p99, l.max);
+	mhp_latency_acc_replace(a, 100000, 0.5);
+	mhp_latency_acc_get(a, &l);
+	tap_ok(l.n == 100000 && fabs(l.p99 - 99000) / 99000 < 0.008, "a replaced sample moves buckets (p99 %g)", l.p99);
+	mhp_latency_acc_free(a);
+	mhp_latency_acc_get(NULL, &l);
+	tap_ok(l.n == 0, "no samples: n 0");
+}
+
 static void count_cycle(struct json_object *c, guint64 n, gpointer user_data)
 {
 	GString *order = user_data;
@@ -755,6 +782,7 @@ int main(void)
 	test_elision();
 	test_sync();
 	test_cycle_segments();
+	test_latency_acc();
 	test_write_file();
 	{
 		const char *argv[] = { "rm", "-rf", base, NULL };

@@ -12,3 +12,5 @@ MHP_HOST_DEPS=(
 	libvirt-daemon:/usr/sbin/libvirtd libvirt-clients:virsh
 	libvirt-daemon-driver-qemu:/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so
 )
+# what only the tests need: headless Chromium opens report.html (e2e run)
+MHP_TEST_DEPS=(chromium:chromium)
