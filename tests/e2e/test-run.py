@@ -92,6 +92,9 @@ def main():
     ev = jsonl(os.path.join(r, 'events.jsonl'))
     kinds = {e['source'] for e in ev}
     tap.ok({'qmp-in', 'qmp-out', 'agent-in', 'agent-out', 'engine'} <= kinds, 'events.jsonl has QMP, agent and engine messages', kinds)
+    tap.ok(all(os.stat(os.path.join(r, f)).st_mode & 0o777 == 0o600 for f in ('console.log', 'qemu.log', 'qemu.pid')),
+           'console.log, qemu.log and qemu.pid are 0600', [oct(os.stat(os.path.join(r, f)).st_mode & 0o777)
+                                                          for f in ('console.log', 'qemu.log', 'qemu.pid')])
     tap.ok(os.path.getsize(os.path.join(r, 'console.log')) > 0 and
            'mhpstress-init' in open(os.path.join(r, 'console.log'), errors='replace').read(), 'console.log captured')
     tap.ok(all(os.path.exists(os.path.join(r, 'snapshots', n)) for n in ('baseline.json', 'plugged-1.json', 'end.json')),

@@ -333,11 +333,25 @@ static void qemu_start(MhpBackend *b)
 	}
 	argv = mhp_backend_qemu_argv(&q->base.cfg, q->rundir);
 	g_ptr_array_add(argv, NULL);
-	logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644); /* not through a symlink */
+	logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600); /* not through a symlink */
 	if (logfd < 0) {
 		fail_start(q, g_error_new(G_IO_ERROR, g_io_error_from_errno(errno), "cannot open '%s': %s", log,
 					  g_strerror(errno)));
 		return;
+	}
+	/* QEMU appends to console.log (logappend=on): made here first, 0600 and
+	 * not through a symlink, as the results' other files are */
+	{
+		g_autofree char *con = g_build_filename(q->base.cfg.results_dir, "console.log", NULL);
+		int cfd = open(con, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+		if (cfd < 0) {
+			fail_start(q, g_error_new(G_IO_ERROR, g_io_error_from_errno(errno), "cannot open '%s': %s", con,
+						  g_strerror(errno)));
+			close(logfd);
+			return;
+		}
+		close(cfd);
 	}
 	{
 		g_autofree char *cmdline = g_strjoinv(" ", (char **)argv->pdata);
