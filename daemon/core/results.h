@@ -261,7 +261,7 @@ void mhp_latency_from_samples(GArray *ms, MhpLatency *ret);
  * A run's samples of one phase, in bounded memory: kept exactly up to
  * MHP_LATENCY_EXACT (percentiles as mhp_latency_from_samples() gives
  * them), then in logarithmic buckets 1/128 wide (a percentile within 0.8 %,
- * max exact). 24 KB a phase however long the run.
+ * max exact). About 20 KB a phase however long the run.
  */
 #define MHP_LATENCY_EXACT 1024
 typedef struct MhpLatencyAcc MhpLatencyAcc;
