@@ -106,5 +106,11 @@ gboolean mhp_engine_start(MhpEngine *e, GError **error);
 void mhp_engine_stop(MhpEngine *e);
 const char *mhp_engine_results_dir(MhpEngine *e);
 guint64 mhp_engine_seed(MhpEngine *e);
+/*
+ * The run is over but its evidence/report.md files are being written, in
+ * a thread: it finishes (the finished callback) when they are. No fake
+ * clock moves that along; a caller on one waits for real.
+ */
+gboolean mhp_engine_writing_reports(MhpEngine *e);
 
 #endif

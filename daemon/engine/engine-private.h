@@ -35,6 +35,13 @@
 #define CONSOLE_TAIL 1000
 /* console lines added to evidence/console.txt after the failure's: the rest of an oops */
 #define CONSOLE_AFTER 200
+/* ... and after its "---[ end trace": the panic an oops turns into */
+#define CONSOLE_AFTER_END 12
+/* a failure this soon after the last one's "---[ end trace" is part of it (µs) */
+#define EVIDENCE_SAME_US G_USEC_PER_SEC
+/* ... and one this soon after it was taken, without an end line seen: a
+ * report on a 115200 baud console takes well under a second */
+#define EVIDENCE_REPORT_US (5 * G_USEC_PER_SEC)
 #define EVIDENCE_AGENT_MS 5000
 
 typedef enum {
@@ -165,7 +172,10 @@ struct MhpEngine {
 	gint64 console_last_us; /* monotonic time of the last console line */
 	GSource *watchdog_src;
 	struct json_object *last_snapshot;
-	gboolean evidence_taken; /* evidence is collected for the first failure only */
+	guint evidence_taken;    /* evidence directories taken: one per distinct failure */
+	GPtrArray *evidence_sigs; /* their signatures (mhp_oops_signature) */
+	struct BugReports *bug_reports; /* report.md being written at the run's end */
+	gint64 evidence_quiet_us; /* until then a failure is part of the last one's report */
 	gboolean collecting;     /* the evidence sequence is running */
 	char *evidence_console;  /* evidence/console.txt, while lines are still added to it */
 	guint evidence_console_left;

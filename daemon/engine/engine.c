@@ -38,6 +38,9 @@
  */
 #include <string.h>
 
+#include <gio/gio.h>
+
+#include "bugreport.h"
 #include "engine-private.h"
 #include "results-ci.h"
 #include "results-report.h"
@@ -229,7 +232,7 @@ static gboolean write_summary(MhpEngine *e, int exit_code, const char *message, 
 		.cycles = e->finished_cycles,
 		.failed_cycles = e->failed_cycles,
 		.trends = trends,
-		.evidence = e->evidence_taken,
+		.evidence = e->evidence_taken > 0,
 		.seed = e->seed,
 		.elapsed_ms = (engine_now(e) - e->t0) / 1000,
 		.stopped = e->stopping,
@@ -288,6 +291,75 @@ static void write_readers_files(MhpEngine *e)
 		results_file_failed(e, "report-error", report);
 }
 
+/* The run's end, once the bug reports are written: the readers' files, then the caller. */
+static void finish_done(MhpEngine *e, MhpRunExit code)
+{
+	write_readers_files(e);
+	emit_progress(e);
+	if (e->cb.finished)
+		e->cb.finished(e, code, e->fatal_msg, e->user_data);
+}
+
+typedef struct BugReports {
+	MhpEngine *e; /* NULL once the engine is freed */
+	char *dir;
+	MhpRunExit code;
+	GPtrArray *errors; /* "evidence-2: cannot write ..." */
+} BugReports;
+
+static void bug_reports_thread(GTask *task, gpointer source, gpointer data, GCancellable *c)
+{
+	BugReports *br = data;
+	g_autoptr(GPtrArray) dirs = mhp_results_evidence_dirs(br->dir);
+
+	for (guint i = 0; i < dirs->len; i++) {
+		g_autoptr(GError) error = NULL;
+
+		if (!mhp_bugreport_write(br->dir, g_ptr_array_index(dirs, i), NULL, &error))
+			g_ptr_array_add(br->errors, g_strdup(error->message));
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+static void bug_reports_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+	BugReports *br = data;
+	MhpEngine *e = br->e;
+
+	if (e) {
+		e->bug_reports = NULL;
+		for (guint i = 0; i < br->errors->len; i++) {
+			struct json_object *f = json_object_new_object();
+
+			json_object_object_add(f, "error", json_object_new_string(g_ptr_array_index(br->errors, i)));
+			engine_event(e, "bug-report-error", f);
+		}
+		finish_done(e, br->code);
+	}
+	g_ptr_array_unref(br->errors);
+	g_free(br->dir);
+	g_free(br);
+}
+
+/*
+ * evidence/report.md for each failure kept: decoding a trace runs the
+ * kernel's decode_stacktrace.sh for seconds, so it runs in a thread and
+ * the run is finished when it is done.
+ */
+static void write_bug_reports(MhpEngine *e, MhpRunExit code)
+{
+	BugReports *br = g_new0(BugReports, 1);
+	g_autoptr(GTask) task = g_task_new(NULL, NULL, bug_reports_done, br);
+
+	br->e = e;
+	br->dir = g_strdup(mhp_results_dir(e->results));
+	br->code = code;
+	br->errors = g_ptr_array_new_with_free_func(g_free);
+	e->bug_reports = br;
+	g_task_set_task_data(task, br, NULL);
+	g_task_run_in_thread(task, bug_reports_thread);
+}
+
 static void finish_run(MhpEngine *e)
 {
 	guint leaks = 0;
@@ -315,6 +387,10 @@ static void finish_run(MhpEngine *e)
 		code = MHP_RUN_EXIT_ERROR;
 		g_free(e->fatal_msg);
 		e->fatal_msg = msg;
+	} else if (e->evidence_taken) {
+		json_object_put(trends);
+		write_bug_reports(e, code);
+		return;
 	} else {
 		write_readers_files(e);
 	}
@@ -433,6 +509,11 @@ const char *mhp_engine_results_dir(MhpEngine *e)
 	return e->opts.results_dir;
 }
 
+gboolean mhp_engine_writing_reports(MhpEngine *e)
+{
+	return e->bug_reports != NULL;
+}
+
 guint64 mhp_engine_seed(MhpEngine *e)
 {
 	return e->seed;
@@ -453,6 +534,10 @@ void mhp_engine_free(MhpEngine *e)
 	}
 	g_queue_clear_full(&e->console_tail, g_free);
 	g_free(e->evidence_console);
+	if (e->bug_reports)
+		e->bug_reports->e = NULL; /* its thread goes on; its end is not ours */
+	if (e->evidence_sigs)
+		g_ptr_array_unref(e->evidence_sigs);
 	json_object_put(e->last_snapshot);
 	json_object_put(e->diff_snap);
 	mhp_backend_free(e->backend);

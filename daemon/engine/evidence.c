@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * evidence.c - what the engine does when the kernel fails: charge the
- * failure to the cycle in progress (or the next), keep evidence of the
- * run's first failure in evidence/, and end every open cycle when the
- * guest is gone (panic, hang).
+ * failure to the cycle in progress (or the next), keep evidence of each
+ * distinct failure (evidence/, evidence-2/, ... up to MHP_EVIDENCE_MAX),
+ * and end every open cycle when the guest is gone (panic, hang).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "engine-private.h"
+#include "bugreport.h"
 #include "jsonget.h"
+#include "oops.h"
 
 typedef struct {
 	MhpEngine *e;
@@ -174,7 +176,8 @@ static void on_evidence_dmesg(MhpAgentLink *l, struct json_object *ok, const GEr
 }
 
 /*
- * The first failure of the run leaves evidence in evidence/: info.json
+ * A failure with a signature not seen before leaves evidence in
+ * evidence/ (the first), evidence-2/ ...: info.json
  * (class, cycle, phase, seed, the commands to open it), console.txt (the
  * console's last lines), dmesg.txt (from the agent, when it still answers),
  * snapshot.json (the last snapshot) and, with [evidence] vmcore, an ELF
@@ -183,11 +186,12 @@ static void on_evidence_dmesg(MhpAgentLink *l, struct json_object *ok, const GEr
 static void collect_evidence(MhpEngine *e, MhpFailClass cls, const char *detail, gboolean fatal)
 {
 	Evidence *ev = g_new0(Evidence, 1);
-	g_autofree char *console = NULL;
+	g_autofree char *console = NULL, *name = NULL;
 	GString *text = g_string_new(NULL);
 
-	e->evidence_taken = TRUE;
+	e->evidence_taken++;
 	e->collecting = TRUE;
+	e->evidence_quiet_us = engine_now(e) + EVIDENCE_REPORT_US;
 	ev->e = e;
 	ev->cls = cls;
 	ev->detail = g_strdup(detail);
@@ -195,7 +199,8 @@ static void collect_evidence(MhpEngine *e, MhpFailClass cls, const char *detail,
 	ev->phase = e->phase;
 	ev->fatal = fatal;
 	ev->t_us = engine_now(e);
-	ev->dir = mhp_results_path(e->results, MHP_RESULTS_EVIDENCE);
+	name = mhp_evidence_dir_name(e->evidence_taken);
+	ev->dir = mhp_results_path(e->results, name);
 	/* its files are written through the directory: a symlink planted in its
 	 * place would send the guest's memory elsewhere, so it is refused */
 	if (mkdir(ev->dir, 0700) < 0 && errno != EEXIST)
@@ -239,6 +244,13 @@ void evidence_console_line(MhpEngine *e, const char *line)
 	if (!e->evidence_console_left)
 		return;
 	e->evidence_console_left--;
+	/* the report ends here, but for the panic an oops may turn into */
+	if (strstr(line, "---[ end trace")) {
+		e->evidence_console_left = MIN(e->evidence_console_left, CONSOLE_AFTER_END);
+		e->evidence_quiet_us = MIN(e->evidence_quiet_us, engine_now(e) + EVIDENCE_SAME_US);
+	} else if (strstr(line, "---[ end Kernel panic")) {
+		e->evidence_console_left = 0;
+	}
 	fd = open(e->evidence_console, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || write(fd, line, strlen(line)) < 0 || write(fd, "\n", 1) < 0) {
 		evidence_error(e, e->evidence_console, g_strerror(errno));
@@ -283,6 +295,29 @@ static void evidence_done(Evidence *ev)
 	schedule_step(e);
 }
 
+/*
+ * Does this failure get evidence of its own? Not while the last one's is
+ * being taken or its report is still coming in on the console (an oops's
+ * "Internal error" and "Kernel panic" lines are the same failure): until a
+ * second after its "---[ end trace", or EVIDENCE_REPORT_US. Not when
+ * a failure of the same signature has it, and not past MHP_EVIDENCE_MAX.
+ */
+static gboolean new_failure(MhpEngine *e, MhpFailClass cls, const char *detail)
+{
+	g_autofree char *sig = NULL;
+
+	if (e->collecting || engine_now(e) < e->evidence_quiet_us || e->evidence_taken >= MHP_EVIDENCE_MAX)
+		return FALSE;
+	sig = mhp_oops_signature(cls, detail);
+	if (!e->evidence_sigs)
+		e->evidence_sigs = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < e->evidence_sigs->len; i++)
+		if (!strcmp(g_ptr_array_index(e->evidence_sigs, i), sig))
+			return FALSE;
+	g_ptr_array_add(e->evidence_sigs, g_steal_pointer(&sig));
+	return TRUE;
+}
+
 void kernel_failure(MhpEngine *e, MhpFailClass cls, const char *detail)
 {
 	gboolean fatal = mhp_fail_class_is_fatal(cls);
@@ -301,7 +336,7 @@ void kernel_failure(MhpEngine *e, MhpFailClass cls, const char *detail)
 	}
 	if (fatal)
 		e->guest_gone = TRUE;
-	if (!e->evidence_taken) {
+	if (new_failure(e, cls, detail)) {
 		collect_evidence(e, cls, detail, fatal);
 		return;
 	}
