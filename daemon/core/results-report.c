@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "accounting.h"
+#include "bugreport.h"
 #include "report-private.h"
 #include "results-ab.h"
 #include "results-report.h"
@@ -547,11 +548,6 @@ static void ptdump_of(GString *out, const ReportRun *r, gconstpointer data)
 
 /* ---- evidence ---- */
 
-static gint cmp_str(gconstpointer a, gconstpointer b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* One file: its text, escaped, within what is left of @budget. */
 static void evidence_file(GString *out, const char *dir, const char *name, gsize *budget)
 {
@@ -584,31 +580,58 @@ static void evidence_file(GString *out, const char *dir, const char *name, gsize
 	g_string_append(out, "</pre>\n");
 }
 
-static void evidence_of(GString *out, const ReportRun *r, gconstpointer data)
+/* report.md first: it is what the rest is evidence for */
+static gint cmp_evidence_file(gconstpointer a, gconstpointer b)
 {
-	g_autofree char *dir = g_build_filename(r->dir, MHP_RESULTS_EVIDENCE, NULL);
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+
+	if (!strcmp(x, MHP_EVIDENCE_REPORT) || !strcmp(y, MHP_EVIDENCE_REPORT))
+		return !strcmp(y, MHP_EVIDENCE_REPORT) - !strcmp(x, MHP_EVIDENCE_REPORT);
+	return strcmp(x, y);
+}
+
+static void evidence_dir(GString *out, const char *dir, gsize *budget)
+{
 	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
 	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-	gsize budget = REPORT_EVIDENCE_BYTES;
+	g_autofree char *base = g_path_get_basename(dir);
+	g_autofree char *title = mhp_bugreport_title(dir);
 	const char *name;
 
-	if (g_file_test(dir, G_FILE_TEST_IS_SYMLINK)) {
+	g_string_append(out, "<h3>");
+	esc(out, base);
+	g_string_append(out, "/: ");
+	esc(out, title);
+	g_string_append(out, "</h3>\n");
+	if (!d)
+		return;
+	while ((name = g_dir_read_name(d)))
+		g_ptr_array_add(names, g_strdup(name));
+	g_ptr_array_sort(names, cmp_evidence_file);
+	for (guint i = 0; i < MIN(names->len, REPORT_EVIDENCE_FILES); i++)
+		evidence_file(out, dir, g_ptr_array_index(names, i), budget);
+	if (names->len > REPORT_EVIDENCE_FILES)
+		g_string_append_printf(out, "<p class=\"note\">%u more files are not shown.</p>\n",
+				       names->len - REPORT_EVIDENCE_FILES);
+}
+
+static void evidence_of(GString *out, const ReportRun *r, gconstpointer data)
+{
+	g_autofree char *first = g_build_filename(r->dir, MHP_RESULTS_EVIDENCE, NULL);
+	g_autoptr(GPtrArray) dirs = mhp_results_evidence_dirs(r->dir);
+	gsize budget = REPORT_EVIDENCE_BYTES;
+
+	if (g_file_test(first, G_FILE_TEST_IS_SYMLINK)) {
 		/* mhpstress makes a directory: a link could show any file the reader can read */
 		g_string_append(out, "<p class=\"note\">evidence/ is a symbolic link: not followed.</p>\n");
 		return;
 	}
-	if (!d) {
-		g_string_append(out, "<p class=\"note\">No evidence/ (it is written at a run's first failure).</p>\n");
+	if (!dirs->len) {
+		g_string_append(out, "<p class=\"note\">No evidence/ (it is written for each distinct failure).</p>\n");
 		return;
 	}
-	while ((name = g_dir_read_name(d)))
-		g_ptr_array_add(names, g_strdup(name));
-	g_ptr_array_sort(names, cmp_str);
-	for (guint i = 0; i < MIN(names->len, REPORT_EVIDENCE_FILES); i++)
-		evidence_file(out, dir, g_ptr_array_index(names, i), &budget);
-	if (names->len > REPORT_EVIDENCE_FILES)
-		g_string_append_printf(out, "<p class=\"note\">%u more files are not shown.</p>\n",
-				       names->len - REPORT_EVIDENCE_FILES);
+	for (guint i = 0; i < dirs->len; i++)
+		evidence_dir(out, g_ptr_array_index(dirs, i), &budget);
 }
 
 /* ---- A/B ---- */

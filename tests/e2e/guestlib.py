@@ -28,6 +28,9 @@ class Tap:
                 print('#   ' + repr(detail)[:3000], flush=True)
         return cond
 
+    def diag(self, what):
+        print('# ' + what, flush=True)
+
     def bail(self, why):
         print('Bail out! ' + why, flush=True)
         sys.exit(1)
@@ -48,6 +51,15 @@ def require_guest(tap):
             tap.bail(tool + ' not found: apt-get install qemu-system-arm')
     if not os.path.isfile(FIRMWARE):
         tap.bail(FIRMWARE + ' not found: apt-get install qemu-efi-aarch64')
+    return k, i
+
+
+def require_debuginfo_guest(tap):
+    """The kernel built with tools/kconfig/debuginfo.config, and its initramfs."""
+    k, i = os.environ.get('MHPSTRESS_KERNEL_DEBUGINFO'), os.environ.get('MHPSTRESS_INITRD_DEBUGINFO')
+    if not k or not i or not os.path.isfile(k) or not os.path.isfile(i):
+        tap.bail('MHPSTRESS_KERNEL_DEBUGINFO and MHPSTRESS_INITRD_DEBUGINFO must name a kernel built with '
+                 'tools/kconfig/debuginfo.config and its initramfs (tools/check sets them)')
     return k, i
 
 

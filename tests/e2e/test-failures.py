@@ -3,7 +3,10 @@
 # test-failures.py - failure detection on the real guest: an injected WARN,
 # panic and hang are each detected and classified with evidence (a vmcore
 # for the panic: ELF, AArch64, NT_PRSTATUS notes); stressors' counters rise
-# in a clean stressed run; --replay repeats a run exactly.
+# in a clean stressed run; --replay repeats a run exactly. On the kernel
+# built with tools/kconfig/debuginfo.config, a WARN and then a panic leave
+# two evidence directories whose report.md decode both traces to file:line
+# and name the kernel, compiler, QEMU, seed and replay command.
 #
 # usage: test-failures.py MHPSTRESS SCENARIO_DIR TEST_SCENARIO_DIR
 import json
@@ -18,7 +21,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from guestlib import Tap, require_guest  # noqa: E402
+from guestlib import Tap, require_debuginfo_guest, require_guest  # noqa: E402
 
 MHP, SCEN, TSCEN = sys.argv[1], sys.argv[2], sys.argv[3]
 
@@ -128,6 +131,41 @@ def main():
         proc.kill()
     tap.ok(proc.returncode is not None and json.load(open(os.path.join(r, 'summary.json')))['message'].startswith('stopped while paused'),
            'SIGINT ends a held run', proc.returncode)
+
+    # a WARN then a panic on the debuginfo kernel: two reports, decoded
+    dkernel, dinitrd = require_debuginfo_guest(tap)
+    plain = open(os.path.join(os.path.dirname(kernel), 'config')).read().splitlines()
+    debug = open(os.path.join(os.path.dirname(dkernel), 'config')).read().splitlines()
+    changed = sorted(set(plain) ^ set(debug))
+    tap.ok(changed and all('DEBUG_INFO' in l or 'CONFIG_PAHOLE' in l or l.startswith('#') for l in changed),
+           'debuginfo.config changes only DEBUG_INFO options (%d lines)' % len(changed), changed)
+    r = os.path.join(top, 'bugreport')
+    p = run(dkernel, dinitrd, os.path.join(TSCEN, 'inject/warn-panic.ini'), r)
+    c = cycles(r)
+    tap.ok(p.returncode == 0 and [x['outcome'] for x in c] == ['kernel-warning', 'panic'],
+           'warn-panic.ini: a kernel-warning, then a panic', (p.returncode, c, p.stderr[-1500:]))
+    seed = json.load(open(os.path.join(r, 'run.json')))['seed']
+    for d, title, frame in (('evidence', '# WARNING in mhpstress_warn_init\n', 'mhpstress_warn_init ('),
+                            ('evidence-2', '# kernel panic: sysrq triggered crash\n', 'sysrq_handle_crash (')):
+        path = os.path.join(r, d, 'report.md')
+        md = open(path).read() if os.path.exists(path) else ''
+        tap.ok(md.startswith(title), '%s/report.md: the title %r' % (d, title.strip()), md[:300])
+        top_frames = [l for l in md.splitlines() if '+0x' not in l and '.c:' in l][:3]
+        tap.ok(frame in md and len(top_frames) >= 3 and any(frame in l for l in top_frames),
+               '%s/report.md: the top frames decoded to file:line (%s)' % (d, top_frames[:1]), md[:3000])
+        tap.ok('Debian package `linux-source-' in md and 'compiler: aarch64-linux-gnu-gcc' in md and
+               'Linux version ' in md and os.path.getsize(os.path.join(r, d, 'kernel.config')) > 1000,
+               '%s/report.md: the kernel source, compiler, banner and kernel.config' % d, md[-3000:])
+        tap.ok('QEMU 7.' in md or 'QEMU 8.' in md or 'QEMU 9.' in md or 'QEMU 10.' in md, '%s: QEMU version' % d)
+        tap.ok('qemu-system-aarch64 ' in md, '%s/report.md: the QEMU command line' % d)
+        tap.ok(('--seed %s' % seed) in md and 'mhpstress run --replay ' in md and 'inject/warn-panic.ini' in md,
+               '%s/report.md: the scenario, seed %s and the replay commands' % (d, seed))
+    html = open(os.path.join(r, 'report.html')).read()
+    tap.ok('WARNING in mhpstress_warn_init' in html and 'kernel panic: sysrq triggered crash' in html,
+           'report.html shows both evidence directories with their titles')
+    for d in ('warn', 'panic'):
+        tap.ok(os.path.exists(os.path.join(top, d, 'evidence', 'report.md')),
+               'the plain kernel\'s %s run has evidence/report.md too' % d)
 
     # hang: a silent agent and console
     r = os.path.join(top, 'hang')
