@@ -42,7 +42,7 @@ _mhpstress_opts_or_ini()
 _mhpstress()
 {
 	local cur prev verb socket= i
-	local verbs="run fleet compare report snapshot doctor start list status stop follow results help"
+	local verbs="run fleet compare report bugreport snapshot doctor start list status stop follow results help"
 	local run_opts="--kernel --initrd --cycles --duration --seed --backend --connect --domain"
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -103,6 +103,17 @@ _mhpstress()
 		else
 			_mhpstress_results_dirs "$cur"
 		fi ;;
+	bugreport)
+		case $prev in
+		--vmlinux) COMPREPLY=($(compgen -f -- "$cur")) ;;
+		--src) COMPREPLY=($(compgen -d -- "$cur")) ;;
+		*)
+			if [[ $cur == -* ]]; then
+				COMPREPLY=($(compgen -W "--vmlinux --src --help" -- "$cur"))
+			else
+				_mhpstress_results_dirs "$cur"
+			fi ;;
+		esac ;;
 	snapshot)
 		COMPREPLY=($(compgen -W "--agent --out --help" -- "$cur")) ;;
 	doctor)

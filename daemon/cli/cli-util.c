@@ -22,6 +22,7 @@ int cli_usage(FILE *f)
 		"       mhpstress fleet FLEET [--results DIR]\n"
 		"       mhpstress compare A [B] [--json]\n"
 		"       mhpstress report RESULTS [RESULTS_B] [-o FILE]\n"
+		"       mhpstress bugreport RESULTS [--vmlinux FILE] [--src DIR]\n"
 		"       mhpstress snapshot --agent SOCKET --out FILE\n"
 		"       mhpstress doctor [--kernel IMAGE | --config FILE] [--firmware FILE]\n"
 		"       mhpstress [--socket PATH] start SCENARIO [--kernel IMAGE] [--initrd FILE]\n"
@@ -45,6 +46,12 @@ int cli_usage(FILE *f)
 		"\n"
 		"report: RESULTS as one self-contained HTML page (RESULTS/report.html, which\n"
 		"every run also writes); two directories side by side (./report-ab.html).\n"
+		"\n"
+		"bugreport: RESULTS/evidence*/report.md written again, each failure's trace\n"
+		"decoded against --vmlinux and --src (default: the run's kernel's).\n"
+		"\n"
+		"Exit status: 0 pass; 1 failures found; 2 usage or could not run;\n"
+		"125 could not test (the guest did not boot: git bisect run skips it).\n"
 		"See mhpstress(1).\n");
 	return f == stdout ? CLI_EXIT_PASS : CLI_EXIT_USAGE;
 }

@@ -36,6 +36,7 @@ int verb_fleet(int argc, char **argv, void *userdata);
 int verb_compare(int argc, char **argv, void *userdata);
 int verb_snapshot(int argc, char **argv, void *userdata);
 int verb_report(int argc, char **argv, void *userdata);
+int verb_bugreport(int argc, char **argv, void *userdata);
 int verb_doctor(int argc, char **argv, void *userdata);
 int verb_ctl_start(int argc, char **argv, void *userdata);
 int verb_ctl_list(int argc, char **argv, void *userdata);

@@ -6,7 +6,8 @@
  *   run                                 run.c        a scenario in the foreground
  *   fleet                               fleet-run.c  one scenario on several libvirt targets
  *   compare, snapshot                   compare.c    page-table invariants between snapshots
- *   report                              report.c     a results directory as one HTML page
+ *   report, bugreport                   report.c     a results directory as one HTML page;
+ *                                                    its evidence/report.md again
  *   doctor                              doctor.c     what this host lacks to run a guest
  *   start, list, status, stop,          ctl.c        mhpstressd's client
  *   follow, results
@@ -34,6 +35,7 @@ static const Verb verbs[] = {
 	{ "compare", verb_compare },
 	{ "snapshot", verb_snapshot },
 	{ "report", verb_report },
+	{ "bugreport", verb_bugreport },
 	{ "doctor", verb_doctor },
 	{ "start", verb_ctl_start },
 	{ "list", verb_ctl_list },

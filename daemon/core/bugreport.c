@@ -317,12 +317,52 @@ static struct json_object *read_json(const char *dir, const char *name)
 	return o;
 }
 
+/*
+ * console.txt holds the lines before the failure too, perhaps an earlier
+ * report: the failure's own starts at its first line (info.json's detail),
+ * or at the "cut here" just before it.
+ */
+static const char *own_report(const char *console, const char *detail)
+{
+	const char *want, *hit = NULL, *start;
+	g_autofree char *needle = NULL;
+
+	if (!console || !detail)
+		return console;
+	if (g_str_has_prefix(detail, "console: ") || g_str_has_prefix(detail, "kernel: "))
+		detail = strchr(detail, ' ') + 1;
+	want = mhp_oops_line_text(detail);
+	if (strlen(want) < 8)
+		return console;
+	/* the detail is cut at 200 bytes: the first 60 find the line */
+	needle = g_strndup(want, 60);
+	for (const char *p = console; (p = strstr(p, needle)); p++)
+		hit = p; /* the last one: the tail may hold an earlier copy */
+	if (!hit)
+		return console;
+	start = hit;
+	while (start > console && start[-1] != '\n')
+		start--;
+	/* one or two lines back, for "------------[ cut here ]" */
+	for (int k = 0; k < 2 && start > console; k++) {
+		const char *prev = start - 1;
+
+		while (prev > console && prev[-1] != '\n')
+			prev--;
+		if (g_strstr_len(prev, start - prev, "[ cut here ]")) {
+			start = prev;
+			break;
+		}
+	}
+	return start;
+}
+
 char *mhp_bugreport_title(const char *evidence_dir)
 {
 	g_autofree char *console_path = g_build_filename(evidence_dir, MHP_EVIDENCE_CONSOLE, NULL);
 	g_autofree char *console = read_head(console_path, CONSOLE_MAX);
 	struct json_object *info = read_json(evidence_dir, MHP_EVIDENCE_INFO);
-	char *title = mhp_oops_title(console);
+	char *title = mhp_oops_title(own_report(console, jstr(info, "detail")));
 
 	if (!title) {
 		const char *cls = jstr(info, "class"), *phase = jstr(info, "phase");
@@ -480,6 +520,10 @@ static void section_trace(GString *md, const Kernel *k, const char *excerpt, con
 		g_string_append_printf(md, "## Trace\n\nDecoded with `scripts/decode_stacktrace.sh` against `%s`%s:\n\n",
 				       k->vmlinux, has_file_line(valid) ? "" : " (no file:line: the kernel has no debug info)");
 		block(md, "", valid);
+		/* the script names a frame by its caller's line: the printed names too */
+		g_string_append(md, "<details><summary>The trace as the kernel printed it</summary>\n\n");
+		block(md, "", excerpt);
+		g_string_append(md, "</details>\n\n");
 		return;
 	}
 	g_string_append_printf(md, "## Trace\n\nNot decoded: %s.\n\n", why ? why : "the decoder printed nothing");
@@ -491,12 +535,12 @@ gboolean mhp_bugreport_write(const char *results_dir, const char *evidence_dir, 
 {
 	g_autofree char *console_path = g_build_filename(evidence_dir, MHP_EVIDENCE_CONSOLE, NULL);
 	g_autofree char *console = read_head(console_path, CONSOLE_MAX);
-	g_autofree char *excerpt = mhp_oops_excerpt(console);
+	struct json_object *info = read_json(evidence_dir, MHP_EVIDENCE_INFO);
+	g_autofree char *excerpt = mhp_oops_excerpt(own_report(console, jstr(info, "detail")));
 	g_autofree char *title = mhp_bugreport_title(evidence_dir);
 	g_autofree char *out = g_build_filename(evidence_dir, MHP_EVIDENCE_REPORT, NULL);
 	g_autofree char *kcopy = g_build_filename(evidence_dir, MHP_EVIDENCE_KCONFIG, NULL);
 	g_autofree char *seed = NULL, *modpath = NULL, *cfg = NULL;
-	struct json_object *info = read_json(evidence_dir, MHP_EVIDENCE_INFO);
 	struct json_object *run = read_json(results_dir, "run.json");
 	const char *image = jstr(run, "kernel_image") ? jstr(run, "kernel_image") : jstr(info, "kernel");
 	const char *initrd = jstr(run, "initrd");

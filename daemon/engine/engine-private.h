@@ -37,6 +37,8 @@
 #define CONSOLE_AFTER 200
 /* ... and after its "---[ end trace": the panic an oops turns into */
 #define CONSOLE_AFTER_END 12
+/* how long a panic's trace is given to reach the console before the VM is paused (ms) */
+#define PANIC_SETTLE_MS 2000
 /* a failure this soon after the last one's "---[ end trace" is part of it (µs) */
 #define EVIDENCE_SAME_US G_USEC_PER_SEC
 /* ... and one this soon after it was taken, without an end line seen: a
@@ -175,7 +177,9 @@ struct MhpEngine {
 	guint evidence_taken;    /* evidence directories taken: one per distinct failure */
 	GPtrArray *evidence_sigs; /* their signatures (mhp_oops_signature) */
 	struct BugReports *bug_reports; /* report.md being written at the run's end */
-	gint64 evidence_quiet_us; /* until then a failure is part of the last one's report */
+	gint64 evidence_quiet_us;
+	struct Evidence *evidence_settle; /* a panic's evidence, waiting for its trace */
+	GSource *evidence_settle_src; /* until then a failure is part of the last one's report */
 	gboolean collecting;     /* the evidence sequence is running */
 	char *evidence_console;  /* evidence/console.txt, while lines are still added to it */
 	guint evidence_console_left;

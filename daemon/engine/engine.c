@@ -534,6 +534,10 @@ void mhp_engine_free(MhpEngine *e)
 	}
 	g_queue_clear_full(&e->console_tail, g_free);
 	g_free(e->evidence_console);
+	if (e->evidence_settle_src) {
+		g_source_destroy(e->evidence_settle_src);
+		g_source_unref(e->evidence_settle_src);
+	}
 	if (e->bug_reports)
 		e->bug_reports->e = NULL; /* its thread goes on; its end is not ours */
 	if (e->evidence_sigs)

@@ -16,7 +16,7 @@
 #include "jsonget.h"
 #include "oops.h"
 
-typedef struct {
+typedef struct Evidence {
 	MhpEngine *e;
 	MhpFailClass cls;
 	char *detail;
@@ -175,6 +175,23 @@ static void on_evidence_dmesg(MhpAgentLink *l, struct json_object *ok, const GEr
 	e->backend->ops->pause(e->backend, on_evidence_paused, ev);
 }
 
+/* The panic's report is out (its end line, or PANIC_SETTLE_MS): on with the evidence. */
+static gboolean on_panic_settled(gpointer user_data)
+{
+	MhpEngine *e = user_data;
+	Evidence *ev = e->evidence_settle;
+
+	if (e->evidence_settle_src) {
+		g_source_destroy(e->evidence_settle_src);
+		g_source_unref(e->evidence_settle_src);
+		e->evidence_settle_src = NULL;
+	}
+	e->evidence_settle = NULL;
+	if (ev)
+		on_evidence_dmesg(e->agent, NULL, NULL, ev);
+	return G_SOURCE_REMOVE;
+}
+
 /*
  * A failure with a signature not seen before leaves evidence in
  * evidence/ (the first), evidence-2/ ...: info.json
@@ -224,6 +241,15 @@ static void collect_evidence(MhpEngine *e, MhpFailClass cls, const char *detail,
 	}
 	write_evidence_info(ev, FALSE, NULL);
 	engine_event(e, "evidence", NULL);
+	if (fatal && cls == MHP_FAIL_PANIC && g_str_has_prefix(detail, "console: ") && !ev->dir_refused) {
+		/* the panic's first line is in; its trace is still being printed:
+		 * pausing now would cut it (pvpanic pauses the VM once it is out) */
+		e->evidence_settle = ev;
+		e->evidence_settle_src = engine_timeout_source(e, PANIC_SETTLE_MS);
+		g_source_set_callback(e->evidence_settle_src, on_panic_settled, e, NULL);
+		g_source_attach(e->evidence_settle_src, e->ctx);
+		return;
+	}
 	if (fatal) {
 		/* no agent to ask: the VM is paused (panic) or stuck (hang) */
 		on_evidence_dmesg(e->agent, NULL, NULL, ev);
@@ -239,25 +265,28 @@ static void collect_evidence(MhpEngine *e, MhpFailClass cls, const char *detail,
  */
 void evidence_console_line(MhpEngine *e, const char *line)
 {
+	gboolean panic_end = strstr(line, "---[ end Kernel panic") != NULL;
 	int fd;
 
-	if (!e->evidence_console_left)
-		return;
-	e->evidence_console_left--;
-	/* the report ends here, but for the panic an oops may turn into */
-	if (strstr(line, "---[ end trace")) {
-		e->evidence_console_left = MIN(e->evidence_console_left, CONSOLE_AFTER_END);
-		e->evidence_quiet_us = MIN(e->evidence_quiet_us, engine_now(e) + EVIDENCE_SAME_US);
-	} else if (strstr(line, "---[ end Kernel panic")) {
-		e->evidence_console_left = 0;
+	if (e->evidence_console_left) {
+		e->evidence_console_left--;
+		/* the report ends here, but for the panic an oops may turn into */
+		if (strstr(line, "---[ end trace")) {
+			e->evidence_console_left = MIN(e->evidence_console_left, CONSOLE_AFTER_END);
+			e->evidence_quiet_us = MIN(e->evidence_quiet_us, engine_now(e) + EVIDENCE_SAME_US);
+		} else if (panic_end) {
+			e->evidence_console_left = 0;
+		}
+		fd = open(e->evidence_console, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || write(fd, line, strlen(line)) < 0 || write(fd, "\n", 1) < 0) {
+			evidence_error(e, e->evidence_console, g_strerror(errno));
+			e->evidence_console_left = 0;
+		}
+		if (fd >= 0)
+			close(fd);
 	}
-	fd = open(e->evidence_console, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || write(fd, line, strlen(line)) < 0 || write(fd, "\n", 1) < 0) {
-		evidence_error(e, e->evidence_console, g_strerror(errno));
-		e->evidence_console_left = 0;
-	}
-	if (fd >= 0)
-		close(fd);
+	if (panic_end && e->evidence_settle)
+		on_panic_settled(e); /* the panic's whole report is in */
 }
 
 /* The guest is gone: every cycle still open ends with the class. */

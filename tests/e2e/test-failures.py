@@ -146,12 +146,13 @@ def main():
            'warn-panic.ini: a kernel-warning, then a panic', (p.returncode, c, p.stderr[-1500:]))
     seed = json.load(open(os.path.join(r, 'run.json')))['seed']
     for d, title, frame in (('evidence', '# WARNING in mhpstress_warn_init\n', 'mhpstress_warn_init ('),
-                            ('evidence-2', '# kernel panic: sysrq triggered crash\n', 'sysrq_handle_crash (')):
+                            ('evidence-2', '# kernel panic: sysrq triggered crash\n', '__handle_sysrq (drivers/tty/sysrq.c:')):
         path = os.path.join(r, d, 'report.md')
         md = open(path).read() if os.path.exists(path) else ''
         tap.ok(md.startswith(title), '%s/report.md: the title %r' % (d, title.strip()), md[:300])
-        top_frames = [l for l in md.splitlines() if '+0x' not in l and '.c:' in l][:3]
-        tap.ok(frame in md and len(top_frames) >= 3 and any(frame in l for l in top_frames),
+        trace = md.split('Call trace:\n', 1)[-1].split('```', 1)[0].splitlines()
+        top_frames = [l for l in trace if '.c:' in l][:3]
+        tap.ok(frame in md and len(top_frames) >= 3 and all(l.strip() in trace[i].strip() for i, l in enumerate(top_frames)),
                '%s/report.md: the top frames decoded to file:line (%s)' % (d, top_frames[:1]), md[:3000])
         tap.ok('Debian package `linux-source-' in md and 'compiler: aarch64-linux-gnu-gcc' in md and
                'Linux version ' in md and os.path.getsize(os.path.join(r, d, 'kernel.config')) > 1000,

@@ -67,7 +67,7 @@ def main():
         if not good:
             print('#   %r: got %r, want %r' % (line, got, sorted(want)))
 
-    case('mhpstress ', ['run', 'fleet', 'compare', 'report', 'snapshot', 'doctor', 'start', 'list', 'status', 'stop',
+    case('mhpstress ', ['run', 'fleet', 'compare', 'report', 'bugreport', 'snapshot', 'doctor', 'start', 'list', 'status', 'stop',
                         'follow', 'results', 'help', '--socket', '--version', '--help'], 'the verbs and global options')
     case('mhpstress st', ['start', 'status', 'stop'], 'a verb from its start')
     case('mhpstress run ', ['smoke.ini', 'soak.ini', 'res-a', 'res-b', 'scenarios'],
