@@ -60,7 +60,7 @@ def make_repo(tap, srcdir):
         if os.path.exists(os.path.join(repo, f)):
             os.unlink(os.path.join(repo, f))
     git(repo, 'init', '-q', '-b', 'main')
-    git(repo, 'add', '-A')
+    git(repo, 'add', '-A', '-f')  # Debian's .gitignore ignores the top level
     git(repo, 'commit', '-q', '-m', 'base: ' + name)
     git(repo, 'tag', '-f', 'base')
     open(done, 'w').close()
