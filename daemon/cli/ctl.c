@@ -193,8 +193,12 @@ static void print_run_line(struct json_object *r)
 	       member(r, "results"));
 }
 
-/* The request for start: the scenario's text, the guest and the run's options. */
-static struct json_object *start_args(const char *path, CliRunArgs *a)
+/*
+ * The request for start: the scenario's text, the guest and the run's
+ * options. NULL and *@ret_rc on failure: a guest that cannot be had (the
+ * kernel or initramfs missing, a build that failed) is 125, as for run.
+ */
+static struct json_object *start_args(const char *path, CliRunArgs *a, int *ret_rc)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(MhpScenario) s = NULL;
@@ -207,8 +211,10 @@ static struct json_object *start_args(const char *path, CliRunArgs *a)
 		fprintf(stderr, "mhpstress: %s\n", error->message);
 		return NULL;
 	}
+	*ret_rc = CLI_EXIT_USAGE;
 	if (!cli_resolve_guest(&a->kernel, &a->initrd, s, &error)) {
 		fprintf(stderr, "mhpstress: cannot get a guest: %s\n", error->message);
+		*ret_rc = cli_resolve_guest_exit(error);
 		return NULL;
 	}
 	base = g_path_get_basename(path);
@@ -247,9 +253,9 @@ int verb_ctl_start(int argc, char **argv, void *userdata)
 		return cli_usage(stderr);
 	if (!cli_run_args_check(&a, "start", FALSE))
 		return CLI_EXIT_USAGE;
-	args = start_args(argv[1], &a);
+	args = start_args(argv[1], &a, &rc);
 	if (!args)
-		return CLI_EXIT_USAGE;
+		return rc;
 	ok = ctl_request(userdata, &c, "start", args, CLI_EXIT_USAGE, &rc);
 	if (!ok)
 		return rc;
