@@ -132,7 +132,7 @@ static char *fake_kernel(const char *top, const char *decoder)
 	return g_build_filename(kdir, "Image", NULL);
 }
 
-static char *report_for(const char *decoder, const char *console)
+static char *report_for(const char *decoder, const char *console, const char *detail)
 {
 	g_autofree char *top = g_dir_make_tmp("mhp-bugreport-XXXXXX", NULL);
 	g_autofree char *image = fake_kernel(top, decoder);
@@ -158,9 +158,12 @@ static char *report_for(const char *decoder, const char *console)
 			    -1, NULL);
 	g_free(p);
 	p = g_build_filename(ev, "info.json", NULL);
-	g_file_set_contents(p, "{\"class\":\"kernel-oops\",\"detail\":\"console: Unable to handle kernel NULL `x`\","
-			       "\"cycle\":7,\"phase\":\"offline\",\"seed\":\"15153715275266450073\",\"run_ns\":93000000000}",
-			    -1, NULL);
+	{
+		g_autofree char *info = g_strdup_printf("{\"class\":\"kernel-oops\",\"detail\":\"%s\",\"cycle\":7,"
+							"\"phase\":\"offline\",\"seed\":\"15153715275266450073\","
+							"\"run_ns\":93000000000}", detail);
+		g_file_set_contents(p, info, -1, NULL);
+	}
 	g_free(p);
 	p = g_build_filename(ev, "console.txt", NULL);
 	g_file_set_contents(p, console, -1, NULL);
@@ -178,9 +181,13 @@ static void test_report(void)
 {
 	g_autofree char *console = fixture("zone-statistics-7.3.txt");
 	/* stands in for the kernel's script: "f+0x1/0x2" -> "f (mm/f.c:12)", as it prints */
-	g_autofree char *md = report_for("sed -E 's/ ([a-z_]+)\\+0x[0-9a-f]+\\/0x[0-9a-f]+/ \\1 (mm\\/\\1.c:12)/'\n", console);
-	g_autofree char *slow = report_for("sleep 30\n", console);
-	g_autofree char *none = report_for("echo decoded\n", "nothing to see\n");
+	g_autofree char *md = report_for("sed -E 's/ ([a-z_]+)\\+0x[0-9a-f]+\\/0x[0-9a-f]+/ \\1 (mm\\/\\1.c:12)/'\n", console,
+					   "console: Unable to handle kernel NULL `x`");
+	g_autofree char *slow = report_for("sleep 30\n", console, "console: Unable to handle kernel NULL");
+	g_autofree char *none = report_for("echo decoded\n", "nothing to see\n", "kernel: x");
+	g_autofree char *two = fixture("warn-then-panic-7.3.txt");
+	/* a real console.txt of the panic's evidence: the WARN before it is not its report */
+	g_autofree char *second = report_for("cat\n", two, "console: [    3.728092] Kernel panic - not syncing: sysrq triggered crash");
 
 	tap_ok(md && g_str_has_prefix(md, "# BUG: unable to handle kernel NULL pointer dereference in zone_statistics\n"),
 	       "report.md: the title first");
@@ -199,6 +206,14 @@ static void test_report(void)
 	       "a decoder past its deadline: the raw trace, and why");
 	tap_ok(none && g_str_has_prefix(none, "# mhpstress: kernel-oops in offline\n") && strstr(none, "No kernel report"),
 	       "no report in the console: the class and phase name it");
+	tap_ok(second && g_str_has_prefix(second, "# kernel panic: sysrq triggered crash\n") &&
+	       !strstr(second, "injected warning") && strstr(second, "SMP: stopping secondary CPUs"),
+	       "evidence-2 of a WARN then a panic (7.3.4 capture): the panic's own report, not the WARN before it");
+	{
+		g_autofree char *t = mhp_oops_title(two);
+
+		tap_ok(t && !strcmp(t, "WARNING in mhpstress_warn_init"), "the capture's first report: '%s'", t ? t : "(none)");
+	}
 }
 
 int main(int argc, char **argv)
