@@ -26,6 +26,10 @@ class Tap:
             self.failed += 1
             if detail is not None:
                 print('#   ' + repr(detail)[:3000], flush=True)
+            # meson prints a failed test's stderr, not its TAP: say why there too
+            print('not ok %d - %s' % (self.n, what), file=sys.stderr, flush=True)
+            if detail is not None:
+                print('    ' + repr(detail)[:3000], file=sys.stderr, flush=True)
         return cond
 
     def diag(self, what):

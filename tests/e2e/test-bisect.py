@@ -25,7 +25,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from guestlib import Tap, require_guest  # noqa: E402
 
-TOP, MHP = sys.argv[1], sys.argv[2]
+# meson passes MHPSTRESS relative to the build directory; git bisect run
+# runs each step in the kernel tree
+TOP, MHP = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 CACHE = os.environ.get('MHPSTRESS_CACHE') or os.path.join(
     os.environ.get('XDG_CACHE_HOME') or os.path.expanduser('~/.cache'), 'mhpstress')
 ENV = dict(os.environ, GIT_AUTHOR_NAME='mhpstress', GIT_AUTHOR_EMAIL='mhpstress@localhost',
@@ -128,6 +130,10 @@ def main():
     p = subprocess.run([os.path.join(TOP, 'tools/bisect-run'), '--mhpstress', MHP, '/nonexistent.ini'], cwd=repo,
                        capture_output=True, text=True)
     tap.ok(p.returncode == 255 and 'no such file' in p.stderr, 'a missing scenario: 255', (p.returncode, p.stderr))
+    p = subprocess.run([os.path.join(TOP, 'tools/bisect-run'), '--mhpstress', 'no/such/mhpstress',
+                        os.path.join(TOP, 'scenarios/pgtable-leak.ini')], cwd=repo, capture_output=True, text=True)
+    tap.ok(p.returncode == 255 and 'no such executable' in p.stderr, 'a missing --mhpstress: 255, before any build',
+           (p.returncode, p.stderr))
     return tap.done()
 
 
