@@ -492,10 +492,25 @@ static void section_reproduce(GString *md, struct json_object *run, const char *
 		g_autofree char *qp = g_shell_quote(path);
 		g_autofree char *qk = g_shell_quote(jstr(run, "kernel_image") ? jstr(run, "kernel_image") : "?");
 		g_autofree char *qi = g_shell_quote(jstr(run, "initrd") ? jstr(run, "initrd") : "?");
-		g_autofree char *cmd = g_strdup_printf("mhpstress run %s --kernel %s --initrd %s --seed %s", qp, qk, qi, seed);
+		GString *cmd = g_string_new(NULL);
+		static const char *const bound[] = { "cycles", "duration_ms" };
 
+		g_string_printf(cmd, "mhpstress run %s --kernel %s --initrd %s --seed %s", qp, qk, qi, seed);
+		/* the bounds given on the command line, where they differ from the scenario's own */
+		for (size_t i = 0; i < G_N_ELEMENTS(bound); i++) {
+			struct json_object *v = NULL, *w = NULL;
+			int64_t ran, own = -1;
+
+			if (!json_object_object_get_ex(run, bound[i], &v) || (ran = json_object_get_int64(v)) <= 0)
+				continue;
+			if (sc && json_object_object_get_ex(sc, bound[i], &w))
+				own = json_object_get_int64(w);
+			if (ran != own)
+				g_string_append_printf(cmd, i ? " --duration %" PRId64 "ms" : " --cycles %" PRId64, ran);
+		}
 		g_string_append(md, "or by hand:\n\n");
-		block(md, "sh", cmd);
+		block(md, "sh", cmd->str);
+		g_string_free(cmd, TRUE);
 	}
 	if (text && *text) {
 		g_string_append(md, "<details><summary>The scenario as run</summary>\n\n");
