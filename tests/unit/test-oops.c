@@ -145,7 +145,8 @@ static char *report_for(const char *decoder, const char *console, const char *de
 	g_mkdir_with_parents(ev, 0700);
 	run = g_strdup_printf("{\"tool\":\"mhpstress 0.1.0\",\"backend\":\"qemu\",\"vmm\":\"QEMU 7.2.22\",\"seed\":"
 			      "\"15153715275266450073\",\"kernel_image\":\"%s\",\"initrd\":\"/x/initramfs.cpio.gz\","
-			      "\"scenario\":{\"name\":\"zonelist-race\",\"path\":\"scenarios/zonelist-race.ini\","
+			      "\"cycles\":0,\"duration_ms\":480000,\"scenario\":{\"cycles\":50,\"duration_ms\":0,"
+			      "\"name\":\"zonelist-race\",\"path\":\"scenarios/zonelist-race.ini\","
 			      "\"text\":\"[scenario]\\ncycles = 50\\n```\\n\"}}", image);
 	p = g_build_filename(top, "results", "run.json", NULL);
 	g_file_set_contents(p, run, -1, NULL);
@@ -201,6 +202,8 @@ static void test_report(void)
 	tap_ok(md && strstr(md, "mhpstress run --replay ") &&
 	       strstr(md, "--seed 15153715275266450073") && strstr(md, "cycle 7, phase `offline`"),
 	       "report.md: seed, cycle, phase and both replay commands");
+	tap_ok(md && strstr(md, "--seed 15153715275266450073 --duration 480000ms\n") && !strstr(md, " --cycles "),
+	       "report.md: the by-hand replay carries the run's --duration, not the scenario's cycles");
 	tap_ok(md && strstr(md, "````ini\n[scenario]"), "guest or scenario text with ``` gets a longer fence");
 	tap_ok(slow && strstr(slow, "Not decoded: ") && strstr(slow, "took more than 5 s") && strstr(slow, " zone_statistics+0x14/0x90"),
 	       "a decoder past its deadline: the raw trace, and why");
